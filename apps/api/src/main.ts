@@ -1,0 +1,4 @@
+import 'reflect-metadata';
+import { runServer } from './server';
+
+void runServer();

@@ -1,0 +1,27 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '@backlot/config';
+import { PROBLEM_MODELS } from '@backlot/http';
+
+/** The OpenAPI document, built from the running app's routes and DTOs. */
+export function buildOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
+  const builder = new DocumentBuilder()
+    .setTitle('Backlot API')
+    .setDescription(
+      'Self-hosted backend for single-page apps and API consumers. Errors are RFC 9457 `application/problem+json`; ' +
+        'every response carries `x-request-id`.',
+    )
+    .setVersion(config.version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /api/v1/auth/login' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key for server-to-server consumers' }, 'apiKey')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when configured' }, 'metricsToken')
+    .build();
+  return SwaggerModule.createDocument(app, builder, {
+    extraModels: PROBLEM_MODELS,
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+}
+
+export function serveOpenApi(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false, raw: ['json'] });
+}

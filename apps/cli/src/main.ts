@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@backlot/config';
+import { createMigration, migrate, migrationStatus } from './commands/migrate.command';
+import { writeOpenApi } from './commands/openapi.command';
+
+const USAGE = `Usage: backlot-cli <command>
+  migrate               apply pending migrations to the configured database
+  migrate:status        list applied and pending migrations and schema drift (exit 1 if not clean)
+  migrate:create <name> write a migration from the schema's changes
+  openapi               write openapi.json from the app's routes`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  switch (command) {
+    case 'migrate':
+      return migrate(config, print);
+    case 'migrate:status':
+      return migrationStatus(config, print);
+    case 'migrate:create':
+      return createMigration(config, args[0], print);
+    case 'openapi':
+      return writeOpenApi(config, print);
+    default:
+      print(USAGE);
+      return command ? 2 : 0;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${error.message}`}\n`);
+    process.exit(1);
+  },
+);

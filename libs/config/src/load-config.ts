@@ -1,0 +1,96 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import type { AppConfig, DatabaseConfig, HttpConfig, NodeEnv } from './config.types';
+import { EnvReader } from './env-reader';
+import { packageVersion, projectRoot } from './project-root';
+import { readSecrets } from './secrets';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const EMBEDDED_IN_MEMORY = 'memory://';
+
+/** Validates the whole environment once; throws a ConfigError listing every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf<NodeEnv>('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const root = projectRoot();
+  const dataDir = absolute(read.string('DATA_DIR', './data'));
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    version: packageVersion(),
+    dataDir,
+    migrationsDir: absolute(read.string('MIGRATIONS_DIR', join(root, 'prisma', 'migrations'))),
+    schemaPath: join(root, 'prisma', 'schema.prisma'),
+    http: readHttp(read),
+    database: readDatabase(read, dataDir),
+    cache: {
+      redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+      keyPrefix: read.string('REDIS_KEY_PREFIX', 'backlot:'),
+      ttlSeconds: read.int('CACHE_TTL_SECONDS', 60, { min: 1, max: 86_400 }),
+      memoryMaxItems: read.int('CACHE_MEMORY_MAX_ITEMS', 10_000, { min: 100, max: 10_000_000 }),
+    },
+    rateLimit: {
+      ttlSeconds: read.int('RATE_LIMIT_TTL_SECONDS', 60, { min: 1, max: 86_400 }),
+      max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
+    },
+    auth: readSecrets(read, nodeEnv, dataDir),
+    mail: {
+      smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
+      from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>'),
+    },
+    observability: {
+      logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+      metricsToken: read.optional('METRICS_TOKEN', (v) => (v.length < 16 ? 'must be at least 16 characters' : undefined)),
+    },
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+function absolute(path: string): string {
+  return path === EMBEDDED_IN_MEMORY || isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+function readHttp(read: EnvReader): HttpConfig {
+  return {
+    host: read.string('HOST', '127.0.0.1'),
+    port: read.int('PORT', 3000, { min: 0, max: 65_535 }),
+    bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, { min: 1_024, max: 1_073_741_824 }),
+    corsOrigins: read.list('CORS_ORIGINS').filter((origin) => {
+      const valid = origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin);
+      if (!valid) read.fail('CORS_ORIGINS', `"${origin}" is not an origin like https://app.example.com`);
+      return valid;
+    }),
+    trustProxy: readTrustProxy(read),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+  };
+}
+
+function readTrustProxy(read: EnvReader): boolean | number | string[] {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return read.list('TRUST_PROXY');
+}
+
+function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
+  const url = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const migrateOnStart = read.bool('MIGRATE_ON_START', false);
+  const pool = {
+    poolMax: read.int('DATABASE_POOL_MAX', 10, { min: 2, max: 1_000 }),
+    poolIdleTimeoutMs: read.int('DATABASE_POOL_IDLE_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000 }),
+    connectTimeoutMs: read.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, { min: 100, max: 120_000 }),
+  };
+  if (read.raw('DATABASE_URL') !== undefined) {
+    return { kind: 'postgres', url: url ?? '', migrateOnStart, ...pool };
+  }
+  return { kind: 'embedded', dataDir: absolute(read.string('PGLITE_DATA_DIR', join(dataDir, 'pglite'))), migrateOnStart: true };
+}

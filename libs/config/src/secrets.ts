@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuthSecrets, NodeEnv } from './config.types';
+import type { EnvReader } from './env-reader';
+
+const MIN_JWT_SECRET_LENGTH = 32;
+/** Values seen in tutorials and sample .env files; a production deployment must not use them. */
+const WELL_KNOWN_SECRETS = ['secret', 'changeme', 'change-me', 'changethis', 'password', 'jwt_secret', 'your-secret', 'supersecret', 'development'];
+
+function isWeak(value: string): boolean {
+  const lowered = value.toLowerCase();
+  return WELL_KNOWN_SECRETS.some((weak) => lowered.includes(weak)) || new Set(value).size < 8;
+}
+
+function checkEncryptionKey(value: string): string | undefined {
+  return Buffer.from(value, 'base64').length === 32 ? undefined : 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
+}
+
+function generate(): Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'> {
+  return { jwtSecret: randomBytes(48).toString('base64url'), encryptionKey: randomBytes(32).toString('base64') };
+}
+
+/**
+ * Secrets come from the environment. Outside production, missing ones are generated once
+ * and kept in `<DATA_DIR>/secrets.json` (mode 0600) so `npm start` needs no setup and
+ * sessions survive a restart; tests get throw-away secrets and write nothing.
+ */
+export function readSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): AuthSecrets {
+  const jwtSecret = reader.optional('JWT_SECRET', (v) =>
+    v.length < MIN_JWT_SECRET_LENGTH ? `must be at least ${MIN_JWT_SECRET_LENGTH} characters` : undefined,
+  );
+  const encryptionKey = reader.optional('ENCRYPTION_KEY', checkEncryptionKey);
+
+  if (env === 'production') {
+    if (!reader.raw('JWT_SECRET')) reader.fail('JWT_SECRET', 'is required in production');
+    else if (jwtSecret && isWeak(jwtSecret)) reader.fail('JWT_SECRET', 'is a default or guessable value; refusing to start in production');
+    if (!reader.raw('ENCRYPTION_KEY')) reader.fail('ENCRYPTION_KEY', 'is required in production');
+    return { jwtSecret: jwtSecret ?? '', encryptionKey: encryptionKey ?? '', source: 'environment' };
+  }
+  if (reader.raw('JWT_SECRET') && reader.raw('ENCRYPTION_KEY')) {
+    return { jwtSecret: jwtSecret ?? '', encryptionKey: encryptionKey ?? '', source: 'environment' };
+  }
+  const fallback = env === 'test' ? generate() : persistedSecrets(dataDir);
+  return {
+    jwtSecret: reader.raw('JWT_SECRET') ? (jwtSecret ?? '') : fallback.jwtSecret,
+    encryptionKey: reader.raw('ENCRYPTION_KEY') ? (encryptionKey ?? '') : fallback.encryptionKey,
+    source: env === 'test' ? 'ephemeral' : 'generated-file',
+  };
+}
+
+function persistedSecrets(dataDir: string): Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'> {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<AuthSecrets>;
+    if (stored.jwtSecret && stored.encryptionKey) return { jwtSecret: stored.jwtSecret, encryptionKey: stored.encryptionKey };
+  }
+  const secrets = generate();
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secrets;
+}

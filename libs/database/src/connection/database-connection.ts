@@ -1,0 +1,136 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { DatabaseConfig } from '@backlot/config';
+import { EMBEDDED_IN_MEMORY } from '@backlot/config';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Pool } from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { EmbeddedLock } from './embedded-lock';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/**
+ * The physical database behind Prisma: an embedded PGlite or a pg pool. Everything that
+ * needs raw access (migrations, health, metrics, later backups) goes through here so the
+ * two shapes stay interchangeable.
+ */
+export class DatabaseConnection {
+  readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
+  /** True when this start creates the embedded database (initdb takes several seconds). */
+  readonly freshEmbedded: boolean = false;
+  private readonly pglite?: PGlite;
+  private readonly pool?: Pool;
+  private readonly lock?: EmbeddedLock;
+  private closed = false;
+
+  constructor(readonly config: DatabaseConfig) {
+    if (config.kind === 'embedded') {
+      const inMemory = config.dataDir === EMBEDDED_IN_MEMORY;
+      if (!inMemory) {
+        this.lock = EmbeddedLock.acquire(config.dataDir);
+        this.freshEmbedded = !existsSync(config.dataDir);
+        // PGlite creates only the last folder of its data dir.
+        mkdirSync(dirname(config.dataDir), { recursive: true });
+      }
+      this.pglite = new PGlite(inMemory ? undefined : config.dataDir);
+      this.adapterFactory = new PrismaPGlite(this.pglite);
+    } else {
+      this.pool = new Pool({
+        connectionString: config.url,
+        max: config.poolMax,
+        idleTimeoutMillis: config.poolIdleTimeoutMs,
+        connectionTimeoutMillis: config.connectTimeoutMs,
+        application_name: 'backlot',
+      });
+      // An idle client losing its server (restart, failover) must not crash the process;
+      // the pool discards it and the next query reconnects.
+      this.pool.on('error', () => undefined);
+      this.adapterFactory = new PrismaPg(this.pool);
+    }
+  }
+
+  get kind(): DatabaseConfig['kind'] {
+    return this.config.kind;
+  }
+
+  /** Waits until the database answers; throws a message fit for an operator otherwise. */
+  async ready(): Promise<void> {
+    try {
+      await this.query('SELECT 1');
+    } catch (error) {
+      throw new Error(`Cannot reach the database (${this.describe()}): ${describeError(error)}`);
+    }
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (this.pglite) return (await this.pglite.query<T>(sql, params)).rows;
+    return (await this.pool!.query(sql, params)).rows as T[];
+  }
+
+  /** Runs several statements separated by semicolons (no parameters). */
+  async exec(sql: string): Promise<void> {
+    if (this.pglite) await this.pglite.exec(sql);
+    else await this.pool!.query(sql);
+  }
+
+  /**
+   * Runs `work` while holding a PostgreSQL session-level advisory lock, so only one
+   * instance does it at a time. An embedded database has one process (EmbeddedLock).
+   */
+  async withAdvisoryLock<T>(lockId: number, work: () => Promise<T>): Promise<T> {
+    if (!this.pool) return work();
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [lockId]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  poolStats(): PoolStats | undefined {
+    if (!this.pool) return undefined;
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.pool.options.max ?? 10 };
+  }
+
+  /** Where the data lives, safe to log: never includes a password. */
+  describe(): string {
+    if (this.config.kind === 'embedded') return `embedded PGlite at ${this.config.dataDir}`;
+    const url = new URL(this.config.url);
+    return `PostgreSQL ${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}${url.pathname}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.pglite) await this.pglite.close();
+      if (this.pool) await this.pool.end();
+    } finally {
+      this.lock?.release();
+    }
+  }
+}
+
+/** A connection error without host names, passwords or stack: safe for health output. */
+export function describeError(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+  if (code === 'ETIMEDOUT') return 'connection timed out';
+  if (code === '3D000') return 'database does not exist';
+  if (code === '28P01' || code === '28000') return 'authentication failed';
+  if (message?.includes('timeout')) return 'connection timed out';
+  return code ? `error ${code}` : (message ?? 'unknown error').split('\n')[0].slice(0, 200);
+}

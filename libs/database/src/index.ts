@@ -1,0 +1,5 @@
+export * from './connection/database-connection';
+export * from './database.module';
+export * from './migrations/migrator';
+export { Prisma } from './generated/prisma/client';
+export * from './prisma.service';

@@ -1,0 +1,121 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { DatabaseConnection } from '../connection/database-connection';
+import { migrationNames, MIGRATION_NAME, readMigrations, writeMigration } from './migrations-dir';
+import { NO_SCHEMA_FILTER, openSchemaEngine, type SchemaFile } from './schema-engine';
+
+/** Arbitrary but fixed: serialises migrations across instances started at the same time. */
+const MIGRATION_LOCK_ID = 7_206_202_611;
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+  failed: string[];
+  /** Applied in the database but missing from the migrations folder. */
+  unknown: string[];
+  /** The schema describes changes no migration contains (create one with db:migrate:create). */
+  schemaDrift: boolean;
+}
+
+interface AppliedRow {
+  migration_name: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
+
+/**
+ * Applies, creates and inspects migrations with Prisma's WASM schema engine (the native
+ * engine cannot be downloaded offline). Applied migrations are recorded in
+ * `_prisma_migrations` exactly as `prisma migrate deploy` would record them.
+ */
+export class Migrator {
+  constructor(
+    private readonly connection: DatabaseConnection,
+    private readonly migrationsDir: string,
+    private readonly schemaPath: string,
+  ) {}
+
+  async apply(): Promise<string[]> {
+    const migrations = readMigrations(this.migrationsDir);
+    return this.withMigrationLock(() =>
+      this.withEngine(this.connection, async (engine) => {
+        const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: NO_SCHEMA_FILTER });
+        return appliedMigrationNames;
+      }),
+    );
+  }
+
+  async status(): Promise<MigrationStatus> {
+    const local = migrationNames(readMigrations(this.migrationsDir));
+    const rows = await this.appliedRows();
+    const finished = rows.filter((row) => row.finished_at && !row.rolled_back_at).map((row) => row.migration_name);
+    return {
+      applied: finished.filter((name) => local.includes(name)),
+      pending: local.filter((name) => !finished.includes(name)),
+      failed: rows.filter((row) => !row.finished_at && !row.rolled_back_at).map((row) => row.migration_name),
+      unknown: finished.filter((name) => !local.includes(name)),
+      schemaDrift: (await this.diffSchemaAgainstMigrations()) !== undefined,
+    };
+  }
+
+  /** Writes a migration holding the schema's changes since the last migration; undefined when there are none. */
+  async create(name: string, now = new Date()): Promise<{ folder: string; script: string } | undefined> {
+    if (!MIGRATION_NAME.test(`00000000000000_${name}`)) {
+      throw new Error(`Migration name "${name}" must be lower-case letters, digits and underscores.`);
+    }
+    const script = await this.diffSchemaAgainstMigrations();
+    if (script === undefined) return undefined;
+    return { folder: writeMigration(this.migrationsDir, name, script, now), script };
+  }
+
+  /**
+   * The WASM engine cannot create a PostgreSQL shadow database, so the migration history is
+   * replayed into a throw-away in-memory PGlite and the schema is diffed against that.
+   */
+  private async diffSchemaAgainstMigrations(): Promise<string | undefined> {
+    const scratch = new PGlite();
+    try {
+      return await this.withEngine(new PrismaPGlite(scratch), async (engine) => {
+        await engine.applyMigrations({ migrationsList: readMigrations(this.migrationsDir), filters: NO_SCHEMA_FILTER });
+        const schema = this.schemaFile();
+        const { exitCode, stdout } = await engine.diff({
+          from: { tag: 'schemaDatasource', files: [schema], configDir: dirname(this.schemaPath) },
+          to: { tag: 'schemaDatamodel', files: [schema] },
+          script: true,
+          exitCode: true,
+          filters: NO_SCHEMA_FILTER,
+        });
+        return exitCode === 2 && stdout ? stdout : undefined;
+      });
+    } finally {
+      await scratch.close();
+    }
+  }
+
+  private async appliedRows(): Promise<AppliedRow[]> {
+    const [{ exists }] = await this.connection.query<{ exists: boolean }>("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists");
+    if (!exists) return [];
+    return this.connection.query<AppliedRow>('SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at');
+  }
+
+  private withMigrationLock<T>(work: () => Promise<T>): Promise<T> {
+    return this.connection.withAdvisoryLock(MIGRATION_LOCK_ID, work);
+  }
+
+  private async withEngine<T>(target: DatabaseConnection | PrismaPGlite, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+    const factory = target instanceof PrismaPGlite ? target : target.adapterFactory;
+    const engine = await openSchemaEngine(factory, this.schemaFile());
+    try {
+      return await work(engine);
+    } finally {
+      engine.free();
+    }
+  }
+
+  private schemaFile(): SchemaFile {
+    return { path: this.schemaPath, content: readFileSync(this.schemaPath, 'utf8') };
+  }
+}

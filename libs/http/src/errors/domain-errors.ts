@@ -1,0 +1,76 @@
+/**
+ * Errors services throw. They describe what went wrong in domain terms; the global
+ * problem filter decides how that looks on the wire (RFC 9457), so services never
+ * import HTTP concerns.
+ */
+export interface FieldError {
+  /** Dotted path of the offending input, e.g. `address.zip` or `items.2.qty`. */
+  path: string;
+  /** Machine-readable reason, e.g. `isEmail`, `required`, `tooLong`. */
+  code: string;
+  message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: string;
+  /** Extra members to expose in the problem body (must never contain secrets). */
+  readonly extensions: Record<string, unknown> = {};
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailed extends DomainError {
+  readonly kind = 'validation';
+  constructor(
+    readonly errors: FieldError[],
+    message = 'The request has invalid fields.',
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequest extends DomainError {
+  readonly kind = 'bad-request';
+}
+
+export class Unauthenticated extends DomainError {
+  readonly kind = 'unauthenticated';
+}
+
+export class Forbidden extends DomainError {
+  readonly kind = 'forbidden';
+}
+
+export class NotFound extends DomainError {
+  readonly kind = 'not-found';
+}
+
+export class Conflict extends DomainError {
+  readonly kind = 'conflict';
+}
+
+export class PreconditionFailed extends DomainError {
+  readonly kind = 'precondition-failed';
+}
+
+export class TooManyRequests extends DomainError {
+  readonly kind = 'rate-limited';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many requests; slow down and retry later.',
+  ) {
+    super(message);
+    this.extensions.retryAfter = retryAfterSeconds;
+  }
+}
+
+export class ServiceUnavailable extends DomainError {
+  readonly kind = 'unavailable';
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(message);
+    Object.assign(this.extensions, extensions);
+  }
+}

@@ -1,0 +1,23 @@
+import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '@backlot/http';
+import type { FastifyReply } from 'fastify';
+import { MetricsService } from './metrics.service';
+import { MetricsTokenGuard } from './metrics-token.guard';
+
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get()
+  @UseGuards(MetricsTokenGuard)
+  @ApiBearerAuth('metricsToken')
+  @ApiOperation({ summary: 'Prometheus metrics', description: 'Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.' })
+  @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiProblems(401)
+  @Header('cache-control', 'no-store')
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
+    await reply.type(this.metrics.contentType).send(await this.metrics.render());
+  }
+}
