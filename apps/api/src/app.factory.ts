@@ -5,7 +5,7 @@ import type { AppConfig } from '@backlot/config';
 import { createValidationPipe, ProblemFilter } from '@backlot/http';
 import { createLogger, instrumentHttp, MetricsService, PinoNestLogger, requestIdFrom } from '@backlot/observability';
 import { registerHttpHardening } from '@backlot/security';
-import { LogController } from 'fastify';
+import { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
@@ -42,6 +42,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  closeKeepAliveConnectionsOnShutdown(fastify);
   instrumentHttp(fastify, app.get(MetricsService), logger);
 
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
@@ -50,4 +51,21 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   await registerHttpHardening(app, config.http);
   serveOpenApi(app, buildOpenApiDocument(app, config));
   return app;
+}
+
+/**
+ * Fastify's close waits for every open connection. Keep-alive connections that carried an
+ * in-flight request would then hold shutdown until the client drops them; answering with
+ * `Connection: close` once closing has begun lets each one end with its last response.
+ */
+function closeKeepAliveConnectionsOnShutdown(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 }

@@ -12,9 +12,9 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
         'every response carries `x-request-id`.',
     )
     .setVersion(config.version)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /api/v1/auth/login' }, 'bearer')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Short-lived access token (JWT)' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key for server-to-server consumers' }, 'apiKey')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when configured' }, 'metricsToken')
+    .addSecurity('metricsToken', { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value, when one is configured' })
     .build();
   return SwaggerModule.createDocument(app, builder, {
     extraModels: PROBLEM_MODELS,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import type { AppConfig, DatabaseConfig, HttpConfig, NodeEnv } from './config.types';
@@ -74,11 +75,18 @@ function readHttp(read: EnvReader): HttpConfig {
 }
 
 function readTrustProxy(read: EnvReader): boolean | number | string[] {
-  const value = read.raw('TRUST_PROXY');
+  const value = read.raw('TRUST_PROXY')?.toLowerCase();
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
-  return read.list('TRUST_PROXY');
+  return read.list('TRUST_PROXY').filter((entry) => {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    const valid = family !== 0 && validBits && extra === undefined;
+    if (!valid) read.fail('TRUST_PROXY', `"${entry}" is not true, false, a hop count, or an IP address/CIDR`);
+    return valid;
+  });
 }
 
 function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {

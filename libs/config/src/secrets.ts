@@ -13,8 +13,13 @@ function isWeak(value: string): boolean {
   return WELL_KNOWN_SECRETS.some((weak) => lowered.includes(weak)) || new Set(value).size < 8;
 }
 
+// Node's base64 decoder skips characters it does not know, so check the text itself first.
+const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=?$/;
+
 function checkEncryptionKey(value: string): string | undefined {
-  return Buffer.from(value, 'base64').length === 32 ? undefined : 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
+  const problem = 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)';
+  if (!BASE64_32_BYTES.test(value) || Buffer.from(value, 'base64').length !== 32) return problem;
+  return new Set(value).size < 16 ? problem : undefined;
 }
 
 function generate(): Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'> {
@@ -41,7 +46,13 @@ export function readSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): A
   if (reader.raw('JWT_SECRET') && reader.raw('ENCRYPTION_KEY')) {
     return { jwtSecret: jwtSecret ?? '', encryptionKey: encryptionKey ?? '', source: 'environment' };
   }
-  const fallback = env === 'test' ? generate() : persistedSecrets(dataDir);
+  let fallback: Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'>;
+  try {
+    fallback = env === 'test' ? generate() : persistedSecrets(dataDir);
+  } catch (error) {
+    reader.fail('DATA_DIR', (error as Error).message);
+    return { jwtSecret: '', encryptionKey: '', source: 'generated-file' };
+  }
   return {
     jwtSecret: reader.raw('JWT_SECRET') ? (jwtSecret ?? '') : fallback.jwtSecret,
     encryptionKey: reader.raw('ENCRYPTION_KEY') ? (encryptionKey ?? '') : fallback.encryptionKey,
@@ -52,12 +63,22 @@ export function readSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): A
 function persistedSecrets(dataDir: string): Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'> {
   const file = join(dataDir, 'secrets.json');
   if (existsSync(file)) {
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<AuthSecrets>;
-    if (stored.jwtSecret && stored.encryptionKey) return { jwtSecret: stored.jwtSecret, encryptionKey: stored.encryptionKey };
+    const stored = readStoredSecrets(file);
+    if (stored?.jwtSecret && stored.encryptionKey) return { jwtSecret: stored.jwtSecret, encryptionKey: stored.encryptionKey };
+    // Regenerating would silently invalidate every session and encrypted value: refuse instead.
+    throw new Error(`${file} is unreadable or incomplete; fix or delete it (deleting logs everyone out and loses encrypted fields)`);
   }
   const secrets = generate();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
   return secrets;
+}
+
+function readStoredSecrets(file: string): Partial<AuthSecrets> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<AuthSecrets>;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,7 @@ export class HealthController {
   @Get('live')
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
-  @ApiOkResponse({ type: LivenessDto })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is serving requests' })
   live(): LivenessDto {
     return { status: 'ok' };
   }
@@ -24,7 +24,7 @@ export class HealthController {
   @Get('ready')
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Readiness: every dependency (database, Redis when configured) answers' })
-  @ApiOkResponse({ type: ReadinessDto })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Every dependency answered' })
   @ApiResponse({
     status: 503,
     description: 'A dependency is down',

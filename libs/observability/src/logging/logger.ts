@@ -4,7 +4,7 @@ import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 
  * Everything that may carry a credential. Paths cover Fastify's request serializer and the
  * objects our own code logs, so a careless `logger.info({ body })` still leaks nothing.
  */
-export const REDACTED_PATHS = [
+export const REDACTED_PATHS: string[] = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
@@ -12,18 +12,10 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
-  '*.password',
-  '*.newPassword',
-  '*.currentPassword',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.secret',
-  '*.apiKey',
-  'password',
-  'token',
-  'secret',
 ];
+const SECRET_KEYS = ['password', 'newPassword', 'currentPassword', 'token', 'accessToken', 'refreshToken', 'secret', 'apiKey'];
+// pino's redaction matches fixed depths; secrets are redacted up to three levels deep.
+for (const key of SECRET_KEYS) REDACTED_PATHS.push(key, `*.${key}`, `*.*.${key}`);
 
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(

@@ -1,0 +1,60 @@
+'use strict';
+/**
+ * The yardstick: bare Fastify (+ pg) doing the same work as Backlot for each benchmarked
+ * route, with nothing else (no logging, hooks, validation, metrics). Backlot's goals are
+ * ratios to this server measured in the same run on the same machine.
+ *
+ * Env: PORT (0 = any), HOST (127.0.0.1), DATABASE_URL (optional; routes that need a
+ * database are only registered when it is set).
+ */
+const { performance } = require('node:perf_hooks');
+const Fastify = require('fastify');
+const { Pool } = require('pg');
+
+const PREFIX = '/api/v1';
+
+function createPool(url) {
+  if (!url) return undefined;
+  // Same size as Backlot's default DATABASE_POOL_MAX, so neither side wins on connections.
+  const pool = new Pool({ connectionString: url, max: 10 });
+  pool.on('error', () => undefined); // an idle client dropped by the server is not fatal
+  return pool;
+}
+
+function registerHealth(app, pool) {
+  app.get(`${PREFIX}/health/live`, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'ok' };
+  });
+  if (!pool) return;
+  // The app also times the check and names the database kind; same payload, same work.
+  app.get(`${PREFIX}/health/ready`, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const started = performance.now();
+    await pool.query('SELECT 1');
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    return { status: 'ok', checks: { database: { latencyMs, status: 'up', kind: 'postgres' } } };
+  });
+}
+
+async function main() {
+  const pool = createPool(process.env.DATABASE_URL);
+  const app = Fastify({ logger: false });
+  registerHealth(app, pool);
+
+  const close = async () => {
+    await app.close();
+    await pool?.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', close);
+  process.once('SIGINT', close);
+
+  const address = await app.listen({ host: process.env.HOST || '127.0.0.1', port: Number(process.env.PORT || 0) });
+  process.stdout.write(`baseline listening on ${address}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`baseline failed: ${error.stack || error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, EMBEDDED_IN_MEMORY, loadConfig } from './load-config';
+
+const STRONG_JWT_SECRET = randomBytes(48).toString('base64url');
+const STRONG_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+/** Loads a config that is expected to be invalid and returns the problems it lists. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig', () => {
+  describe('with an empty test environment', () => {
+    it('falls back to the documented defaults', () => {
+      const config = loadConfig({ NODE_ENV: 'test' });
+
+      expect(config.env).toBe('test');
+      expect(config.dataDir).toBe(resolve(process.cwd(), 'data'));
+      expect(config.http).toEqual({
+        host: '127.0.0.1',
+        port: 3000,
+        bodyLimitBytes: 1_048_576,
+        corsOrigins: [],
+        trustProxy: false,
+        shutdownTimeoutMs: 10_000,
+      });
+      expect(config.cache).toEqual({ redisUrl: undefined, keyPrefix: 'backlot:', ttlSeconds: 60, memoryMaxItems: 10_000 });
+      expect(config.rateLimit).toEqual({ ttlSeconds: 60, max: 300 });
+      expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Backlot <no-reply@localhost>' });
+      expect(config.observability).toEqual({ logLevel: 'silent', metricsToken: undefined });
+    });
+
+    it('logs at info by default outside tests', () => {
+      const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+
+      expect(config.observability.logLevel).toBe('info');
+    });
+
+    it('defaults NODE_ENV to development', () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'backlot-config-'));
+      try {
+        expect(loadConfig({ DATA_DIR: dataDir }).env).toBe('development');
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('validation', () => {
+    it('lists every bad variable in one ConfigError, each naming its variable', () => {
+      const problems = problemsOf({ NODE_ENV: 'test', PORT: 'abc', DATABASE_URL: 'mysql://x', REDIS_URL: 'nope', LOG_LEVEL: 'loud' });
+
+      expect(problems).toHaveLength(4);
+      for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL']) {
+        expect(problems.filter((problem) => problem.startsWith(`${name}: `))).toHaveLength(1);
+      }
+    });
+
+    it('reports missing production secrets together with the other bad variables', () => {
+      expect(problemsOf({ NODE_ENV: 'production', PORT: 'abc' })).toEqual([
+        expect.stringMatching(/^PORT: /),
+        'JWT_SECRET: is required in production',
+        'ENCRYPTION_KEY: is required in production',
+      ]);
+    });
+
+    it('puts the problem count and each problem in the error message', () => {
+      const error = (() => {
+        try {
+          loadConfig({ NODE_ENV: 'test', PORT: '70000', LOG_LEVEL: 'loud' });
+        } catch (caught) {
+          return caught as Error;
+        }
+        throw new Error('expected a ConfigError');
+      })();
+
+      expect(error.name).toBe('ConfigError');
+      expect(error.message).toContain('(2 problems)');
+      expect(error.message).toContain('PORT: must be an integer from 0 to 65535 (got "70000")');
+    });
+
+    it('rejects an unknown NODE_ENV', () => {
+      expect(problemsOf({ NODE_ENV: 'staging' })).toEqual([
+        expect.stringMatching(/^NODE_ENV: must be one of development, production, test/),
+      ]);
+    });
+
+    it('rejects a METRICS_TOKEN shorter than 16 characters', () => {
+      expect(problemsOf({ NODE_ENV: 'test', METRICS_TOKEN: 'short' })).toEqual(['METRICS_TOKEN: must be at least 16 characters']);
+    });
+
+    it('accepts a CORS_ORIGINS list of origins and the * wildcard', () => {
+      const config = loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: ' https://app.example.com , http://localhost:5173,* ' });
+
+      expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173', '*']);
+    });
+
+    it('rejects a CORS_ORIGINS entry that is not a bare origin', () => {
+      const problems = problemsOf({
+        NODE_ENV: 'test',
+        CORS_ORIGINS: 'https://ok.example.com,https://app.example.com/path,app.example.com',
+      });
+
+      expect(problems).toEqual([
+        'CORS_ORIGINS: "https://app.example.com/path" is not an origin like https://app.example.com',
+        'CORS_ORIGINS: "app.example.com" is not an origin like https://app.example.com',
+      ]);
+    });
+  });
+
+  describe('database', () => {
+    it('uses embedded PGlite under DATA_DIR/pglite when DATABASE_URL is unset', () => {
+      const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '/srv/backlot' });
+
+      expect(config.database).toEqual({ kind: 'embedded', dataDir: join('/srv/backlot', 'pglite'), migrateOnStart: true });
+    });
+
+    it('keeps an in-memory PGLITE_DATA_DIR as is', () => {
+      const config = loadConfig({ NODE_ENV: 'test', PGLITE_DATA_DIR: EMBEDDED_IN_MEMORY });
+
+      expect(config.database).toEqual({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true });
+    });
+
+    it('uses PostgreSQL with default pool settings when DATABASE_URL is set', () => {
+      const url = 'postgres://backlot:pw@db.internal:5432/backlot';
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url });
+
+      expect(config.database).toEqual({
+        kind: 'postgres',
+        url,
+        migrateOnStart: false,
+        poolMax: 10,
+        poolIdleTimeoutMs: 10_000,
+        connectTimeoutMs: 5_000,
+      });
+    });
+
+    it('reads pool settings and MIGRATE_ON_START for PostgreSQL', () => {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: 'postgresql://db.internal/backlot',
+        DATABASE_POOL_MAX: '25',
+        DATABASE_POOL_IDLE_TIMEOUT_MS: '0',
+        DATABASE_CONNECT_TIMEOUT_MS: '2500',
+        MIGRATE_ON_START: 'yes',
+      });
+
+      expect(config.database).toMatchObject({
+        kind: 'postgres',
+        poolMax: 25,
+        poolIdleTimeoutMs: 0,
+        connectTimeoutMs: 2500,
+        migrateOnStart: true,
+      });
+    });
+
+    it.each(['1', '1001', '-5', '10.5'])('rejects DATABASE_POOL_MAX=%s', (value) => {
+      const problems = problemsOf({ NODE_ENV: 'test', DATABASE_URL: 'postgres://db/backlot', DATABASE_POOL_MAX: value });
+
+      expect(problems).toEqual([`DATABASE_POOL_MAX: must be an integer from 2 to 1000 (got "${value}")`]);
+    });
+
+    it.each(['2', '1000'])('accepts DATABASE_POOL_MAX=%s at the bounds', (value) => {
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://db/backlot', DATABASE_POOL_MAX: value });
+
+      expect(config.database).toMatchObject({ poolMax: Number(value) });
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each<[string | undefined, boolean | number | string[]]>([
+      [undefined, false],
+      ['false', false],
+      ['true', true],
+      ['2', 2],
+      ['10.0.0.1, 192.168.0.0/16', ['10.0.0.1', '192.168.0.0/16']],
+    ])('parses %p as %p', (value, expected) => {
+      expect(loadConfig({ NODE_ENV: 'test', ...(value === undefined ? {} : { TRUST_PROXY: value }) }).http.trustProxy).toEqual(expected);
+    });
+  });
+});
+
+describe('TRUST_PROXY validation', () => {
+  const problems = (value: string) => {
+    try {
+      loadConfig({ NODE_ENV: 'test', TRUST_PROXY: value });
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('accepts true and false in any case', () => {
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'TRUE' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'False' }).http.trustProxy).toBe(false);
+  });
+
+  it('accepts IP addresses and CIDR ranges', () => {
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, ::1' }).http.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', '::1']);
+  });
+
+  it('rejects an entry that is not an address', () => {
+    expect(problems('yes')).toEqual([expect.stringContaining('TRUST_PROXY: "yes"')]);
+    expect(problems('10.0.0.0/33')).toEqual([expect.stringContaining('TRUST_PROXY: "10.0.0.0/33"')]);
+  });
+});

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './load-config';
+
+const STRONG_JWT_SECRET = randomBytes(48).toString('base64url');
+const STRONG_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+/** Loads a config that is expected to be invalid and returns the problems it lists. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('auth secrets (loadConfig)', () => {
+  describe('in production', () => {
+    const production = { NODE_ENV: 'production' };
+
+    it('refuses to start without JWT_SECRET and ENCRYPTION_KEY', () => {
+      expect(problemsOf(production)).toEqual(['JWT_SECRET: is required in production', 'ENCRYPTION_KEY: is required in production']);
+    });
+
+    it('refuses a well-known JWT_SECRET even when it is long enough', () => {
+      const problems = problemsOf({
+        ...production,
+        JWT_SECRET: 'changeme-changeme-changeme-changeme',
+        ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
+      });
+
+      expect(problems).toEqual(['JWT_SECRET: is a default or guessable value; refusing to start in production']);
+    });
+
+    it('refuses a long JWT_SECRET made of fewer than 8 distinct characters', () => {
+      const problems = problemsOf({
+        ...production,
+        JWT_SECRET: 'abcabcabcabcabcabcabcabcabcabcabcabc',
+        ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
+      });
+
+      expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is a default or guessable value/)]);
+    });
+
+    it('rejects a JWT_SECRET shorter than 32 characters', () => {
+      const problems = problemsOf({ ...production, JWT_SECRET: 'Xq7!pL2#vB9$', ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+
+      expect(problems).toEqual(['JWT_SECRET: must be at least 32 characters']);
+    });
+
+    it.each([
+      ['16 bytes', randomBytes(16).toString('base64')],
+      ['64 hex characters', randomBytes(32).toString('hex')],
+      ['plain text', 'this is definitely not a base64 encoded key!!'],
+    ])('rejects an ENCRYPTION_KEY that is %s instead of 32 base64 bytes', (_, key) => {
+      const problems = problemsOf({ ...production, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: key });
+
+      expect(problems).toEqual([expect.stringMatching(/^ENCRYPTION_KEY: must be 32 random bytes, base64-encoded/)]);
+    });
+
+    it('accepts a strong pair and reports the environment as their source', () => {
+      const config = loadConfig({ ...production, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+
+      expect(config.auth).toEqual({ jwtSecret: STRONG_JWT_SECRET, encryptionKey: STRONG_ENCRYPTION_KEY, source: 'environment' });
+    });
+  });
+
+  describe('in development', () => {
+    let dataDir: string;
+
+    beforeEach(() => {
+      dataDir = mkdtempSync(join(tmpdir(), 'backlot-config-'));
+    });
+
+    afterEach(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('generates secrets once, persists them with mode 0600 and returns the same values on the next load', () => {
+      const first = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).auth;
+      const file = join(dataDir, 'secrets.json');
+
+      expect(first.source).toBe('generated-file');
+      expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+      expect(Buffer.from(first.encryptionKey, 'base64')).toHaveLength(32);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ jwtSecret: first.jwtSecret, encryptionKey: first.encryptionKey });
+
+      const second = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).auth;
+      expect(second).toEqual(first);
+    });
+
+    it('creates a DATA_DIR that does not exist yet', () => {
+      const nested = join(dataDir, 'not', 'yet');
+
+      loadConfig({ NODE_ENV: 'development', DATA_DIR: nested });
+
+      expect(existsSync(join(nested, 'secrets.json'))).toBe(true);
+    });
+
+    it('refuses to start, rather than silently replace them, when the stored secrets are incomplete', () => {
+      writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ jwtSecret: 'only-half' }));
+
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([expect.stringMatching(/^DATA_DIR: .*secrets\.json is unreadable or incomplete/)]);
+      expect(JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'))).toEqual({ jwtSecret: 'only-half' });
+    });
+
+    it('refuses to start when the stored secrets file is not JSON', () => {
+      writeFileSync(join(dataDir, 'secrets.json'), '{ not json');
+
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([expect.stringMatching(/secrets\.json is unreadable or incomplete/)]);
+    });
+
+    it('rejects an ENCRYPTION_KEY padded with characters base64 does not know', () => {
+      const key = randomBytes(32).toString('base64');
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `!!!!${key}` })).toHaveLength(1);
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `${'a'.repeat(43)}=` })).toHaveLength(1);
+    });
+
+    it('prefers a JWT_SECRET from the environment over the generated one', () => {
+      const { auth } = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET });
+
+      expect(auth.jwtSecret).toBe(STRONG_JWT_SECRET);
+      expect(auth.encryptionKey).toBe(JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).encryptionKey);
+    });
+
+    it('writes nothing when both secrets come from the environment', () => {
+      const { auth } = loadConfig({
+        NODE_ENV: 'development',
+        DATA_DIR: dataDir,
+        JWT_SECRET: STRONG_JWT_SECRET,
+        ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
+      });
+
+      expect(auth.source).toBe('environment');
+      expect(existsSync(join(dataDir, 'secrets.json'))).toBe(false);
+    });
+  });
+
+  describe('in tests', () => {
+    it('uses throw-away secrets and writes nothing to DATA_DIR', () => {
+      const dataDir = join(tmpdir(), `backlot-never-created-${process.pid}-${Date.now()}`);
+
+      try {
+        const first = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }).auth;
+        const second = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }).auth;
+
+        expect(first.source).toBe('ephemeral');
+        expect(Buffer.from(first.encryptionKey, 'base64')).toHaveLength(32);
+        expect(second.jwtSecret).not.toBe(first.jwtSecret);
+        expect(existsSync(dataDir)).toBe(false);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
