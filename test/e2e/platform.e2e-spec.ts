@@ -107,7 +107,12 @@ describe('HTTP platform', () => {
     const res = await t.request('/api/v1/health/live');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');
-    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const notFound = await t.request('/api/v1/nowhere');
+    expect(notFound.headers.get('x-content-type-options')).toBe('nosniff');
+    const docs = await t.request('/docs');
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   it('allows CORS only for listed origins', async () => {

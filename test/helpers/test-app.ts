@@ -1,7 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AppConfig, loadConfig } from '@backlot/config';
-import { createLogger } from '@backlot/observability';
 import { createApp } from '../../apps/api/src/app.factory';
 import { createTestEnvironment, type TestEnvironment } from './test-env';
 
@@ -31,7 +30,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig(environment.env);
   let app: NestFastifyApplication;
   try {
-    app = await createApp(config, { logger: createLogger(config.observability.logLevel), imports: options.imports });
+    app = await createApp(config, { imports: options.imports });
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {
     await environment.cleanup();

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { embeddedTemplate } from './embedded-template';
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL;
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || undefined;
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -36,10 +37,12 @@ export async function createTestEnvironment(overrides: Record<string, string> = 
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(dataDir, { recursive: true, force: true })];
 
   let databaseUrl: string | undefined;
-  if (TEST_DATABASE_URL && overrides.DATABASE_URL === undefined) {
+  const usePostgres = TEST_DATABASE_URL !== undefined && overrides.DATABASE_URL === undefined;
+  if (!usePostgres && !overrides.PGLITE_DATA_DIR) env.PGLITE_SEED_ARCHIVE = await embeddedTemplate();
+  if (usePostgres) {
     const name = uniqueName('backlot_test');
     await adminQuery(`CREATE DATABASE ${name}`);
-    databaseUrl = withDatabase(TEST_DATABASE_URL, name);
+    databaseUrl = withDatabase(TEST_DATABASE_URL!, name);
     Object.assign(env, { DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'true' });
     cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   }

@@ -3,29 +3,34 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@backlot/config';
 import { createValidationPipe, ProblemFilter } from '@backlot/http';
-import { createLogger, instrumentHttp, MetricsService, PinoNestLogger, requestIdFrom } from '@backlot/observability';
+import { createAccessLogger, createLogDestination, createLogger, instrumentHttp, MetricsService, PinoNestLogger, requestIdFrom } from '@backlot/observability';
 import { registerHttpHardening } from '@backlot/security';
-import { type FastifyInstance, LogController } from 'fastify';
-import type { Logger } from 'pino';
+import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
 export const API_PREFIX = 'api/v1';
 
 export interface CreateAppOptions {
-  logger?: Logger;
+  /** Where logs go (default: stdout). */
+  logDestination?: DestinationStream;
   /** Extra modules (tests mount probe controllers this way). */
   imports?: NonNullable<ModuleMetadata['imports']>;
 }
 
 /** Builds the fully configured app without listening: used by main.ts, the CLI and tests. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  const logger = options.logger ?? createLogger(config.observability.logLevel);
+  const destination = options.logDestination ?? createLogDestination();
+  const logger = createLogger(config.observability.logLevel, destination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One access-log line per request is written by instrumentHttp instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestIdFrom,
+    // Fastify builds a child logger per request; nothing of ours logs through request.log
+    // (the access log is written once per request by instrumentHttp), so skip that cost.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     bodyLimit: config.http.bodyLimitBytes,
     // Fastify also accepts a hop count, which the adapter's option type leaves out.
     trustProxy: config.http.trustProxy as boolean | string[],
@@ -43,12 +48,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
   closeKeepAliveConnectionsOnShutdown(fastify);
-  instrumentHttp(fastify, app.get(MetricsService), logger);
+  instrumentHttp(fastify, app.get(MetricsService), createAccessLogger(config.observability.logLevel, destination));
 
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  await registerHttpHardening(app, config.http);
+  registerHttpHardening(app, config.http);
   serveOpenApi(app, buildOpenApiDocument(app, config));
   return app;
 }

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AppConfig, ConfigError, loadConfig } from '@backlot/config';
-import { createLogger } from '@backlot/observability';
+import { createLogDestination, createLogger } from '@backlot/observability';
 import type { Logger } from 'pino';
 import { createApp } from './app.factory';
 
@@ -26,10 +26,11 @@ export async function runServer(options: ServerOptions = {}): Promise<NestFastif
     return undefined;
   }
 
-  const logger = createLogger(config.observability.logLevel);
+  const logDestination = createLogDestination();
+  const logger = createLogger(config.observability.logLevel, logDestination);
   let app: NestFastifyApplication | undefined;
   try {
-    app = await createApp(config, { logger });
+    app = await createApp(config, { logDestination });
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (error) {
     const message = `Backlot failed to start: ${(error as Error).message}`;

@@ -3,7 +3,15 @@ import type { LevelWithSilent } from 'pino';
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export type DatabaseConfig =
-  | { kind: 'embedded'; dataDir: string; migrateOnStart: true }
+  | {
+      kind: 'embedded';
+      /** A directory, or `memory://` for a throw-away database. */
+      dataDir: string;
+      migrateOnStart: true;
+      sharedBuffersMb: number;
+      /** A PGlite dump (.tar) an in-memory database starts from (the test suite's migrated template). */
+      seedArchive?: string;
+    }
   | {
       kind: 'postgres';
       url: string;

@@ -127,7 +127,7 @@ describe('loadConfig', () => {
     it('keeps an in-memory PGLITE_DATA_DIR as is', () => {
       const config = loadConfig({ NODE_ENV: 'test', PGLITE_DATA_DIR: EMBEDDED_IN_MEMORY });
 
-      expect(config.database).toEqual({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true });
+      expect(config.database).toEqual({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true, sharedBuffersMb: 16 });
     });
 
     it('uses PostgreSQL with default pool settings when DATABASE_URL is set', () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
@@ -100,5 +101,17 @@ function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
   if (read.raw('DATABASE_URL') !== undefined) {
     return { kind: 'postgres', url: url ?? '', migrateOnStart, ...pool };
   }
-  return { kind: 'embedded', dataDir: absolute(read.string('PGLITE_DATA_DIR', join(dataDir, 'pglite'))), migrateOnStart: true };
+  const embeddedDir = absolute(read.string('PGLITE_DATA_DIR', join(dataDir, 'pglite')));
+  const seedArchive = read.optional('PGLITE_SEED_ARCHIVE', (path) => {
+    if (embeddedDir !== EMBEDDED_IN_MEMORY) return 'only applies with PGLITE_DATA_DIR=memory://';
+    return existsSync(path) ? undefined : `file ${path} does not exist`;
+  });
+  return {
+    kind: 'embedded',
+    dataDir: embeddedDir,
+    migrateOnStart: true,
+    // PostgreSQL's 128 MB default would make the embedded shape's resident memory balloon.
+    sharedBuffersMb: read.int('PGLITE_SHARED_BUFFERS_MB', 16, { min: 1, max: 4_096 }),
+    seedArchive,
+  };
 }

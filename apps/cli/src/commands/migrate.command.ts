@@ -1,5 +1,5 @@
 import { type AppConfig } from '@backlot/config';
-import { DatabaseConnection, Migrator } from '@backlot/database';
+import { createMigration as createMigrationFile, DatabaseConnection, Migrator } from '@backlot/database';
 
 async function withMigrator<T>(config: AppConfig, work: (migrator: Migrator, connection: DatabaseConnection) => Promise<T>): Promise<T> {
   const connection = new DatabaseConnection(config.database);
@@ -44,12 +44,7 @@ export async function createMigration(config: AppConfig, name: string | undefine
     print('Usage: npm run db:migrate:create -- <name>   (lower-case letters, digits, underscores)');
     return 2;
   }
-  const connection = new DatabaseConnection({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true });
-  try {
-    const created = await new Migrator(connection, config.migrationsDir, config.schemaPath).create(name);
-    print(created ? `Created prisma/migrations/${created.folder}/migration.sql:\n\n${created.script}` : 'No schema changes: nothing to create.');
-    return 0;
-  } finally {
-    await connection.close();
-  }
+  const created = await createMigrationFile(config.migrationsDir, config.schemaPath, name);
+  print(created ? `Created prisma/migrations/${created.folder}/migration.sql:\n\n${created.script}` : 'No schema changes: nothing to create.');
+  return 0;
 }

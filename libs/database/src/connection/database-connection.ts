@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '@backlot/config';
 import { EMBEDDED_IN_MEMORY } from '@backlot/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -39,7 +39,11 @@ export class DatabaseConnection {
         // PGlite creates only the last folder of its data dir.
         mkdirSync(dirname(config.dataDir), { recursive: true });
       }
-      this.pglite = new PGlite(inMemory ? undefined : config.dataDir);
+      this.pglite = new PGlite({
+        dataDir: inMemory ? undefined : config.dataDir,
+        postgresqlconf: [`shared_buffers=${config.sharedBuffersMb}MB`, 'max_connections=8'],
+        loadDataDir: config.seedArchive ? new Blob([readFileSync(config.seedArchive)]) : undefined,
+      });
       this.adapterFactory = new PrismaPGlite(this.pglite);
     } else {
       this.pool = new Pool({
@@ -97,6 +101,12 @@ export class DatabaseConnection {
     } finally {
       client.release();
     }
+  }
+
+  /** A physical copy of the embedded database (PGlite's data directory as a tar archive). */
+  async dumpEmbedded(): Promise<Blob> {
+    if (!this.pglite) throw new Error('Only the embedded database can be dumped this way');
+    return this.pglite.dumpDataDir('none');
   }
 
   poolStats(): PoolStats | undefined {

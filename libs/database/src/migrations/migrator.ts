@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -40,8 +41,11 @@ export class Migrator {
 
   async apply(): Promise<string[]> {
     const migrations = readMigrations(this.migrationsDir);
+    // Loading the WASM engine costs seconds and tens of MB that stay resident: skip it on
+    // the usual start where every migration is already applied.
+    if (!(await this.hasPending(migrationNames(migrations)))) return [];
     return this.withMigrationLock(() =>
-      this.withEngine(this.connection, async (engine) => {
+      withEngine(this.connection.adapterFactory, this.schemaPath, async (engine) => {
         const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: NO_SCHEMA_FILTER });
         return appliedMigrationNames;
       }),
@@ -57,42 +61,14 @@ export class Migrator {
       pending: local.filter((name) => !finished.includes(name)),
       failed: rows.filter((row) => !row.finished_at && !row.rolled_back_at).map((row) => row.migration_name),
       unknown: finished.filter((name) => !local.includes(name)),
-      schemaDrift: (await this.diffSchemaAgainstMigrations()) !== undefined,
+      schemaDrift: (await diffSchemaAgainstMigrations(this.migrationsDir, this.schemaPath)) !== undefined,
     };
   }
 
-  /** Writes a migration holding the schema's changes since the last migration; undefined when there are none. */
-  async create(name: string, now = new Date()): Promise<{ folder: string; script: string } | undefined> {
-    if (!MIGRATION_NAME.test(`00000000000000_${name}`)) {
-      throw new Error(`Migration name "${name}" must be lower-case letters, digits and underscores.`);
-    }
-    const script = await this.diffSchemaAgainstMigrations();
-    if (script === undefined) return undefined;
-    return { folder: writeMigration(this.migrationsDir, name, script, now), script };
-  }
-
-  /**
-   * The WASM engine cannot create a PostgreSQL shadow database, so the migration history is
-   * replayed into a throw-away in-memory PGlite and the schema is diffed against that.
-   */
-  private async diffSchemaAgainstMigrations(): Promise<string | undefined> {
-    const scratch = new PGlite();
-    try {
-      return await this.withEngine(new PrismaPGlite(scratch), async (engine) => {
-        await engine.applyMigrations({ migrationsList: readMigrations(this.migrationsDir), filters: NO_SCHEMA_FILTER });
-        const schema = this.schemaFile();
-        const { exitCode, stdout } = await engine.diff({
-          from: { tag: 'schemaDatasource', files: [schema], configDir: dirname(this.schemaPath) },
-          to: { tag: 'schemaDatamodel', files: [schema] },
-          script: true,
-          exitCode: true,
-          filters: NO_SCHEMA_FILTER,
-        });
-        return exitCode === 2 && stdout ? stdout : undefined;
-      });
-    } finally {
-      await scratch.close();
-    }
+  private async hasPending(local: string[]): Promise<boolean> {
+    const rows = await this.appliedRows();
+    const finished = new Set(rows.filter((row) => row.finished_at && !row.rolled_back_at).map((row) => row.migration_name));
+    return local.some((name) => !finished.has(name)) || rows.some((row) => !row.finished_at && !row.rolled_back_at);
   }
 
   private async appliedRows(): Promise<AppliedRow[]> {
@@ -104,18 +80,60 @@ export class Migrator {
   private withMigrationLock<T>(work: () => Promise<T>): Promise<T> {
     return this.connection.withAdvisoryLock(MIGRATION_LOCK_ID, work);
   }
+}
 
-  private async withEngine<T>(target: DatabaseConnection | PrismaPGlite, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
-    const factory = target instanceof PrismaPGlite ? target : target.adapterFactory;
-    const engine = await openSchemaEngine(factory, this.schemaFile());
-    try {
-      return await work(engine);
-    } finally {
-      engine.free();
-    }
+/** Writes a migration holding the schema's changes since the last migration; undefined when there are none. */
+export async function createMigration(
+  migrationsDir: string,
+  schemaPath: string,
+  name: string,
+  now = new Date(),
+): Promise<{ folder: string; script: string } | undefined> {
+  if (!MIGRATION_NAME.test(`00000000000000_${name}`)) {
+    throw new Error(`Migration name "${name}" must be lower-case letters, digits and underscores.`);
   }
+  const script = await diffSchemaAgainstMigrations(migrationsDir, schemaPath);
+  if (script === undefined) return undefined;
+  return { folder: writeMigration(migrationsDir, name, script, now), script };
+}
 
-  private schemaFile(): SchemaFile {
-    return { path: this.schemaPath, content: readFileSync(this.schemaPath, 'utf8') };
+/**
+ * The WASM engine cannot create a PostgreSQL shadow database, so the migration history is
+ * replayed into a throw-away in-memory PGlite and the schema is diffed against that.
+ */
+async function diffSchemaAgainstMigrations(migrationsDir: string, schemaPath: string): Promise<string | undefined> {
+  const scratch = new PGlite();
+  try {
+    return await withEngine(new PrismaPGlite(scratch), schemaPath, async (engine) => {
+      await engine.applyMigrations({ migrationsList: readMigrations(migrationsDir), filters: NO_SCHEMA_FILTER });
+      const schema = schemaFile(schemaPath);
+      const { exitCode, stdout } = await engine.diff({
+        from: { tag: 'schemaDatasource', files: [schema], configDir: dirname(schemaPath) },
+        to: { tag: 'schemaDatamodel', files: [schema] },
+        script: true,
+        exitCode: true,
+        filters: NO_SCHEMA_FILTER,
+      });
+      return exitCode === 2 && stdout ? stdout : undefined;
+    });
+  } finally {
+    await scratch.close();
   }
+}
+
+async function withEngine<T>(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  schemaPath: string,
+  work: (engine: SchemaEngine) => Promise<T>,
+): Promise<T> {
+  const engine = await openSchemaEngine(factory, schemaFile(schemaPath));
+  try {
+    return await work(engine);
+  } finally {
+    engine.free();
+  }
+}
+
+function schemaFile(path: string): SchemaFile {
+  return { path, content: readFileSync(path, 'utf8') };
 }

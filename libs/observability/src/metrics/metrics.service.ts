@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 export class MetricsService {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly series = new Map<string, { observe(value: number): void }>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -23,7 +24,15 @@ export class MetricsService {
 
   /** `route` must be the route template (`/api/v1/things/:id`), never the raw URL. */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    this.httpDuration.observe({ method, route, status_code: statusCode }, seconds);
+    // Resolving label values to a series on every observation is measurable on fast routes;
+    // the set of (method, route, status) is small, so the series are kept.
+    const key = `${method} ${statusCode} ${route}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = this.httpDuration.labels(method, route, String(statusCode));
+      this.series.set(key, series);
+    }
+    series.observe(seconds);
   }
 
   render(): Promise<string> {

@@ -3,9 +3,26 @@ import { TooManyRequests } from '@backlot/http';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
 
+// @nestjs/throttler's metadata key for @SkipThrottle(), suffixed with the throttler name.
+const SKIP_KEY = 'THROTTLER:SKIP';
+
 /** Throttler's guard, answering with a 429 problem (Retry-After in header and body). */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  /** Whether a handler opted out of every limit; metadata never changes, so look it up once. */
+  private readonly skipped = new WeakMap<object, boolean>();
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const handler = context.getHandler();
+    let skip = this.skipped.get(handler);
+    if (skip === undefined) {
+      const targets = [handler, context.getClass()];
+      skip = this.throttlers.every((throttler) => this.reflector.getAllAndOverride<boolean>(SKIP_KEY + throttler.name, targets) === true);
+      this.skipped.set(handler, skip);
+    }
+    return skip;
+  }
+
   protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     throw new TooManyRequests(Math.max(1, Math.ceil(detail.timeToBlockExpire)));
   }
