@@ -121,7 +121,7 @@ describe('loadConfig', () => {
     it('uses embedded PGlite under DATA_DIR/pglite when DATABASE_URL is unset', () => {
       const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '/srv/backlot' });
 
-      expect(config.database).toEqual({ kind: 'embedded', dataDir: join('/srv/backlot', 'pglite'), migrateOnStart: true });
+      expect(config.database).toEqual({ kind: 'embedded', dataDir: join('/srv/backlot', 'pglite'), migrateOnStart: true, sharedBuffersMb: 16 });
     });
 
     it('keeps an in-memory PGLITE_DATA_DIR as is', () => {
