@@ -21,6 +21,7 @@ export class CacheService {
   private readonly logger = new Logger('Cache');
   private readonly localVersions = new Map<string, number>();
   private readonly pendingInvalidations = new Set<string>();
+  private nextReplayAt = 0;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly outcomes: Counter<'result'>;
   private readonly defaultTtlMs: number;
@@ -117,10 +118,16 @@ export class CacheService {
   }
 
   private usable(): boolean {
-    return !this.redis || (this.redis.available && this.pendingInvalidations.size === 0);
+    if (!this.redis) return true;
+    if (!this.redis.available) return false;
+    if (this.pendingInvalidations.size === 0) return true;
+    // A stall without a disconnect never fires 'ready' again, so retry the replay from here too.
+    if (Date.now() >= this.nextReplayAt) void this.replayInvalidations();
+    return false;
   }
 
   private async replayInvalidations(): Promise<void> {
+    this.nextReplayAt = Date.now() + 1_000;
     for (const namespace of [...this.pendingInvalidations]) {
       try {
         await this.redis!.client.incr(versionKey(namespace));
