@@ -31,7 +31,7 @@ function esmPackages() {
   return names;
 }
 
-const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const swc = [
   '@swc/jest',
   {
@@ -49,11 +49,9 @@ const shared = {
   testEnvironment: 'node',
   testTimeout: 60_000,
   transform: { '^.+\\.(t|j|mj|cj)s$': swc },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escape).join('|')})/)`],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escapeRegExp).join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
-  moduleNameMapper: {
-    '^@backlot/(.*)$': '<rootDir>/libs/$1/src',
-  },
+  moduleNameMapper: { '^@backlot/(.*)$': '<rootDir>/libs/$1/src' },
 };
 
 /** @type {import('jest').Config} */

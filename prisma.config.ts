@@ -2,7 +2,4 @@ import { defineConfig } from 'prisma/config';
 
 // The Prisma CLI is used only for `prisma generate` (see scripts/prisma-generate.js);
 // migrations run through libs/database, which reads DATABASE_URL itself.
-export default defineConfig({
-  schema: 'prisma/schema.prisma',
-  migrations: { path: 'prisma/migrations' },
-});
+export default defineConfig({ schema: 'prisma/schema.prisma', migrations: { path: 'prisma/migrations' } });

@@ -7,7 +7,6 @@
  * Env: PORT (0 = any), HOST (127.0.0.1), DATABASE_URL (optional; routes that need a
  * database are only registered when it is set).
  */
-const { performance } = require('node:perf_hooks');
 const Fastify = require('fastify');
 const { Pool } = require('pg');
 

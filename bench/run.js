@@ -31,7 +31,10 @@ const progress = (message) => process.stderr.write(`${message}\n`);
 
 function selectScenarios(filter) {
   if (!filter || !filter.trim()) return allScenarios;
-  const names = filter.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = filter
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => !allScenarios.some((s) => s.name === name));
   if (unknown.length > 0) throw new Error(`Unknown scenario(s) in BENCH_SCENARIOS: ${unknown.join(', ')}`);
   return allScenarios.filter((s) => names.includes(s.name));
@@ -72,14 +75,34 @@ function appEnv(port, database) {
 async function startTargets(database) {
   if (!fs.existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing: run "npm run build" first (npm run bench does).`);
   const appPort = await freePort();
-  const app = startServer({ name: 'backlot', script: APP_MAIN, cwd: ROOT, env: appEnv(appPort, database), logFile: path.join(state.tmpDir, 'app.log') });
+  const app = startServer({
+    name: 'backlot',
+    script: APP_MAIN,
+    cwd: ROOT,
+    env: appEnv(appPort, database),
+    logFile: path.join(state.tmpDir, 'app.log'),
+  });
   state.children.push(app);
   const baselinePort = await freePort();
-  const baselineEnv = { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(baselinePort), ...(database.kind === 'postgres' && { DATABASE_URL: database.url }) };
-  const baseline = startServer({ name: 'baseline', script: path.join(__dirname, 'baseline.js'), cwd: ROOT, env: baselineEnv, logFile: path.join(state.tmpDir, 'baseline.log') });
+  const baselineEnv = {
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: String(baselinePort),
+    ...(database.kind === 'postgres' && { DATABASE_URL: database.url }),
+  };
+  const baseline = startServer({
+    name: 'baseline',
+    script: path.join(__dirname, 'baseline.js'),
+    cwd: ROOT,
+    env: baselineEnv,
+    logFile: path.join(state.tmpDir, 'baseline.log'),
+  });
   state.children.push(baseline);
 
-  const targets = { backlot: { url: `http://127.0.0.1:${appPort}`, child: app }, baseline: { url: `http://127.0.0.1:${baselinePort}`, child: baseline } };
+  const targets = {
+    backlot: { url: `http://127.0.0.1:${appPort}`, child: app },
+    baseline: { url: `http://127.0.0.1:${baselinePort}`, child: baseline },
+  };
   progress(`starting backlot (${database.description}) and baseline…`);
   const started = Date.now();
   await Promise.all([
@@ -152,7 +175,11 @@ async function main() {
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() },
     settings,
-    database: { kind: database.kind, reason: database.reason, description: database.kind === 'postgres' ? database.description : 'embedded PGlite' },
+    database: {
+      kind: database.kind,
+      reason: database.reason,
+      description: database.kind === 'postgres' ? database.description : 'embedded PGlite',
+    },
     scenarios: results,
     memory,
     appLogMb,
@@ -167,7 +194,9 @@ function cleanup() {
     stopLoad();
     await Promise.all(state.children.map((child) => stopServer(child)));
     if (state.dbName) {
-      await dropBenchDatabase(state.adminUrl, state.dbName).catch((error) => progress(`could not drop database ${state.dbName}: ${error.message}`));
+      await dropBenchDatabase(state.adminUrl, state.dbName).catch((error) =>
+        progress(`could not drop database ${state.dbName}: ${error.message}`),
+      );
     }
     if (state.tmpDir) fs.rmSync(state.tmpDir, { recursive: true, force: true });
   })();

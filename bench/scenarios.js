@@ -18,15 +18,6 @@
  *                  because ids and tokens created in the app differ from the baseline's.
  */
 module.exports = [
-  {
-    name: 'health-live',
-    method: 'GET',
-    path: '/api/v1/health/live',
-  },
-  {
-    name: 'health-ready',
-    method: 'GET',
-    path: '/api/v1/health/ready',
-    needsPostgres: true,
-  },
+  { name: 'health-live', method: 'GET', path: '/api/v1/health/live' },
+  { name: 'health-ready', method: 'GET', path: '/api/v1/health/ready', needsPostgres: true },
 ];

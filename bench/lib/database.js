@@ -1,5 +1,5 @@
 'use strict';
-const crypto = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -25,7 +25,7 @@ async function chooseDatabase(env) {
 
 /** A throw-away database so migrations start from scratch and no real data is touched. */
 async function createBenchDatabase(adminUrl, onName) {
-  const name = `backlot_bench_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  const name = `backlot_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
   // Registered before CREATE so an interrupt during creation still triggers the drop.
   onName(name);
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));

@@ -30,7 +30,8 @@ function hasExited(child) {
 async function waitForReady(child, url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (hasExited(child)) throw new Error(`${child.benchName} exited during start-up (code ${child.exitCode ?? child.signalCode})\n${logTail(child.logFile)}`);
+    if (hasExited(child))
+      throw new Error(`${child.benchName} exited during start-up (code ${child.exitCode ?? child.signalCode})\n${logTail(child.logFile)}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       await response.arrayBuffer();

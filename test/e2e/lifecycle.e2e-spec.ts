@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PrismaService } from '@backlot/database';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer } from '../../apps/api/src/server';
@@ -10,7 +10,12 @@ import { startTestApp } from '../helpers/test-app';
 async function start(env: Record<string, string>) {
   const exit = jest.fn();
   const messages: string[] = [];
-  const app = await runServer({ env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...env }, exit, stderr: (m) => messages.push(m), handleSignals: false });
+  const app = await runServer({
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...env },
+    exit,
+    stderr: (m) => messages.push(m),
+    handleSignals: false,
+  });
   return { app, exit, output: messages.join('\n') };
 }
 
@@ -31,7 +36,10 @@ describe('start-up', () => {
   });
 
   it('exits 1 with a clear message when the database cannot be reached', async () => {
-    const { app, exit, output } = await start({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/backlot', DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    const { app, exit, output } = await start({
+      DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/backlot',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    });
     expect(app).toBeUndefined();
     expect(exit).toHaveBeenCalledWith(1);
     expect(output).toContain('Cannot reach the database (PostgreSQL postgres@127.0.0.1:1/backlot): connection refused');
@@ -43,7 +51,10 @@ describe('start-up', () => {
     const before = process.listeners('SIGTERM');
     const exit = jest.fn();
     const dataDir = mkdtempSync(join(tmpdir(), 'backlot-sigterm-'));
-    const app = (await runServer({ env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: dataDir, PGLITE_DATA_DIR: 'memory://' }, exit }))!;
+    const app = (await runServer({
+      env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: dataDir, PGLITE_DATA_DIR: 'memory://' },
+      exit,
+    }))!;
     try {
       const { port } = app.getHttpServer().address() as { port: number };
       expect((await fetch(`http://127.0.0.1:${port}/api/v1/health/live`)).status).toBe(200);
@@ -99,7 +110,7 @@ describe('embedded database on disk', () => {
     const lockFile = join(dir, 'pglite.lock');
     try {
       // A live process (our parent) holding the lock stands in for a running server.
-      require('node:fs').writeFileSync(lockFile, String(process.ppid));
+      writeFileSync(lockFile, String(process.ppid));
       const { exit, output } = await start({ DATABASE_URL: '', DATA_DIR: dir, PGLITE_DATA_DIR: join(dir, 'pglite') });
       expect(exit).toHaveBeenCalledWith(1);
       expect(output).toContain(`is in use by process ${process.ppid}`);

@@ -34,7 +34,9 @@ describe('OpenAPI document', () => {
 
   it('gives every operation an id, a summary and documented responses', () => {
     for (const [path, item] of Object.entries(document.paths)) {
-      for (const [method, operation] of Object.entries(item as Record<string, { operationId?: string; summary?: string; responses?: object }>)) {
+      for (const [method, operation] of Object.entries(
+        item as Record<string, { operationId?: string; summary?: string; responses?: object }>,
+      )) {
         expect({ path, method, operationId: operation.operationId, summary: Boolean(operation.summary) }).toEqual({
           path,
           method,

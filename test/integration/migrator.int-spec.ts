@@ -36,7 +36,10 @@ describe(`migrations on ${TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}`
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  const committed = () => readdirSync(migrationsDir).filter((name) => /^\d{14}_/.test(name)).sort();
+  const committed = () =>
+    readdirSync(migrationsDir)
+      .filter((name) => /^\d{14}_/.test(name))
+      .sort();
 
   it('reports every committed migration as pending on an empty database', async () => {
     const status = await migrator.status();
@@ -96,7 +99,11 @@ describe(`migrations on ${TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}`
           new Migrator(db.connection, db.config.migrationsDir, db.config.schemaPath).apply(),
           new Migrator(other, db.config.migrationsDir, db.config.schemaPath).apply(),
         ]);
-        expect(results.flat().sort()).toEqual(readdirSync(db.config.migrationsDir).filter((n) => /^\d{14}_/.test(n)).sort());
+        expect(results.flat().sort()).toEqual(
+          readdirSync(db.config.migrationsDir)
+            .filter((n) => /^\d{14}_/.test(n))
+            .sort(),
+        );
       } finally {
         await other.close();
       }

@@ -35,13 +35,17 @@ describe('PrismaService', () => {
 
   it('turns a unique violation into a Conflict and keeps the first write', async () => {
     await prisma.setting.create({ data: { key: 'unique.key', value: 'first' } });
-    const error = await prisma.transaction((tx) => tx.setting.create({ data: { key: 'unique.key', value: 'second' } })).catch((e: unknown) => e);
+    const error = await prisma
+      .transaction((tx) => tx.setting.create({ data: { key: 'unique.key', value: 'second' } }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Conflict);
     expect((await prisma.setting.findUnique({ where: { key: 'unique.key' } }))?.value).toBe('first');
   });
 
   it('turns an update of a missing row into NotFound', async () => {
-    const error = await prisma.transaction((tx) => tx.setting.update({ where: { key: 'missing' }, data: { value: 1 } })).catch((e: unknown) => e);
+    const error = await prisma
+      .transaction((tx) => tx.setting.update({ where: { key: 'missing' }, data: { value: 1 } }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFound);
   });
 

@@ -3,7 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@backlot/config';
 import { createValidationPipe, ProblemFilter } from '@backlot/http';
-import { createAccessLogger, createLogDestination, createLogger, instrumentHttp, MetricsService, PinoNestLogger, requestIdFrom } from '@backlot/observability';
+import {
+  createAccessLogger,
+  createLogDestination,
+  createLogger,
+  instrumentHttp,
+  MetricsService,
+  PinoNestLogger,
+  requestIdFrom,
+} from '@backlot/observability';
 import { registerHttpHardening } from '@backlot/security';
 import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';

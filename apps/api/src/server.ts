@@ -16,7 +16,11 @@ export interface ServerOptions {
  * failure ends the process with exit code 1 and one readable message (no stack trace).
  */
 export async function runServer(options: ServerOptions = {}): Promise<NestFastifyApplication | undefined> {
-  const { env = process.env, exit = (code: number) => process.exit(code), stderr = (m: string) => process.stderr.write(`${m}\n`) } = options;
+  const {
+    env = process.env,
+    exit = (code: number) => process.exit(code),
+    stderr = (m: string) => process.stderr.write(`${m}\n`),
+  } = options;
   let config: AppConfig;
   try {
     config = loadConfig(env);

@@ -16,7 +16,9 @@ import { RedisKeyvStore } from './store/redis-keyv-store';
       imports: [RedisModule],
       inject: [APP_CONFIG, { token: RedisConnection, optional: true }],
       useFactory: (config: AppConfig, redis?: RedisConnection) => {
-        const store = redis ? new RedisKeyvStore(redis) : new KeyvCacheableMemory({ lruSize: config.cache.memoryMaxItems, checkInterval: 60_000 });
+        const store = redis
+          ? new RedisKeyvStore(redis)
+          : new KeyvCacheableMemory({ lruSize: config.cache.memoryMaxItems, checkInterval: 60_000 });
         const keyv = new Keyv({ store, namespace: undefined, useKeyPrefix: false });
         // Store failures are handled (and counted) by CacheService; without a listener Keyv would throw.
         keyv.on('error', (error: Error) => new Logger('Cache').debug(`store error: ${error.message}`));

@@ -33,7 +33,12 @@ export class CacheService {
     @Optional() private readonly redis?: RedisConnection,
   ) {
     this.defaultTtlMs = config.cache.ttlSeconds * 1000;
-    this.outcomes = new Counter({ name: 'cache_requests_total', help: 'Cache lookups by outcome', labelNames: ['result'], registers: [metrics.registry] });
+    this.outcomes = new Counter({
+      name: 'cache_requests_total',
+      help: 'Cache lookups by outcome',
+      labelNames: ['result'],
+      registers: [metrics.registry],
+    });
     redis?.onReady(() => void this.replayInvalidations());
   }
 
@@ -113,7 +118,9 @@ export class CacheService {
   }
 
   private async versionedKey(namespace: string, key: string): Promise<string> {
-    const version = this.redis ? ((await this.redis.client.get(versionKey(namespace))) ?? '0') : String(this.localVersions.get(namespace) ?? 0);
+    const version = this.redis
+      ? ((await this.redis.client.get(versionKey(namespace))) ?? '0')
+      : String(this.localVersions.get(namespace) ?? 0);
     return `${namespace}:v${version}:${key}`;
   }
 

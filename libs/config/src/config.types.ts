@@ -12,14 +12,7 @@ export type DatabaseConfig =
       /** A PGlite dump (.tar) an in-memory database starts from (the test suite's migrated template). */
       seedArchive?: string;
     }
-  | {
-      kind: 'postgres';
-      url: string;
-      poolMax: number;
-      poolIdleTimeoutMs: number;
-      connectTimeoutMs: number;
-      migrateOnStart: boolean;
-    };
+  | { kind: 'postgres'; url: string; poolMax: number; poolIdleTimeoutMs: number; connectTimeoutMs: number; migrateOnStart: boolean };
 
 export interface HttpConfig {
   host: string;

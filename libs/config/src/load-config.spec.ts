@@ -121,7 +121,12 @@ describe('loadConfig', () => {
     it('uses embedded PGlite under DATA_DIR/pglite when DATABASE_URL is unset', () => {
       const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: '/srv/backlot' });
 
-      expect(config.database).toEqual({ kind: 'embedded', dataDir: join('/srv/backlot', 'pglite'), migrateOnStart: true, sharedBuffersMb: 16 });
+      expect(config.database).toEqual({
+        kind: 'embedded',
+        dataDir: join('/srv/backlot', 'pglite'),
+        migrateOnStart: true,
+        sharedBuffersMb: 16,
+      });
     });
 
     it('keeps an in-memory PGLITE_DATA_DIR as is', () => {
@@ -205,7 +210,11 @@ describe('TRUST_PROXY validation', () => {
   });
 
   it('accepts IP addresses and CIDR ranges', () => {
-    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, ::1' }).http.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', '::1']);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, ::1' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      '::1',
+    ]);
   });
 
   it('rejects an entry that is not an address', () => {

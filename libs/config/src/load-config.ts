@@ -9,7 +9,9 @@ import { readSecrets } from './secrets';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -43,10 +45,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
     },
     auth: readSecrets(read, nodeEnv, dataDir),
-    mail: {
-      smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
-      from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>'),
-    },
+    mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
     observability: {
       logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
       metricsToken: read.optional('METRICS_TOKEN', (v) => (v.length < 16 ? 'must be at least 16 characters' : undefined)),

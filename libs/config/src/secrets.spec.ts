@@ -105,20 +105,28 @@ describe('auth secrets (loadConfig)', () => {
     it('refuses to start, rather than silently replace them, when the stored secrets are incomplete', () => {
       writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ jwtSecret: 'only-half' }));
 
-      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([expect.stringMatching(/^DATA_DIR: .*secrets\.json is unreadable or incomplete/)]);
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([
+        expect.stringMatching(/^DATA_DIR: .*secrets\.json is unreadable or incomplete/),
+      ]);
       expect(JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'))).toEqual({ jwtSecret: 'only-half' });
     });
 
     it('refuses to start when the stored secrets file is not JSON', () => {
       writeFileSync(join(dataDir, 'secrets.json'), '{ not json');
 
-      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([expect.stringMatching(/secrets\.json is unreadable or incomplete/)]);
+      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir })).toEqual([
+        expect.stringMatching(/secrets\.json is unreadable or incomplete/),
+      ]);
     });
 
     it('rejects an ENCRYPTION_KEY padded with characters base64 does not know', () => {
       const key = randomBytes(32).toString('base64');
-      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `!!!!${key}` })).toHaveLength(1);
-      expect(problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `${'a'.repeat(43)}=` })).toHaveLength(1);
+      expect(
+        problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `!!!!${key}` }),
+      ).toHaveLength(1);
+      expect(
+        problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `${'a'.repeat(43)}=` }),
+      ).toHaveLength(1);
     });
 
     it('prefers a JWT_SECRET from the environment over the generated one', () => {

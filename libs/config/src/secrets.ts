@@ -6,7 +6,17 @@ import type { EnvReader } from './env-reader';
 
 const MIN_JWT_SECRET_LENGTH = 32;
 /** Values seen in tutorials and sample .env files; a production deployment must not use them. */
-const WELL_KNOWN_SECRETS = ['secret', 'changeme', 'change-me', 'changethis', 'password', 'jwt_secret', 'your-secret', 'supersecret', 'development'];
+const WELL_KNOWN_SECRETS = [
+  'secret',
+  'changeme',
+  'change-me',
+  'changethis',
+  'password',
+  'jwt_secret',
+  'your-secret',
+  'supersecret',
+  'development',
+];
 
 function isWeak(value: string): boolean {
   const lowered = value.toLowerCase();

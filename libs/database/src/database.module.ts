@@ -28,7 +28,9 @@ export class DatabaseModule implements OnModuleInit {
   /** Runs before any domain module starts (they all import this one), so they see a migrated schema. */
   async onModuleInit(): Promise<void> {
     if (this.connection.freshEmbedded) {
-      this.logger.log(`Creating the embedded database at ${this.config.database.kind === 'embedded' ? this.config.database.dataDir : ''}; the first start takes 10-20 seconds.`);
+      this.logger.log(
+        `Creating the embedded database at ${this.config.database.kind === 'embedded' ? this.config.database.dataDir : ''}; the first start takes 10-20 seconds.`,
+      );
     }
     await this.connection.ready();
     this.logger.log(`Connected to ${this.connection.describe()}`);

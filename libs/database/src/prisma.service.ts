@@ -58,9 +58,13 @@ function isWriteConflict(error: unknown): boolean {
 export function translateDatabaseError(error: unknown): unknown {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error;
   if (error.code === 'P2002') {
-    const target = (error.meta?.target as string[] | string | undefined) ?? (error.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } })?.cause?.constraint?.fields;
+    const target =
+      (error.meta?.target as string[] | string | undefined) ??
+      (error.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } })?.cause?.constraint?.fields;
     const fields = Array.isArray(target) ? target.join(', ') : target;
-    return new Conflict(fields ? `A record with the same ${fields} already exists.` : 'A record with the same unique value already exists.');
+    return new Conflict(
+      fields ? `A record with the same ${fields} already exists.` : 'A record with the same unique value already exists.',
+    );
   }
   if (error.code === 'P2025') return new NotFound('The record does not exist.');
   return error;

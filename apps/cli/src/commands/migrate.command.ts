@@ -15,7 +15,9 @@ export async function migrate(config: AppConfig, print: (line: string) => void):
   return withMigrator(config, async (migrator, connection) => {
     print(`Database: ${connection.describe()}`);
     const applied = await migrator.apply();
-    print(applied.length > 0 ? `Applied ${applied.length} migration(s):\n${applied.map((n) => `  + ${n}`).join('\n')}` : 'Already up to date.');
+    print(
+      applied.length > 0 ? `Applied ${applied.length} migration(s):\n${applied.map((n) => `  + ${n}`).join('\n')}` : 'Already up to date.',
+    );
     return 0;
   });
 }
@@ -27,7 +29,8 @@ export async function migrationStatus(config: AppConfig, print: (line: string) =
     print(`Applied (${status.applied.length}):${status.applied.map((n) => `\n  ✓ ${n}`).join('')}`);
     print(`Pending (${status.pending.length}):${status.pending.map((n) => `\n  • ${n}`).join('')}`);
     if (status.failed.length) print(`Failed (${status.failed.length}):${status.failed.map((n) => `\n  ✗ ${n}`).join('')}`);
-    if (status.unknown.length) print(`Applied but not in the migrations folder (${status.unknown.length}):${status.unknown.map((n) => `\n  ? ${n}`).join('')}`);
+    if (status.unknown.length)
+      print(`Applied but not in the migrations folder (${status.unknown.length}):${status.unknown.map((n) => `\n  ? ${n}`).join('')}`);
     print(
       status.schemaDrift
         ? 'Schema drift: prisma/schema.prisma has changes no migration contains. Run: npm run db:migrate:create -- <name>'
@@ -45,6 +48,8 @@ export async function createMigration(config: AppConfig, name: string | undefine
     return 2;
   }
   const created = await createMigrationFile(config.migrationsDir, config.schemaPath, name);
-  print(created ? `Created prisma/migrations/${created.folder}/migration.sql:\n\n${created.script}` : 'No schema changes: nothing to create.');
+  print(
+    created ? `Created prisma/migrations/${created.folder}/migration.sql:\n\n${created.script}` : 'No schema changes: nothing to create.',
+  );
   return 0;
 }

@@ -10,7 +10,8 @@ import { RedisConnection } from './redis.connection';
     {
       provide: RedisConnection,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => (config.cache.redisUrl ? new RedisConnection(config.cache.redisUrl, config.cache.keyPrefix) : undefined),
+      useFactory: (config: AppConfig) =>
+        config.cache.redisUrl ? new RedisConnection(config.cache.redisUrl, config.cache.keyPrefix) : undefined,
     },
   ],
   exports: [RedisConnection],

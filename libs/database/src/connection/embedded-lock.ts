@@ -22,7 +22,9 @@ export class EmbeddedLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = Number(readFileSync(file, 'utf8'));
         if (holder && holder !== process.pid && isAlive(holder)) {
-          throw new Error(`The embedded database at ${dataDir} is in use by process ${holder}. Stop it first (or use DATABASE_URL for a shared server).`);
+          throw new Error(
+            `The embedded database at ${dataDir} is in use by process ${holder}. Stop it first (or use DATABASE_URL for a shared server).`,
+          );
         }
         rmSync(file, { force: true }); // left behind by a process that died
       }

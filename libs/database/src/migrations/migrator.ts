@@ -74,7 +74,9 @@ export class Migrator {
   private async appliedRows(): Promise<AppliedRow[]> {
     const [{ exists }] = await this.connection.query<{ exists: boolean }>("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS exists");
     if (!exists) return [];
-    return this.connection.query<AppliedRow>('SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at');
+    return this.connection.query<AppliedRow>(
+      'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at',
+    );
   }
 
   private withMigrationLock<T>(work: () => Promise<T>): Promise<T> {

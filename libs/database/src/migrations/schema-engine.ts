@@ -2,10 +2,7 @@ import { readFileSync } from 'node:fs';
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 
-type Glue = Record<string, unknown> & {
-  SchemaEngine: typeof SchemaEngine;
-  __wbg_set_wasm(exports: WebAssembly.Exports): void;
-};
+type Glue = Record<string, unknown> & { SchemaEngine: typeof SchemaEngine; __wbg_set_wasm(exports: WebAssembly.Exports): void };
 
 let glue: Glue | undefined;
 

@@ -13,7 +13,10 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   const { problem, headers, unexpected } = toProblem(error, { instance: request.url.split('?')[0], requestId: String(request.id) });
   if (unexpected !== undefined) {
     const err = unexpected instanceof Error ? unexpected : new Error(String(unexpected));
-    logger.error({ errorId: problem.errorId, reqId: request.id, err: { type: err.name, message: err.message, stack: err.stack } }, 'unexpected error');
+    logger.error(
+      { errorId: problem.errorId, reqId: request.id, err: { type: err.name, message: err.message, stack: err.stack } },
+      'unexpected error',
+    );
   }
   if (reply.sent) return;
   void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);

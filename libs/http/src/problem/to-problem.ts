@@ -24,11 +24,7 @@ const FASTIFY_CODES: Record<string, { status: number; slug: string; detail?: str
     detail: 'Unsupported Content-Type; send application/json.',
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, slug: 'bad-request' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
-    slug: 'malformed-body',
-    detail: "The body is empty but Content-Type is 'application/json'.",
-  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, slug: 'malformed-body', detail: "The body is empty but Content-Type is 'application/json'." },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, slug: 'malformed-body' },
 };
 
@@ -67,12 +63,24 @@ export function toProblem(error: unknown, context: ProblemContext): ProblemRespo
   // Nest wraps Fastify's parser errors in an HttpException; the original is the cause.
   const fastify = fastifyError(error instanceof HttpException ? (error.cause ?? error) : error);
   if (fastify) {
-    return { problem: { type: problemType(fastify.slug), title: statusTitle(fastify.status), status: fastify.status, detail: fastify.detail, ...base }, headers: {} };
+    return {
+      problem: {
+        type: problemType(fastify.slug),
+        title: statusTitle(fastify.status),
+        status: fastify.status,
+        detail: fastify.detail,
+        ...base,
+      },
+      headers: {},
+    };
   }
 
   if (error instanceof HttpException && error.getStatus() < 500) {
     const status = error.getStatus();
-    return { problem: { type: 'about:blank', title: statusTitle(status), status, detail: httpExceptionDetail(error), ...base }, headers: {} };
+    return {
+      problem: { type: 'about:blank', title: statusTitle(status), status, detail: httpExceptionDetail(error), ...base },
+      headers: {},
+    };
   }
 
   const errorId = randomUUID();

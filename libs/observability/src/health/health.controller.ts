@@ -32,8 +32,11 @@ export class HealthController {
   })
   async ready(): Promise<ReadinessDto> {
     const checks = await this.registry.checkAll();
-    const down = Object.entries(checks).filter(([, health]) => health.status === 'down').map(([name]) => name);
-    if (down.length > 0) throw new ServiceUnavailable(`Not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down.`, { checks });
+    const down = Object.entries(checks)
+      .filter(([, health]) => health.status === 'down')
+      .map(([name]) => name);
+    if (down.length > 0)
+      throw new ServiceUnavailable(`Not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down.`, { checks });
     return { status: 'ok', checks };
   }
 }

@@ -21,7 +21,11 @@ export class ReadinessDto {
   @ApiProperty({ example: 'ok', enum: ['ok'] })
   status: 'ok';
 
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/DependencyHealthDto' }, example: { database: { status: 'up', latencyMs: 0.4 } } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/DependencyHealthDto' },
+    example: { database: { status: 'up', latencyMs: 0.4 } },
+  })
   checks: Record<string, DependencyHealthDto>;
 }
 

@@ -18,7 +18,18 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService
     const ms = reply.elapsedTime;
     metrics.observeRequest(request.method, route, reply.statusCode, ms / 1000);
     if (logger.isLevelEnabled('info')) {
-      logger.info({ reqId: request.id, method: request.method, route, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(ms * 100) / 100, ip: request.ip }, 'request completed');
+      logger.info(
+        {
+          reqId: request.id,
+          method: request.method,
+          route,
+          url: redactUrl(request.url),
+          statusCode: reply.statusCode,
+          ms: Math.round(ms * 100) / 100,
+          ip: request.ip,
+        },
+        'request completed',
+      );
     }
     done();
   });

@@ -13,7 +13,10 @@ export class MetricsController {
   @Get()
   @UseGuards(MetricsTokenGuard)
   @ApiBearerAuth('metricsToken')
-  @ApiOperation({ summary: 'Prometheus metrics', description: 'Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
+  })
   @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiProblems(401)
   @Header('cache-control', 'no-store')
