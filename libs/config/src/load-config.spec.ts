@@ -125,14 +125,14 @@ describe('loadConfig', () => {
         kind: 'embedded',
         dataDir: join('/srv/backlot', 'pglite'),
         migrateOnStart: true,
-        sharedBuffersMb: 16,
+        sharedBuffersMb: 8,
       });
     });
 
     it('keeps an in-memory PGLITE_DATA_DIR as is', () => {
       const config = loadConfig({ NODE_ENV: 'test', PGLITE_DATA_DIR: EMBEDDED_IN_MEMORY });
 
-      expect(config.database).toEqual({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true, sharedBuffersMb: 16 });
+      expect(config.database).toEqual({ kind: 'embedded', dataDir: 'memory://', migrateOnStart: true, sharedBuffersMb: 8 });
     });
 
     it('uses PostgreSQL with default pool settings when DATABASE_URL is set', () => {

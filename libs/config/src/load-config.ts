@@ -110,7 +110,7 @@ function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
     dataDir: embeddedDir,
     migrateOnStart: true,
     // PostgreSQL's 128 MB default would make the embedded shape's resident memory balloon.
-    sharedBuffersMb: read.int('PGLITE_SHARED_BUFFERS_MB', 16, { min: 1, max: 4_096 }),
+    sharedBuffersMb: read.int('PGLITE_SHARED_BUFFERS_MB', 8, { min: 1, max: 4_096 }),
     seedArchive,
   };
 }

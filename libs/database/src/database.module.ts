@@ -4,15 +4,13 @@ import { HealthRegistry, MetricsService } from '@backlot/observability';
 import { DatabaseConnection } from './connection/database-connection';
 import { checkDatabase } from './database.health';
 import { registerDatabaseMetrics } from './database.metrics';
+import { openDatabase } from './migrations/embedded-preparation';
 import { Migrator } from './migrations/migrator';
 import { PrismaService } from './prisma.service';
 
 @Global()
 @Module({
-  providers: [
-    { provide: DatabaseConnection, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new DatabaseConnection(config.database) },
-    PrismaService,
-  ],
+  providers: [{ provide: DatabaseConnection, inject: [APP_CONFIG], useFactory: openDatabase }, PrismaService],
   exports: [PrismaService, DatabaseConnection],
 })
 export class DatabaseModule implements OnModuleInit {
@@ -27,11 +25,6 @@ export class DatabaseModule implements OnModuleInit {
 
   /** Runs before any domain module starts (they all import this one), so they see a migrated schema. */
   async onModuleInit(): Promise<void> {
-    if (this.connection.freshEmbedded) {
-      this.logger.log(
-        `Creating the embedded database at ${this.config.database.kind === 'embedded' ? this.config.database.dataDir : ''}; the first start takes 10-20 seconds.`,
-      );
-    }
     await this.connection.ready();
     this.logger.log(`Connected to ${this.connection.describe()}`);
     if (this.config.database.migrateOnStart) {

@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '@backlot/config';
 import { EMBEDDED_IN_MEMORY } from '@backlot/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -23,8 +23,6 @@ export interface PoolStats {
  */
 export class DatabaseConnection {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
-  /** True when this start creates the embedded database (initdb takes several seconds). */
-  readonly freshEmbedded: boolean = false;
   private readonly pglite?: PGlite;
   private readonly pool?: Pool;
   private readonly lock?: EmbeddedLock;
@@ -35,7 +33,6 @@ export class DatabaseConnection {
       const inMemory = config.dataDir === EMBEDDED_IN_MEMORY;
       if (!inMemory) {
         this.lock = EmbeddedLock.acquire(config.dataDir);
-        this.freshEmbedded = !existsSync(config.dataDir);
         // PGlite creates only the last folder of its data dir.
         mkdirSync(dirname(config.dataDir), { recursive: true });
       }
