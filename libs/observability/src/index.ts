@@ -1,4 +1,5 @@
 export * from './health/health-registry';
+export * from './logging/access-log';
 export * from './logging/logger';
 export * from './logging/nest-logger';
 export * from './logging/redact-url';

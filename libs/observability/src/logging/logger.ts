@@ -30,12 +30,3 @@ export function createLogDestination(): DestinationStream {
 export function createLogger(level: LevelWithSilent, destination: DestinationStream = createLogDestination()): Logger {
   return pino({ ...BASE_OPTIONS, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
 }
-
-/**
- * The access log writes one line per request, built only from fields we choose (the URL's
- * sensitive query values already removed), so it skips redaction, which would otherwise be
- * a large share of a cheap request's CPU. Give it the app logger's destination.
- */
-export function createAccessLogger(level: LevelWithSilent, destination: DestinationStream): Logger {
-  return pino({ ...BASE_OPTIONS, level }, destination);
-}
