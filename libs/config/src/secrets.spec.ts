@@ -2,21 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './load-config';
+import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '../../../test/helpers/config-problems';
+import { loadConfig } from './load-config';
 
-const STRONG_JWT_SECRET = randomBytes(48).toString('base64url');
-const STRONG_ENCRYPTION_KEY = randomBytes(32).toString('base64');
-
-/** Loads a config that is expected to be invalid and returns the problems it lists. */
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected loadConfig to throw a ConfigError');
-}
 
 describe('auth secrets (loadConfig)', () => {
   describe('in production', () => {
