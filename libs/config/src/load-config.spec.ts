@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '../../../test/helpers/config-problems';
 import { type ConfigError, EMBEDDED_IN_MEMORY, loadConfig } from './load-config';
 
-
 describe('loadConfig', () => {
   describe('with an empty test environment', () => {
     it('falls back to the documented defaults', () => {

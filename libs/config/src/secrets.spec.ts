@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '../../../test/helpers/config-problems';
 import { loadConfig } from './load-config';
 
-
 describe('auth secrets (loadConfig)', () => {
   describe('in production', () => {
     const production = { NODE_ENV: 'production' };
