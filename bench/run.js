@@ -113,12 +113,15 @@ async function startTargets(database) {
   return targets;
 }
 
-async function measureTarget(scenario, name, target, override, settings) {
+async function measureTarget(scenario, name, target, override, settings, round) {
   // The temp dir (and the log) is removed on exit, so the log tail goes into the message.
   if (hasExited(target.child)) throw new Error(`${name} is no longer running\n${logTail(target.child.logFile)}`);
   const request = { method: scenario.method, path: scenario.path, headers: scenario.headers, body: scenario.body, ...override };
-  progress(`${scenario.name}: ${name} (${settings.warmup} s warm-up + ${settings.duration} s)…`);
-  const stats = await measure({ ...request, url: `${target.url}${request.path}` }, settings);
+  const warmUp = round === 0;
+  progress(
+    `${scenario.name}: ${name}, round ${round + 1}/${settings.rounds} (${warmUp ? `${settings.warmup} s warm-up + ` : ''}${settings.duration} s)…`,
+  );
+  const stats = await measure({ ...request, url: `${target.url}${request.path}` }, settings, { warmUp });
   if (hasExited(target.child)) throw new Error(`${name} died during ${scenario.name}\n${logTail(target.child.logFile)}`);
   return stats;
 }
@@ -130,13 +133,20 @@ async function runScenario(scenario, targets, database, settings) {
     database: { kind: database.kind, url: database.url },
   };
   const overrides = (scenario.setup && (await scenario.setup(ctx))) || {};
-  // Strictly one after the other: on 2 cores, concurrent runs would measure each other.
-  const backlot = await measureTarget(scenario, 'backlot', targets.backlot, overrides.backlot, settings);
-  const baseline = skipBaseline
-    ? { skipped: 'skipped: baseline needs PostgreSQL' }
-    : await measureTarget(scenario, 'baseline', targets.baseline, overrides.baseline, settings);
-  const ratio = baseline.requestsPerSec ? Math.round((backlot.requestsPerSec / baseline.requestsPerSec) * 10_000) / 10_000 : undefined;
-  return { name: scenario.name, backlot, baseline, ratio };
+  // Strictly one after the other: on 2 cores, concurrent runs would measure each other. Several
+  // alternating rounds, reporting the median one, because a shared VM's throughput drifts.
+  const rounds = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    const backlot = await measureTarget(scenario, 'backlot', targets.backlot, overrides.backlot, settings, round);
+    const baseline = skipBaseline
+      ? { skipped: 'skipped: baseline needs PostgreSQL' }
+      : await measureTarget(scenario, 'baseline', targets.baseline, overrides.baseline, settings, round);
+    const ratio = baseline.requestsPerSec ? Math.round((backlot.requestsPerSec / baseline.requestsPerSec) * 10_000) / 10_000 : undefined;
+    rounds.push({ backlot, baseline, ratio });
+  }
+  const ordered = [...rounds].sort((a, b) => (a.ratio ?? a.backlot.requestsPerSec) - (b.ratio ?? b.backlot.requestsPerSec));
+  const median = ordered[Math.floor(ordered.length / 2)];
+  return { name: scenario.name, ...median, roundRatios: rounds.map((r) => r.ratio) };
 }
 
 function goalLine(results) {
@@ -163,7 +173,7 @@ async function main() {
   const appLogMb = Math.round((fs.statSync(targets.backlot.child.logFile).size / 1048576) * 10) / 10;
   const goal = goalLine(results);
 
-  const settingsLine = `connections ${settings.connections}, pipelining ${settings.pipelining}, ${settings.warmup} s warm-up + ${settings.duration} s per target`;
+  const settingsLine = `connections ${settings.connections}, pipelining ${settings.pipelining}, ${settings.warmup} s warm-up, ${settings.rounds} rounds of ${settings.duration} s per target (median round shown)`;
   console.log(`\ndatabase: ${database.kind === 'postgres' ? database.description : 'embedded PGlite'} (${database.reason})`);
   console.log(`autocannon: ${settingsLine}; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}\n`);
   console.log(formatTable(results));

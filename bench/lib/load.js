@@ -9,6 +9,7 @@ function loadSettings(env) {
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 32),
     duration: positiveInt(env, 'BENCH_DURATION', 10),
     warmup: positiveInt(env, 'BENCH_WARMUP', 3),
+    rounds: positiveInt(env, 'BENCH_ROUNDS', 3),
     pipelining: 1,
   };
 }
@@ -47,8 +48,8 @@ function fire(request, settings, duration) {
  * Warm-up first and thrown away: the JIT, connection pools and caches settle during it, so
  * the measured run compares steady states rather than who compiles faster.
  */
-async function measure(request, settings) {
-  await fire(request, settings, settings.warmup);
+async function measure(request, settings, { warmUp = true } = {}) {
+  if (warmUp) await fire(request, settings, settings.warmup);
   return summarize(await fire(request, settings, settings.duration));
 }
 

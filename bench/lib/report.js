@@ -36,7 +36,13 @@ function formatTable(results) {
   for (const result of results) {
     lines.push(targetRow(result.name, 'backlot', result.backlot));
     lines.push(targetRow(result.name, 'baseline', result.baseline));
-    if (result.ratio !== undefined) lines.push(row([result.name, 'ratio', formatRatio(result.ratio)]));
+    if (result.ratio !== undefined) {
+      const rounds = (result.roundRatios ?? [])
+        .filter((r) => r !== undefined)
+        .map(formatRatio)
+        .join(', ');
+      lines.push(row([result.name, 'ratio', formatRatio(result.ratio)]) + (rounds ? `   (rounds: ${rounds})` : ''));
+    }
   }
   return lines.join('\n');
 }
