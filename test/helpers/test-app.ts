@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
 import { type AppConfig, loadConfig } from '@backlot/config';
 import { createApp } from '../../apps/api/src/app.factory';
 import { createTestEnvironment, type TestEnvironment } from './test-env';
@@ -17,6 +18,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   imports?: NonNullable<ModuleMetadata['imports']>;
+  /** Capture the app's logs (set LOG_LEVEL in env too; tests default to silent). */
+  logDestination?: DestinationStream;
   /** Share another app's database and Redis prefix (a second instance of the same deployment). */
   sameEnvironmentAs?: TestApp;
 }
@@ -30,7 +33,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig(environment.env);
   let app: NestFastifyApplication;
   try {
-    app = await createApp(config, { imports: options.imports });
+    app = await createApp(config, { imports: options.imports, logDestination: options.logDestination });
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {
     await environment.cleanup();

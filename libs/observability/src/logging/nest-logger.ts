@@ -8,9 +8,17 @@ export class PinoNestLogger implements LoggerService {
   log(message: unknown, context?: string): void {
     this.write('info', message, context);
   }
+  /** Nest calls error(message, stack?, context?); an object message carries structured fields. */
   error(message: unknown, stackOrContext?: string, context?: string): void {
     const stack = context ? stackOrContext : undefined;
-    this.logger.error({ context: context ?? stackOrContext, stack }, String(message));
+    const ctx = context ?? stackOrContext;
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      this.logger.error({ context: ctx, ...(stack && { stack }), ...message });
+    } else if (message instanceof Error) {
+      this.logger.error({ context: ctx, error: { type: message.name, message: message.message, stack: message.stack } }, message.message);
+    } else {
+      this.logger.error({ context: ctx, ...(stack && { stack }) }, String(message));
+    }
   }
   warn(message: unknown, context?: string): void {
     this.write('warn', message, context);
