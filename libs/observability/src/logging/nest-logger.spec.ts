@@ -13,8 +13,17 @@ function capture(): { destination: DestinationStream; records: () => Record<stri
 describe('PinoNestLogger', () => {
   it('keeps the fields of an object message and the Nest context', () => {
     const { destination, records } = capture();
-    new PinoNestLogger(createLogger('info', destination)).error({ msg: 'unexpected error', errorId: 'e-1', error: { stack: 'at x' } }, 'Problem');
-    expect(records()[0]).toMatchObject({ level: 'error', context: 'Problem', msg: 'unexpected error', errorId: 'e-1', error: { stack: 'at x' } });
+    new PinoNestLogger(createLogger('info', destination)).error(
+      { msg: 'unexpected error', errorId: 'e-1', error: { stack: 'at x' } },
+      'Problem',
+    );
+    expect(records()[0]).toMatchObject({
+      level: 'error',
+      context: 'Problem',
+      msg: 'unexpected error',
+      errorId: 'e-1',
+      error: { stack: 'at x' },
+    });
   });
 
   it('logs a string message with its stack and context as Nest passes them', () => {
