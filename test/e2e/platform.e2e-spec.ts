@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { ProbeModule } from '../helpers/probe.module';
 import { json, startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -43,6 +44,25 @@ describe('HTTP platform', () => {
     const body = await json(res);
     expect(body).toMatchObject({ status: 404, title: 'Not Found', instance: '/api/v1/does-not-exist' });
     expect(body.requestId).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('answers a request that is not HTTP with a 400 problem', async () => {
+    const response = await rawRequest(t.baseUrl, 'GARBAGE\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toContain('Content-Type: application/problem+json');
+    expect(JSON.parse(response.split('\r\n\r\n')[1])).toMatchObject({
+      status: 400,
+      type: 'https://backlot.dev/problems/malformed-request',
+    });
+  });
+
+  it('answers oversized headers with a 431 problem', async () => {
+    const response = await rawRequest(t.baseUrl, `GET /api/v1/health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(response.split('\r\n\r\n')[1])).toMatchObject({
+      status: 431,
+      type: 'https://backlot.dev/problems/headers-too-large',
+    });
   });
 
   it('rejects invalid JSON with a 400 problem', async () => {
@@ -161,3 +181,16 @@ describe('HTTP platform', () => {
     expect(after.loads).toBeGreaterThan(first.loads);
   });
 });
+
+/** Writes raw bytes (which fetch would refuse to send) and returns everything the server answers. */
+function rawRequest(baseUrl: string, payload: string): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(payload));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', (error) => (received ? resolve(received) : reject(error)));
+    socket.setTimeout(5_000, () => socket.destroy());
+  });
+}

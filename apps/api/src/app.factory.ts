@@ -2,7 +2,7 @@ import { RequestMethod, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@backlot/config';
-import { createValidationPipe, ProblemFilter } from '@backlot/http';
+import { answerClientError, createValidationPipe, ProblemFilter } from '@backlot/http';
 import {
   AccessLog,
   createLogDestination,
@@ -43,6 +43,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Fastify also accepts a hop count, which the adapter's option type leaves out.
     trustProxy: config.http.trustProxy as boolean | string[],
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options.imports), adapter, {

@@ -1,5 +1,6 @@
 export * from './errors/domain-errors';
 export * from './problem/api-problems.decorator';
+export * from './problem/client-error';
 export * from './problem/problem';
 export * from './problem/problem.dto';
 export * from './problem/problem.filter';
