@@ -75,12 +75,6 @@ export class DatabaseConnection {
     return (await this.pool!.query(sql, params)).rows as T[];
   }
 
-  /** Runs several statements separated by semicolons (no parameters). */
-  async exec(sql: string): Promise<void> {
-    if (this.pglite) await this.pglite.exec(sql);
-    else await this.pool!.query(sql);
-  }
-
   /**
    * Runs `work` while holding a PostgreSQL session-level advisory lock, so only one
    * instance does it at a time. An embedded database has one process (EmbeddedLock).
