@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Module, Param, Post, Query } from '@nestjs/common';
 import { CacheService } from '@backlot/cache';
-import { Conflict } from '@backlot/http';
+import { Conflict, Public } from '@backlot/http';
 import { RateLimit } from '@backlot/security';
 import { ProbeEchoDto } from './probe.dto';
 
@@ -9,6 +9,7 @@ import { ProbeEchoDto } from './probe.dto';
  * validation, errors, rate limits, cache) before any domain module exists.
  */
 @Controller('probe')
+@Public()
 export class ProbeController {
   private loads = 0;
 

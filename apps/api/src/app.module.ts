@@ -2,8 +2,12 @@ import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common'
 import { CacheModule } from '@backlot/cache';
 import { type AppConfig, ConfigModule } from '@backlot/config';
 import { DatabaseModule } from '@backlot/database';
+import { EventsModule } from '@backlot/events';
+import { MailModule } from '@backlot/mail';
 import { ObservabilityModule } from '@backlot/observability';
-import { RateLimitModule } from '@backlot/security';
+import { RateLimitModule, SecurityModule } from '@backlot/security';
+import { AuthModule } from './auth/auth.module';
+import { UsersModule } from './users/users.module';
 
 /** Composes the shared libs and the domain modules into the one deployable app. */
 @Module({})
@@ -11,7 +15,20 @@ export class AppModule {
   static register(config: AppConfig, extra: NonNullable<ModuleMetadata['imports']> = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule, DatabaseModule, CacheModule, RateLimitModule, ...extra],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule,
+        DatabaseModule,
+        CacheModule,
+        // Rate limits run before authentication, so floods are refused before any token work.
+        RateLimitModule,
+        SecurityModule,
+        EventsModule,
+        MailModule,
+        UsersModule,
+        AuthModule,
+        ...extra,
+      ],
     };
   }
 }

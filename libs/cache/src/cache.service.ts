@@ -75,12 +75,19 @@ export class CacheService {
     }
   }
 
-  /** @internal */
+  /**
+   * @internal A delete that cannot reach Redis turns into a pending invalidation of the
+   * whole namespace: entries that must go (a revoked session) are never served again.
+   */
   async remove(namespace: string, key: string): Promise<void> {
-    if (!this.usable()) return;
+    if (!this.usable()) {
+      if (this.redis) this.pendingInvalidations.add(namespace);
+      return;
+    }
     try {
       await this.cache.del(await this.versionedKey(namespace, key));
     } catch (error) {
+      this.pendingInvalidations.add(namespace);
       this.failed('delete', error);
     }
   }

@@ -38,10 +38,34 @@ export interface RateLimitConfig {
 
 export interface AuthSecrets {
   jwtSecret: string;
+  /** Earlier signing secrets: tokens they signed stay valid until they expire (key rotation). */
+  previousJwtSecrets: string[];
   /** 32-byte AES-256 key, base64. */
   encryptionKey: string;
+  /** Earlier encryption keys, still used to decrypt values written with them. */
+  previousEncryptionKeys: string[];
   /** Where the secrets came from, for the start-up log (never the values). */
   source: 'environment' | 'generated-file' | 'ephemeral';
+}
+
+export interface AuthConfig extends AuthSecrets {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  /** A refresh token used again within this many seconds (same client) is a race, not theft. */
+  refreshReuseGraceSeconds: number;
+  cookie: { sameSite: 'strict' | 'lax'; secure: boolean };
+  requireEmailVerification: boolean;
+  lockout: { maxFailures: number; lockSeconds: number };
+  rateLimit: { max: number; ttlSeconds: number };
+  mfaChallengeTtlSeconds: number;
+  emailVerificationTtlHours: number;
+  passwordResetTtlMinutes: number;
+  /** Base of the links in mails (the SPA that handles /verify-email, /reset-password …). */
+  appUrl: string;
+  /** Created (or promoted) on start when both are set. */
+  bootstrapAdmin?: { email: string; password: string };
 }
 
 export interface MailConfig {
@@ -64,7 +88,7 @@ export interface AppConfig {
   database: DatabaseConfig;
   cache: CacheConfig;
   rateLimit: RateLimitConfig;
-  auth: AuthSecrets;
+  auth: AuthConfig;
   mail: MailConfig;
   observability: ObservabilityConfig;
 }

@@ -6,6 +6,7 @@ import type { AppConfig, DatabaseConfig, HttpConfig, NodeEnv } from './config.ty
 import { EnvReader } from './env-reader';
 import { packageVersion, projectRoot } from './project-root';
 import { readSecrets } from './secrets';
+import { readAuthConfig } from './auth-config';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -25,6 +26,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const nodeEnv = read.oneOf<NodeEnv>('NODE_ENV', ['development', 'production', 'test'], 'development');
   const root = projectRoot();
   const dataDir = absolute(read.string('DATA_DIR', './data'));
+  const http = readHttp(read);
 
   const config: AppConfig = {
     env: nodeEnv,
@@ -32,7 +34,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir,
     migrationsDir: absolute(read.string('MIGRATIONS_DIR', join(root, 'prisma', 'migrations'))),
     schemaPath: join(root, 'prisma', 'schema.prisma'),
-    http: readHttp(read),
+    http,
     database: readDatabase(read, dataDir),
     cache: {
       redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -44,7 +46,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ttlSeconds: read.int('RATE_LIMIT_TTL_SECONDS', 60, { min: 1, max: 86_400 }),
       max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
     },
-    auth: readSecrets(read, nodeEnv, dataDir),
+    auth: readAuthConfig(read, readSecrets(read, nodeEnv, dataDir), http),
     mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
     observability: {
       logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),

@@ -52,7 +52,7 @@ describe('auth secrets (loadConfig)', () => {
     it('accepts a strong pair and reports the environment as their source', () => {
       const config = loadConfig({ ...production, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
 
-      expect(config.auth).toEqual({ jwtSecret: STRONG_JWT_SECRET, encryptionKey: STRONG_ENCRYPTION_KEY, source: 'environment' });
+      expect(config.auth).toMatchObject({ jwtSecret: STRONG_JWT_SECRET, encryptionKey: STRONG_ENCRYPTION_KEY, source: 'environment' });
     });
   });
 

@@ -42,6 +42,21 @@ function generate(): Pick<AuthSecrets, 'jwtSecret' | 'encryptionKey'> {
  * sessions survive a restart; tests get throw-away secrets and write nothing.
  */
 export function readSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): AuthSecrets {
+  const current = readCurrentSecrets(reader, env, dataDir);
+  const previousJwtSecrets = reader.list('JWT_PREVIOUS_SECRETS');
+  if (previousJwtSecrets.some((secret) => secret.length < MIN_JWT_SECRET_LENGTH)) {
+    reader.fail('JWT_PREVIOUS_SECRETS', `every secret must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  }
+  const previousEncryptionKeys = reader.list('ENCRYPTION_PREVIOUS_KEYS');
+  if (previousEncryptionKeys.some((key) => checkEncryptionKey(key) !== undefined)) {
+    reader.fail('ENCRYPTION_PREVIOUS_KEYS', 'every key must be 32 random bytes, base64-encoded');
+  }
+  return { ...current, previousJwtSecrets, previousEncryptionKeys };
+}
+
+type CurrentSecrets = Omit<AuthSecrets, 'previousJwtSecrets' | 'previousEncryptionKeys'>;
+
+function readCurrentSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): CurrentSecrets {
   const jwtSecret = reader.optional('JWT_SECRET', (v) =>
     v.length < MIN_JWT_SECRET_LENGTH ? `must be at least ${MIN_JWT_SECRET_LENGTH} characters` : undefined,
   );

@@ -7,3 +7,4 @@ export * from './problem/problem.filter';
 export * from './problem/problem-writer';
 export * from './problem/to-problem';
 export * from './validation/validation-pipe';
+export * from './access/public.decorator';

@@ -57,7 +57,7 @@ export class PreconditionFailed extends DomainError {
 }
 
 export class TooManyRequests extends DomainError {
-  readonly kind = 'rate-limited';
+  readonly kind: string = 'rate-limited';
   constructor(
     readonly retryAfterSeconds: number,
     message = 'Too many requests; slow down and retry later.',
@@ -73,4 +73,9 @@ export class ServiceUnavailable extends DomainError {
     super(message);
     Object.assign(this.extensions, extensions);
   }
+}
+
+/** Too many failed sign-ins for one account; it unlocks by itself after `retryAfterSeconds`. */
+export class AccountLocked extends TooManyRequests {
+  override readonly kind = 'account-locked';
 }

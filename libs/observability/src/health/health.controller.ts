@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE, ServiceUnavailable } from '@backlot/http';
+import { PROBLEM_CONTENT_TYPE, Public, ServiceUnavailable } from '@backlot/http';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthRegistry } from './health-registry';
 import { DependencyHealthDto, LivenessDto, NotReadyProblemDto, ReadinessDto } from './health.dto';
@@ -10,6 +10,7 @@ import { DependencyHealthDto, LivenessDto, NotReadyProblemDto, ReadinessDto } fr
 @ApiExtraModels(DependencyHealthDto, NotReadyProblemDto)
 @SkipThrottle()
 @Controller('health')
+@Public()
 export class HealthController {
   constructor(private readonly registry: HealthRegistry) {}
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, Public } from '@backlot/http';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { MetricsService } from './metrics.service';
@@ -9,6 +9,7 @@ import { MetricsTokenGuard } from './metrics-token.guard';
 @ApiTags('operations')
 @SkipThrottle()
 @Controller('metrics')
+@Public()
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

@@ -1,3 +1,4 @@
+import { SetMetadata } from '@nestjs/common';
 import { Throttle } from '@nestjs/throttler';
 
 /**
@@ -9,3 +10,13 @@ export function RateLimit(limit: number, ttlSeconds: number): MethodDecorator & 
 }
 
 export { SkipThrottle as SkipRateLimit } from '@nestjs/throttler';
+
+export const CREDENTIAL_ROUTE = 'backlot:credential-route';
+
+/**
+ * Adds the stricter per-IP limit for routes that take credentials or send mail
+ * (AUTH_RATE_LIMIT_MAX per AUTH_RATE_LIMIT_TTL_SECONDS), on top of the global one.
+ */
+export function CredentialRateLimit(): MethodDecorator & ClassDecorator {
+  return SetMetadata(CREDENTIAL_ROUTE, true);
+}

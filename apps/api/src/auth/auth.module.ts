@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { DomainEvents, UserDataExport } from '@backlot/events';
+import { PrincipalResolver } from '@backlot/security';
+import { CredentialsService } from '../users/credentials.service';
+import { UsersModule } from '../users/users.module';
+import { UsersService } from '../users/users.service';
+import { ApiKeyDto } from './api-keys/api-key.dto';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysRepository } from './api-keys/api-keys.repository';
+import { ApiKeysService } from './api-keys/api-keys.service';
+import { AuthController } from './auth.controller';
+import { LockoutService } from './lockout.service';
+import { LoginFailuresRepository } from './login-failures.repository';
+import { LoginService } from './login.service';
+import { MfaController } from './mfa/mfa.controller';
+import { AuthPrincipalResolver } from './principal.resolver';
+import { RefreshCookie } from './refresh-cookie';
+import { RegistrationService } from './registration.service';
+import { describeDevice } from './sessions/device';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsRepository } from './sessions/sessions.repository';
+import { SessionsService } from './sessions/sessions.service';
+import { TokenResponse } from './token-response';
+import { VerificationController } from './verification.controller';
+
+/** Keeps sessions and keys in step with account changes made elsewhere, and adds them to the data export. */
+@Injectable()
+class AccountEventHandlers implements OnModuleInit {
+  constructor(
+    private readonly events: DomainEvents,
+    private readonly exports: UserDataExport,
+    private readonly sessions: SessionsService,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  onModuleInit(): void {
+    this.events.on('user.credentials-changed', async ({ userId, keepSessionId, reason }) => {
+      await this.sessions.revokeAll(userId, reason, keepSessionId);
+    });
+    this.events.on('user.access-changed', async ({ userId }) => {
+      await this.sessions.evictUser(userId);
+      await this.apiKeys.evictUser(userId);
+    });
+    this.events.on('user.deleted', async ({ userId }) => {
+      await this.sessions.revokeAll(userId, 'account-deleted');
+      await this.sessions.evictUser(userId);
+      await this.apiKeys.evictUser(userId);
+    });
+    this.exports.register('sessions', async (userId) =>
+      (await this.sessions.list(userId)).map((s) => ({ ...s, device: describeDevice(s.userAgent) })),
+    );
+    this.exports.register('apiKeys', async (userId) => (await this.apiKeys.list(userId)).map((row) => ApiKeyDto.from(row)));
+  }
+}
+
+/** ADMIN_EMAIL + ADMIN_PASSWORD: create that admin on start, or promote the existing account. */
+@Injectable()
+class BootstrapAdmin implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly credentials: CredentialsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.config.auth.bootstrapAdmin;
+    if (!admin) return;
+    const existing = await this.users.findByEmail(admin.email);
+    if (existing) {
+      if (existing.role !== 'admin') await this.users.setRole(existing.id, 'admin');
+      return;
+    }
+    const passwordHash = await this.credentials.hashPassword(admin.password);
+    await this.users.create({ email: admin.email, passwordHash, role: 'admin', verified: true });
+    this.logger.log(`Created the admin account ${admin.email}`);
+  }
+}
+
+@Module({
+  imports: [UsersModule],
+  controllers: [AuthController, VerificationController, SessionsController, MfaController, ApiKeysController],
+  providers: [
+    SessionsRepository,
+    SessionsService,
+    ApiKeysRepository,
+    ApiKeysService,
+    LoginFailuresRepository,
+    LockoutService,
+    LoginService,
+    RegistrationService,
+    RefreshCookie,
+    TokenResponse,
+    AccountEventHandlers,
+    BootstrapAdmin,
+    { provide: PrincipalResolver, useClass: AuthPrincipalResolver },
+  ],
+})
+export class AuthModule {}

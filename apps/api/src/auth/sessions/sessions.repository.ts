@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '@backlot/database';
+import type { RequestMeta, Role } from '@backlot/security';
+import { v7 as uuidv7 } from 'uuid';
+
+export interface SessionRow {
+  id: string;
+  userId: string;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+}
+
+/** What the access guard needs to know about a session, cached per session id. */
+export interface SessionState {
+  userId: string;
+  role: Role;
+  active: boolean;
+  expiresAt: number;
+}
+
+export interface RefreshTokenRow {
+  id: string;
+  usedAt: Date | null;
+  expiresAt: Date;
+  session: { id: string; userId: string; userAgent: string | null; revokedAt: Date | null; expiresAt: Date; user: { disabledAt: Date | null } };
+}
+
+/** Sessions and their refresh-token families. Reads and writes are scoped by user id where a user asks. */
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(userId: string, request: RequestMeta, expiresAt: Date, mfaVerified: boolean): Promise<string> {
+    const id = uuidv7();
+    await this.prisma.session.create({ data: { id, userId, userAgent: request.userAgent, ip: request.ip, expiresAt, mfaVerified } });
+    return id;
+  }
+
+  async addRefreshToken(sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
+    await this.prisma.refreshToken.create({ data: { id: uuidv7(), sessionId, tokenHash, expiresAt } });
+  }
+
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | null> {
+    return this.prisma.refreshToken.findUnique({
+      where: { tokenHash },
+      select: {
+        id: true,
+        usedAt: true,
+        expiresAt: true,
+        session: {
+          select: { id: true, userId: true, userAgent: true, revokedAt: true, expiresAt: true, user: { select: { disabledAt: true } } },
+        },
+      },
+    });
+  }
+
+  /** One-time use: true only for the request that spends the token first. */
+  async claimRefreshToken(id: string): Promise<boolean> {
+    const { count } = await this.prisma.refreshToken.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date() } });
+    return count === 1;
+  }
+
+  async touch(sessionId: string, request: RequestMeta): Promise<void> {
+    await this.prisma.session.update({ where: { id: sessionId }, data: { lastUsedAt: new Date(), ip: request.ip } });
+  }
+
+  /** Joins the user for role and disabled state, so the guard needs one query on a cache miss. */
+  async state(sessionId: string): Promise<SessionState | null> {
+    const row = await this.prisma.session.findUnique({
+      where: { id: sessionId },
+      select: { userId: true, revokedAt: true, expiresAt: true, user: { select: { role: true, disabledAt: true } } },
+    });
+    if (!row) return null;
+    return {
+      userId: row.userId,
+      role: row.user.role,
+      active: row.revokedAt === null && row.user.disabledAt === null,
+      expiresAt: row.expiresAt.getTime(),
+    };
+  }
+
+  listActive(userId: string): Promise<SessionRow[]> {
+    return this.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { lastUsedAt: 'desc' },
+      select: { id: true, userId: true, userAgent: true, ip: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+    });
+  }
+
+  /** Revokes the user's live sessions matching `where`; returns their ids (for cache eviction). */
+  async revoke(userId: string, reason: string, only?: { id?: string; exceptId?: string }): Promise<string[]> {
+    const where = {
+      userId,
+      revokedAt: null,
+      ...(only?.id && { id: only.id }),
+      ...(only?.exceptId && { id: { not: only.exceptId } }),
+    };
+    return this.prisma.transaction(async (tx) => {
+      const ids = (await tx.session.findMany({ where, select: { id: true } })).map((s) => s.id);
+      if (ids.length > 0) await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: new Date(), revokedReason: reason } });
+      return ids;
+    });
+  }
+
+  /** Every session id of the user, revoked or not (evicting them all from the cache). */
+  async allIds(userId: string): Promise<string[]> {
+    return (await this.prisma.session.findMany({ where: { userId }, select: { id: true } })).map((s) => s.id);
+  }
+}

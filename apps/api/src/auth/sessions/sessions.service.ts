@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CacheService, type CacheNamespace } from '@backlot/cache';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { NotFound, Unauthenticated } from '@backlot/http';
+import { AccessTokens, AuditService, randomToken, type RequestMeta, sha256 } from '@backlot/security';
+import { type SessionRow, SessionsRepository, type SessionState } from './sessions.repository';
+
+export interface IssuedTokens {
+  sessionId: string;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+// A state loaded just before a revocation commits could be written back after the eviction; evict again.
+const SECOND_EVICTION_MS = 1_000;
+
+/**
+ * Sessions and refresh-token rotation. Each login starts a session whose refresh tokens
+ * form one family: every refresh spends the presented token and hands out the next one.
+ * Presenting a spent token again means it was copied — the whole family (the session) is
+ * revoked — unless it happens within the grace window from the same client, which is two
+ * tabs refreshing at once, not theft.
+ */
+@Injectable()
+export class SessionsService {
+  readonly cache: CacheNamespace;
+  private readonly refreshTtlMs: number;
+  private readonly graceMs: number;
+
+  constructor(
+    private readonly sessions: SessionsRepository,
+    private readonly accessTokens: AccessTokens,
+    private readonly audit: AuditService,
+    cache: CacheService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cache = cache.namespace('auth-sessions');
+    this.refreshTtlMs = config.auth.refreshTokenTtlDays * 86_400_000;
+    this.graceMs = config.auth.refreshReuseGraceSeconds * 1000;
+  }
+
+  async start(userId: string, request: RequestMeta, mfaVerified: boolean): Promise<IssuedTokens> {
+    const expiresAt = new Date(Date.now() + this.refreshTtlMs);
+    const sessionId = await this.sessions.create(userId, request, expiresAt, mfaVerified);
+    await this.audit.record({ action: 'auth.session.created', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'session', id: sessionId }, request });
+    return this.issue(userId, sessionId, expiresAt);
+  }
+
+  async refresh(refreshToken: string, request: RequestMeta): Promise<IssuedTokens> {
+    const invalid = new Unauthenticated('The refresh token is invalid, expired or revoked; sign in again.');
+    if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) throw invalid;
+    const stored = await this.sessions.findRefreshToken(sha256(refreshToken));
+    if (!stored) throw invalid;
+    const { session } = stored;
+    const now = Date.now();
+    if (session.revokedAt || session.user.disabledAt || session.expiresAt.getTime() <= now || stored.expiresAt.getTime() <= now) throw invalid;
+
+    if (!(await this.sessions.claimRefreshToken(stored.id))) {
+      const usedAt = stored.usedAt?.getTime() ?? now;
+      const sameClient = session.userAgent === request.userAgent;
+      if (!(now - usedAt <= this.graceMs && sameClient)) {
+        await this.evict(await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
+        await this.audit.record({
+          action: 'auth.refresh-token.reused',
+          outcome: 'denied',
+          actor: { type: 'user', id: session.userId },
+          target: { type: 'session', id: session.id },
+          request,
+          details: { sessionRevoked: true, secondsSinceFirstUse: Math.round((now - usedAt) / 1000) },
+        });
+        throw invalid;
+      }
+    }
+    await this.sessions.touch(session.id, request);
+    return this.issue(session.userId, session.id, session.expiresAt);
+  }
+
+  list(userId: string): Promise<SessionRow[]> {
+    return this.sessions.listActive(userId);
+  }
+
+  /** Revokes one of the user's own sessions; another user's id is simply not found. */
+  async revokeOne(userId: string, sessionId: string, reason: string): Promise<void> {
+    const ids = await this.sessions.revoke(userId, reason, { id: sessionId });
+    if (ids.length === 0) throw new NotFound('No such active session.');
+    await this.evict(ids);
+  }
+
+  async revokeAll(userId: string, reason: string, exceptId?: string): Promise<number> {
+    const ids = await this.sessions.revoke(userId, reason, exceptId ? { exceptId } : undefined);
+    await this.evict(ids);
+    return ids.length;
+  }
+
+  /** Ends the session a refresh token belongs to (logout); unknown tokens are ignored. */
+  async revokeByRefreshToken(refreshToken: string, request: RequestMeta): Promise<void> {
+    if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) return;
+    const stored = await this.sessions.findRefreshToken(sha256(refreshToken));
+    if (!stored || stored.session.revokedAt) return;
+    await this.evict(await this.sessions.revoke(stored.session.userId, 'logout', { id: stored.session.id }));
+    await this.audit.record({ action: 'auth.logout', outcome: 'success', actor: { type: 'user', id: stored.session.userId }, target: { type: 'session', id: stored.session.id }, request });
+  }
+
+  /** Forgets cached state of every session of the user (role change, disablement, deletion). */
+  async evictUser(userId: string): Promise<void> {
+    await this.evict(await this.sessions.allIds(userId));
+  }
+
+  /** The guard's view of a session, from the shared cache; one query on a miss. */
+  async state(sessionId: string): Promise<SessionState | null> {
+    const state = await this.cache.getOrSet<SessionState | false>(sessionId, async () => (await this.sessions.state(sessionId)) ?? false);
+    return state || null;
+  }
+
+  private async evict(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.cache.delete(id)));
+    if (ids.length > 0) setTimeout(() => void Promise.all(ids.map((id) => this.cache.delete(id))), SECOND_EVICTION_MS).unref();
+  }
+
+  private async issue(userId: string, sessionId: string, sessionExpiresAt: Date): Promise<IssuedTokens> {
+    const refreshToken = randomToken(32);
+    await this.sessions.addRefreshToken(sessionId, sha256(refreshToken), sessionExpiresAt);
+    const access = this.accessTokens.sign({ sub: userId, sid: sessionId });
+    return {
+      sessionId,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt: sessionExpiresAt,
+    };
+  }
+}

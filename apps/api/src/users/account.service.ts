@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { DomainEvents, UserDataExport } from '@backlot/events';
+import { BadRequest, Conflict } from '@backlot/http';
+import { MailService } from '@backlot/mail';
+import { AuditService, OneTimeTokens, type Principal, type RequestMeta } from '@backlot/security';
+import { emailChangedNotice, emailChangeMail } from './account-mails';
+import { CredentialsService } from './credentials.service';
+import { UserDto } from './dto/user.dto';
+import { UsersRepository } from './users.repository';
+import { normalizeEmail, UsersService } from './users.service';
+
+/** Changes a user makes to their own account: password, email, export, deletion. */
+@Injectable()
+export class AccountService {
+  private readonly appUrl: string;
+  private readonly emailTtlHours: number;
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly repository: UsersRepository,
+    private readonly credentials: CredentialsService,
+    private readonly tokens: OneTimeTokens,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+    private readonly events: DomainEvents,
+    private readonly exports: UserDataExport,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.appUrl = config.auth.appUrl;
+    this.emailTtlHours = config.auth.emailVerificationTtlHours;
+  }
+
+  /** Ends every other session: whoever else knew the old password is signed out. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, request: RequestMeta): Promise<void> {
+    const user = await this.users.get(principal.userId);
+    if (!(await this.credentials.passwordMatches(user, currentPassword))) {
+      await this.audit.record({ action: 'user.password.change', outcome: 'failure', actor: { type: 'user', id: user.id }, request });
+      throw new BadRequest('The current password is wrong.');
+    }
+    await this.credentials.setPassword(user.id, newPassword);
+    await this.events.emit('user.credentials-changed', {
+      userId: user.id,
+      keepSessionId: principal.kind === 'session' ? principal.sessionId : undefined,
+      reason: 'password-changed',
+    });
+    await this.audit.record({ action: 'user.password.change', outcome: 'success', actor: { type: 'user', id: user.id }, request });
+  }
+
+  /** Sends a confirmation link to the new address; the change happens only when it is followed. */
+  async requestEmailChange(userId: string, newEmail: string, password: string, request: RequestMeta): Promise<void> {
+    const user = await this.users.get(userId);
+    if (!(await this.credentials.passwordMatches(user, password))) throw new BadRequest('The password is wrong.');
+    const email = normalizeEmail(newEmail);
+    if (email === user.email) throw new BadRequest('That is already your email address.');
+    const taken = await this.users.findByEmail(email);
+    await this.audit.record({ action: 'user.email.change-requested', outcome: 'success', actor: { type: 'user', id: userId }, request });
+    // Answer alike whether or not the address is taken, so this cannot probe for accounts.
+    if (taken) return;
+    const { token } = await this.tokens.issue(userId, 'change_email', this.emailTtlHours * 3600, { email });
+    this.mail.sendInBackground(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
+  }
+
+  async confirmEmailChange(token: string, request: RequestMeta): Promise<void> {
+    const stored = await this.tokens.consume('change_email', token);
+    if (!stored) throw new BadRequest('The link is invalid, expired or already used.');
+    const { email } = stored.payload as { email: string };
+    const before = await this.users.get(stored.userId);
+    try {
+      await this.users.changeEmail(stored.userId, email);
+    } catch (error) {
+      if (error instanceof Conflict) throw new BadRequest('That email address is no longer available.');
+      throw error;
+    }
+    this.mail.sendInBackground(emailChangedNotice(before.email, email));
+    await this.audit.record({ action: 'user.email.changed', outcome: 'success', actor: { type: 'user', id: stored.userId }, request });
+  }
+
+  /** Everything stored about the user, as one JSON document (GDPR art. 20). */
+  async export(userId: string): Promise<Record<string, unknown>> {
+    const user = await this.users.get(userId);
+    const auditEvents = await this.audit.listByActor(userId);
+    return {
+      exportedAt: new Date().toISOString(),
+      profile: UserDto.from(user),
+      mfa: { enabled: user.mfaEnabledAt !== null, enabledAt: user.mfaEnabledAt?.toISOString() ?? null, unusedRecoveryCodes: await this.credentials.remainingRecoveryCodes(userId) },
+      ...(await this.exports.collect(userId)),
+      auditEvents: auditEvents.map((event) => ({
+        at: event.at.toISOString(),
+        action: event.action,
+        outcome: event.outcome,
+        targetType: event.targetType,
+        targetId: event.targetId,
+        ip: event.ip,
+        userAgent: event.userAgent,
+      })),
+    };
+  }
+
+  /**
+   * Deletes the account after re-authentication. `user.deleted` lets every domain remove
+   * or anonymize what it holds first; the audit trail keeps the events without IP or device.
+   */
+  async delete(userId: string, password: string, code: string | undefined, request: RequestMeta): Promise<void> {
+    const user = await this.users.get(userId);
+    await this.credentials.reauthenticate(user, password, code);
+    await this.events.emit('user.deleted', { userId });
+    await this.audit.anonymizeActor(userId);
+    await this.repository.delete(userId);
+    await this.audit.record({ action: 'user.deleted', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, details: { requestId: request.requestId } });
+  }
+}

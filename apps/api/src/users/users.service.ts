@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { DomainEvents } from '@backlot/events';
+import { Conflict, NotFound } from '@backlot/http';
+import type { Role } from '@backlot/security';
+import { type ProfileFields, type UserRecord, UsersRepository } from './users.repository';
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Looking up, creating and updating accounts; other domains use this, never the repository. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly events: DomainEvents,
+  ) {}
+
+  findById(id: string): Promise<UserRecord | null> {
+    return this.users.findById(id);
+  }
+
+  async get(id: string): Promise<UserRecord> {
+    const user = await this.users.findById(id);
+    if (!user) throw new NotFound('The account no longer exists.');
+    return user;
+  }
+
+  findByEmail(email: string): Promise<UserRecord | null> {
+    return this.users.findByEmail(normalizeEmail(email));
+  }
+
+  async create(input: { email: string; passwordHash: string; role?: Role; verified?: boolean }): Promise<UserRecord> {
+    const user = await this.users.create({
+      email: normalizeEmail(input.email),
+      passwordHash: input.passwordHash,
+      role: input.role,
+      emailVerifiedAt: input.verified ? new Date() : null,
+    });
+    await this.events.emit('user.created', { userId: user.id, email: user.email });
+    return user;
+  }
+
+  updateProfile(id: string, fields: ProfileFields): Promise<UserRecord> {
+    return this.users.update(id, fields);
+  }
+
+  async markEmailVerified(id: string): Promise<void> {
+    await this.users.update(id, { emailVerifiedAt: new Date() });
+  }
+
+  /** Moves the account to a verified new address; 409 if another account took it meanwhile. */
+  async changeEmail(id: string, email: string): Promise<UserRecord> {
+    const taken = await this.users.findByEmail(email);
+    if (taken && taken.id !== id) throw new Conflict('That email address is already in use.');
+    return this.users.update(id, { email, emailVerifiedAt: new Date() });
+  }
+
+  async setRole(id: string, role: Role): Promise<UserRecord> {
+    const user = await this.users.update(id, { role });
+    await this.events.emit('user.access-changed', { userId: id });
+    return user;
+  }
+}

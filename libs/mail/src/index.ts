@@ -1,0 +1,2 @@
+export * from './mail.module';
+export { MailDeliveryError, type MailMessage, MailService } from './mail.service';

@@ -1,0 +1,37 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ACCESS_RULE, ApiProblems, Public } from '@backlot/http';
+import type { ApiKeyScopeName } from './api-key-scopes';
+import type { Role } from './principal';
+
+/** What a route demands of its caller; routes without one are closed to everyone. */
+export type AccessRule =
+  | { public: true }
+  | { public: false; roles: readonly Role[]; apiKeyScopes: readonly ApiKeyScopeName[] };
+
+export { ACCESS_RULE, Public };
+export const BEARER_SCHEME = 'bearer';
+export const API_KEY_SCHEME = 'apiKey';
+
+/** Any signed-in user (access token); API keys are refused unless `apiKeyScope` names the scope they need. */
+export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeName } = {}): MethodDecorator & ClassDecorator {
+  const rule: AccessRule = {
+    public: false,
+    roles: options.role ? [options.role] : [],
+    apiKeyScopes: options.apiKeyScope ? [options.apiKeyScope] : [],
+  };
+  const documents = [ApiBearerAuth(BEARER_SCHEME)];
+  if (options.apiKeyScope) documents.push(ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]));
+  return applyDecorators(SetMetadata(ACCESS_RULE, rule), ...documents, ApiProblems(...(rule.roles.length || rule.apiKeyScopes.length ? [401, 403] : [401])));
+}
+
+/** Signed-in users holding one of the roles. */
+export function Roles(...roles: [Role, ...Role[]]): MethodDecorator & ClassDecorator {
+  const rule: AccessRule = { public: false, roles, apiKeyScopes: [] };
+  return applyDecorators(SetMetadata(ACCESS_RULE, rule), ApiBearerAuth(BEARER_SCHEME), ApiProblems(401, 403));
+}
+
+/** Signed-in users, or API keys granted this scope (server-to-server callers). */
+export function ApiKeyScope(scope: ApiKeyScopeName): MethodDecorator & ClassDecorator {
+  return Authenticated({ apiKeyScope: scope });
+}

@@ -1,0 +1,89 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { DomainError, Forbidden, Unauthenticated } from '@backlot/http';
+import { ACCESS_RULE, type AccessRule } from './access.decorators';
+import { JWT_STRATEGY } from './jwt.strategy';
+import { type Principal, PrincipalResolver } from './principal';
+
+export const API_KEY_HEADER = 'x-api-key';
+
+interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  user?: Principal;
+}
+
+/** passport's guard for the JWT strategy, failing with problem+json 401s instead of Nest's exception. */
+class JwtGuard extends AuthGuard(JWT_STRATEGY) {
+  override handleRequest<T>(error: unknown, user: T, info: unknown): T {
+    if (error instanceof DomainError) throw error;
+    if (error || !user) throw new Unauthenticated(describeTokenFailure(info ?? error));
+    return user;
+  }
+}
+
+function describeTokenFailure(info: unknown): string {
+  const name = (info as { name?: string } | undefined)?.name;
+  if (name === 'TokenExpiredError') return 'The access token has expired; refresh it.';
+  if (name === 'NotBeforeError') return 'The access token is not valid yet.';
+  return 'The access token is invalid.';
+}
+
+/**
+ * The global guard: every route is closed unless a decorator from access.decorators.ts
+ * opens it. It authenticates the caller (Bearer access token or API key), then checks
+ * the route's roles and API key scopes. The principal lands on `request.user`.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, AccessRule | null>();
+  private readonly jwt = new JwtGuard();
+  private resolver?: PrincipalResolver;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.ruleFor(context);
+    if (!rule) throw new Forbidden('This route is not open to any caller.');
+    if (rule.public) return true;
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.authenticate(context, request);
+    if (principal.kind === 'api-key') {
+      if (rule.apiKeyScopes.length === 0) throw new Forbidden('API keys cannot call this route; use an access token.');
+      const missing = rule.apiKeyScopes.filter((scope) => !principal.scopes.includes(scope));
+      if (missing.length > 0) throw new Forbidden(`The API key lacks the scope ${missing.join(', ')}.`);
+    }
+    if (rule.roles.length > 0 && !rule.roles.includes(principal.role)) throw new Forbidden('Your role does not allow this.');
+    return true;
+  }
+
+  private async authenticate(context: ExecutionContext, request: AuthenticatedRequest): Promise<Principal> {
+    if (request.headers.authorization) {
+      await this.jwt.canActivate(context);
+      return request.user!;
+    }
+    const apiKey = request.headers[API_KEY_HEADER];
+    if (typeof apiKey === 'string' && apiKey) {
+      this.resolver ??= this.moduleRef.get(PrincipalResolver, { strict: false });
+      const principal = await this.resolver.fromApiKey(apiKey);
+      if (!principal) throw new Unauthenticated('The API key is invalid, expired or revoked.');
+      request.user = principal;
+      return principal;
+    }
+    throw new Unauthenticated('Sign in: send an access token (Authorization: Bearer) or an API key (X-API-Key).');
+  }
+
+  private ruleFor(context: ExecutionContext): AccessRule | null {
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (rule === undefined) {
+      rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [handler, context.getClass()]) ?? null;
+      this.rules.set(handler, rule);
+    }
+    return rule;
+  }
+}

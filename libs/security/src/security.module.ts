@@ -1,0 +1,40 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { AccessGuard } from './access/access.guard';
+import { AccessTokens } from './access/access-tokens';
+import { JwtStrategy } from './access/jwt.strategy';
+import { AuditRepository } from './audit/audit.repository';
+import { AuditService } from './audit/audit.service';
+import { FieldEncryption, PasswordHasher } from './crypto';
+import { OneTimeTokensRepository } from './tokens/one-time-tokens.repository';
+import { OneTimeTokens } from './tokens/one-time-tokens.service';
+
+/**
+ * Authentication and the primitives every domain uses: the deny-by-default access guard,
+ * access tokens, password hashing, field encryption, one-time tokens and the audit log.
+ * The app provides a PrincipalResolver (the auth module) that the guard consults.
+ */
+@Global()
+@Module({
+  imports: [PassportModule],
+  providers: [
+    { provide: APP_GUARD, useClass: AccessGuard },
+    AccessTokens,
+    JwtStrategy,
+    PasswordHasher,
+    {
+      provide: FieldEncryption,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new FieldEncryption({ current: config.auth.encryptionKey, previous: config.auth.previousEncryptionKeys }),
+    },
+    AuditRepository,
+    AuditService,
+    OneTimeTokensRepository,
+    OneTimeTokens,
+  ],
+  exports: [AccessTokens, PasswordHasher, FieldEncryption, AuditService, OneTimeTokens],
+})
+export class SecurityModule {}

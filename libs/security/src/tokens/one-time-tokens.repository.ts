@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, PrismaService } from '@backlot/database';
+import { v7 as uuidv7 } from 'uuid';
+import type { TokenPurpose } from './one-time-tokens.service';
+
+export interface StoredToken {
+  id: string;
+  userId: string;
+  payload: unknown;
+  expiresAt: Date;
+  usedAt: Date | null;
+  attempts: number;
+}
+
+@Injectable()
+export class OneTimeTokensRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** A new token replaces the user's unused ones of the same purpose: only the latest mail works. */
+  async replace(userId: string, purpose: TokenPurpose, tokenHash: string, expiresAt: Date, payload?: unknown): Promise<string> {
+    const id = uuidv7();
+    await this.prisma.transaction(async (tx) => {
+      await tx.oneTimeToken.deleteMany({ where: { userId, purpose, usedAt: null } });
+      await tx.oneTimeToken.create({
+        data: { id, userId, purpose, tokenHash, expiresAt, payload: (payload as Prisma.InputJsonValue | undefined) ?? Prisma.DbNull },
+      });
+    });
+    return id;
+  }
+
+  find(purpose: TokenPurpose, tokenHash: string): Promise<StoredToken | null> {
+    return this.prisma.oneTimeToken.findFirst({
+      where: { purpose, tokenHash },
+      select: { id: true, userId: true, payload: true, expiresAt: true, usedAt: true, attempts: true },
+    });
+  }
+
+  /** Marks the token used if nobody did first; false means it was already spent (a race or a replay). */
+  async markUsed(id: string): Promise<boolean> {
+    const { count } = await this.prisma.oneTimeToken.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date() } });
+    return count === 1;
+  }
+
+  async countAttempt(id: string): Promise<number> {
+    const { attempts } = await this.prisma.oneTimeToken.update({ where: { id }, data: { attempts: { increment: 1 } }, select: { attempts: true } });
+    return attempts;
+  }
+
+  async revokeAll(userId: string, purpose: TokenPurpose): Promise<void> {
+    await this.prisma.oneTimeToken.deleteMany({ where: { userId, purpose, usedAt: null } });
+  }
+}
