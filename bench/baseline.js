@@ -9,6 +9,8 @@
  */
 const Fastify = require('fastify');
 const { Pool } = require('pg');
+const jwt = require('jsonwebtoken');
+const { BASELINE_JWT_KEY } = require('./lib/auth');
 
 const PREFIX = '/api/v1';
 
@@ -36,10 +38,46 @@ function registerHealth(app, pool) {
   });
 }
 
+// GET /users/me: verify the bearer JWT (HS256), read the user by primary key, answer the same fields.
+function registerUsersMe(app, pool) {
+  if (!pool) return;
+  app.get(`${PREFIX}/users/me`, async (request, reply) => {
+    const header = request.headers.authorization ?? '';
+    let claims;
+    try {
+      claims = jwt.verify(header.slice(7), BASELINE_JWT_KEY, { algorithms: ['HS256'] });
+    } catch {
+      return reply.code(401).send({ status: 401 });
+    }
+    const { rows } = await pool.query(
+      `SELECT id, email, email_verified_at, role, display_name, bio, locale, timezone, avatar_url, mfa_enabled_at, created_at, updated_at
+         FROM users WHERE id = $1`,
+      [claims.sub],
+    );
+    const user = rows[0];
+    if (!user) return reply.code(404).send({ status: 404 });
+    return {
+      id: user.id,
+      email: user.email,
+      emailVerified: user.email_verified_at !== null,
+      role: user.role,
+      displayName: user.display_name,
+      bio: user.bio,
+      locale: user.locale,
+      timezone: user.timezone,
+      avatarUrl: user.avatar_url,
+      mfaEnabled: user.mfa_enabled_at !== null,
+      createdAt: user.created_at.toISOString(),
+      updatedAt: user.updated_at.toISOString(),
+    };
+  });
+}
+
 async function main() {
   const pool = createPool(process.env.DATABASE_URL);
   const app = Fastify({ logger: false });
   registerHealth(app, pool);
+  registerUsersMe(app, pool);
 
   const close = async () => {
     await app.close();

@@ -31,6 +31,8 @@ function fire(request, settings, duration) {
         method: request.method,
         headers: request.headers,
         body: request.body,
+        // Per-connection request chains (e.g. refresh tokens), when a scenario needs them.
+        ...(request.requests && { requests: request.requests }),
         connections: settings.connections,
         pipelining: settings.pipelining,
         duration,

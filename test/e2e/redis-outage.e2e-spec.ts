@@ -1,6 +1,7 @@
 import { ProbeModule } from '../helpers/probe.module';
 import { PrivateRedis, REDIS_SERVER_AVAILABLE } from '../helpers/redis-server';
 import { json, startTestApp, type TestApp } from '../helpers/test-app';
+import { login, sessionFor, signedInUser } from '../helpers/auth';
 
 (REDIS_SERVER_AVAILABLE ? describe : describe.skip)('when Redis goes away', () => {
   let redis: PrivateRedis;
@@ -48,6 +49,23 @@ import { json, startTestApp, type TestApp } from '../helpers/test-app';
     const afterRecovery = await cached('k');
     expect(afterRecovery).not.toBe(beforeOutage);
     expect(await cached('k')).toBe(afterRecovery);
+  });
+
+  it('never lets a session revoked during the outage come back when Redis returns', async () => {
+    const user = await signedInUser(t);
+    const other = sessionFor(t, user, await login(t, user.email, user.password));
+    // Served once, so Redis holds the session as active.
+    expect((await other.request('/users/me')).status).toBe(200);
+
+    await redis.stop();
+    await waitUntil(async () => (await ready()).status === 503);
+    expect((await user.request(`/auth/sessions/${other.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await other.request('/users/me')).status).toBe(401);
+
+    await redis.start();
+    await waitUntil(async () => (await ready()).status === 200, 15_000);
+    expect((await other.request('/users/me')).status).toBe(401);
+    expect((await user.request('/users/me')).status).toBe(200);
   });
 });
 

@@ -13,7 +13,11 @@ export function uniqueEmail(label = 'user'): string {
 }
 
 export function postJson(t: TestApp, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return t.request(`/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return t.request(`/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 export interface Tokens {
@@ -33,7 +37,10 @@ export interface UserSession extends Tokens {
 }
 
 /** Creates a verified account directly through the services (no mail), for tests about other things. */
-export async function createUser(t: TestApp, options: { email?: string; password?: string; role?: 'user' | 'admin' } = {}): Promise<{ email: string; password: string; userId: string }> {
+export async function createUser(
+  t: TestApp,
+  options: { email?: string; password?: string; role?: 'user' | 'admin' } = {},
+): Promise<{ email: string; password: string; userId: string }> {
   const email = options.email ?? uniqueEmail();
   const password = options.password ?? PASSWORD;
   const passwordHash = await t.app.get(CredentialsService).hashPassword(password);
@@ -49,7 +56,10 @@ export async function login(t: TestApp, email: string, password: string, headers
 
 export function sessionFor(t: TestApp, account: { email: string; password: string; userId: string }, tokens: Tokens): UserSession {
   const request = (path: string, init: RequestInit = {}) =>
-    t.request(`/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${tokens.accessToken}`, ...(init.headers as Record<string, string>) } });
+    t.request(`/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${tokens.accessToken}`, ...(init.headers as Record<string, string>) },
+    });
   return {
     ...account,
     ...tokens,
@@ -62,14 +72,22 @@ export function sessionFor(t: TestApp, account: { email: string; password: strin
 }
 
 /** A verified user, signed in. */
-export async function signedInUser(t: TestApp, options: { email?: string; password?: string; role?: 'user' | 'admin'; userAgent?: string } = {}): Promise<UserSession> {
+export async function signedInUser(
+  t: TestApp,
+  options: { email?: string; password?: string; role?: 'user' | 'admin'; userAgent?: string } = {},
+): Promise<UserSession> {
   const account = await createUser(t, options);
   const tokens = await login(t, account.email, account.password, options.userAgent ? { 'user-agent': options.userAgent } : {});
   return sessionFor(t, account, tokens);
 }
 
 /** Register over HTTP and follow the link in the verification mail. */
-export async function registerAndVerify(t: TestApp, inbox: SmtpInbox, email = uniqueEmail(), password = PASSWORD): Promise<{ email: string; password: string }> {
+export async function registerAndVerify(
+  t: TestApp,
+  inbox: SmtpInbox,
+  email = uniqueEmail(),
+  password = PASSWORD,
+): Promise<{ email: string; password: string }> {
   const after = inbox.messages.length;
   const registered = await postJson(t, '/auth/register', { email, password });
   if (registered.status !== 202) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);

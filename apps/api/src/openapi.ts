@@ -14,6 +14,17 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .setVersion(config.version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Short-lived access token (JWT)' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key for server-to-server consumers' }, 'apiKey')
+    .addCookieAuth(
+      'backlot_refresh',
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'backlot_refresh',
+        description:
+          'SPA cookie mode: the httpOnly refresh-token cookie set by login. Requests using it need `X-Backlot-CSRF: 1` and an allowed Origin.',
+      },
+      'refreshCookie',
+    )
     .addSecurity('metricsToken', { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value, when one is configured' })
     .build();
   return SwaggerModule.createDocument(app, builder, {

@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@backlot/config';
 import { createMigration, migrate, migrationStatus } from './commands/migrate.command';
 import { writeOpenApi } from './commands/openapi.command';
+import { createAdmin } from './commands/create-admin.command';
 
 const USAGE = `Usage: backlot-cli <command>
   migrate               apply pending migrations to the configured database
   migrate:status        list applied and pending migrations and schema drift (exit 1 if not clean)
   migrate:create <name> write a migration from the schema's changes
-  openapi               write openapi.json from the app's routes`;
+  openapi               write openapi.json from the app's routes
+  create-admin <email>  create a verified admin (password from ADMIN_PASSWORD or stdin), or promote an existing account`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
@@ -22,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return createMigration(config, args[0], print);
     case 'openapi':
       return writeOpenApi(config, print);
+    case 'create-admin':
+      return createAdmin(config, args[0]?.toLowerCase(), print);
     default:
       print(USAGE);
       return command ? 2 : 0;

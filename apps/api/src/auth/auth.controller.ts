@@ -1,17 +1,31 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiExtraModels, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { ApiProblems, Unauthenticated } from '@backlot/http';
 import { CredentialRateLimit, CurrentRequest, Public, type RequestMeta } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AcceptedMessageDto, LoginDto, MfaChallengeDto, RefreshDto, RegisterDto, TokensDto } from './dto/credentials.dto';
 import { LoginService } from './login.service';
-import { CSRF_HEADER, RefreshCookie } from './refresh-cookie';
+import { CSRF_HEADER, REFRESH_COOKIE_SCHEME, RefreshCookie } from './refresh-cookie';
 import { RegistrationService } from './registration.service';
 import { SessionsService } from './sessions/sessions.service';
 import { TokenResponse } from './token-response';
 
-
 const CSRF_HEADER_DOC = { name: CSRF_HEADER, required: false, description: 'Must be `1` in cookie mode (CSRF defence)' };
+
+/** Body mode needs no credentials beyond the body; cookie mode sends the refresh cookie. */
+function BodyOrCookie(): MethodDecorator {
+  return applyDecorators(ApiSecurity({}), ApiSecurity(REFRESH_COOKIE_SCHEME));
+}
 
 @ApiTags('auth')
 @Controller('auth')
@@ -52,7 +66,8 @@ export class AuthController {
   ): Promise<TokensDto | MfaChallengeDto> {
     if (body.cookie) this.cookie.assertSameSiteRequest(raw);
     const result = await this.login.login(body.email, body.password, request);
-    if (result.kind === 'mfa') return { mfaRequired: true, challengeToken: result.challengeToken, expiresAt: result.expiresAt.toISOString() };
+    if (result.kind === 'mfa')
+      return { mfaRequired: true, challengeToken: result.challengeToken, expiresAt: result.expiresAt.toISOString() };
     return this.tokens.send(result.tokens, body.cookie === true, reply);
   }
 
@@ -62,6 +77,7 @@ export class AuthController {
     summary: 'Trade a refresh token for new tokens. The old refresh token is spent; using it again ends the session (reuse detection).',
   })
   @ApiHeader(CSRF_HEADER_DOC)
+  @BodyOrCookie()
   @ApiOkResponse({ type: TokensDto })
   @ApiProblems(400, 401, 403)
   async refresh(
@@ -79,6 +95,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End the session of a refresh token (body, or the cookie in cookie mode)' })
   @ApiHeader(CSRF_HEADER_DOC)
+  @BodyOrCookie()
   @ApiNoContentResponse()
   @ApiProblems(400, 403)
   async logout(

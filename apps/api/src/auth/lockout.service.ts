@@ -25,7 +25,8 @@ export class LockoutService {
 
   async assertNotLocked(email: string): Promise<void> {
     const remainingMs = ((await this.failures.lockedUntil(sha256(email)))?.getTime() ?? 0) - Date.now();
-    if (remainingMs > 0) throw new AccountLocked(Math.ceil(remainingMs / 1000), 'Too many failed sign-ins; this account is locked for a while.');
+    if (remainingMs > 0)
+      throw new AccountLocked(Math.ceil(remainingMs / 1000), 'Too many failed sign-ins; this account is locked for a while.');
   }
 
   /** Returns true when this failure locked the account. */

@@ -44,12 +44,20 @@ export class LoginService {
         request,
         details: { emailHash: sha256(email).slice(0, 16), locked },
       });
-      if (locked) await this.audit.record({ action: 'auth.lockout', outcome: 'denied', actor: { type: 'anonymous', id: user?.id }, request, details: { emailHash: sha256(email).slice(0, 16) } });
+      if (locked)
+        await this.audit.record({
+          action: 'auth.lockout',
+          outcome: 'denied',
+          actor: { type: 'anonymous', id: user?.id },
+          request,
+          details: { emailHash: sha256(email).slice(0, 16) },
+        });
       throw new Unauthenticated('The email or password is wrong.');
     }
     // From here on the caller knows the password, so telling them about the account reveals nothing new.
     if (user!.disabledAt) throw new Forbidden('This account is disabled.');
-    if (this.requireVerifiedEmail && !user!.emailVerifiedAt) throw new Forbidden('Confirm your email address first; the link is in your inbox.');
+    if (this.requireVerifiedEmail && !user!.emailVerifiedAt)
+      throw new Forbidden('Confirm your email address first; the link is in your inbox.');
     await this.lockout.clear(email);
     if (user!.mfaEnabledAt) {
       const challenge = await this.tokens.issue(user!.id, 'mfa_challenge', this.challengeTtlSeconds);
@@ -70,11 +78,25 @@ export class LoginService {
     if (!factor) {
       const attempts = await this.tokens.countAttempt(challenge.id);
       if (attempts >= MAX_CHALLENGE_ATTEMPTS) await this.tokens.markUsed(challenge.id);
-      await this.audit.record({ action: 'auth.login.mfa', outcome: 'failure', actor: { type: 'user', id: user.id }, request, details: { attempts } });
-      throw new Unauthenticated(attempts >= MAX_CHALLENGE_ATTEMPTS ? 'Too many wrong codes; sign in again.' : 'The code is wrong or already used.');
+      await this.audit.record({
+        action: 'auth.login.mfa',
+        outcome: 'failure',
+        actor: { type: 'user', id: user.id },
+        request,
+        details: { attempts },
+      });
+      throw new Unauthenticated(
+        attempts >= MAX_CHALLENGE_ATTEMPTS ? 'Too many wrong codes; sign in again.' : 'The code is wrong or already used.',
+      );
     }
     if (!(await this.tokens.markUsed(challenge.id))) throw invalid;
-    await this.audit.record({ action: 'auth.login', outcome: 'success', actor: { type: 'user', id: user.id }, request, details: { secondFactor: factor } });
+    await this.audit.record({
+      action: 'auth.login',
+      outcome: 'success',
+      actor: { type: 'user', id: user.id },
+      request,
+      details: { secondFactor: factor },
+    });
     return this.sessions.start(user.id, request, true);
   }
 }

@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const REFRESH_COOKIE = 'backlot_refresh';
 export const CSRF_HEADER = 'x-backlot-csrf';
+/** The OpenAPI security scheme describing the cookie (apps/api/src/openapi.ts). */
+export const REFRESH_COOKIE_SCHEME = 'refreshCookie';
 
 /**
  * SPA cookie mode: the refresh token lives in an httpOnly cookie scoped to the auth path,
@@ -52,6 +54,14 @@ export class RefreshCookie {
   }
 
   private serialize(value: string, maxAge: number): string {
-    return stringifySetCookie({ name: REFRESH_COOKIE, value, httpOnly: true, secure: this.secure, sameSite: this.sameSite, path: this.path, maxAge });
+    return stringifySetCookie({
+      name: REFRESH_COOKIE,
+      value,
+      httpOnly: true,
+      secure: this.secure,
+      sameSite: this.sameSite,
+      path: this.path,
+      maxAge,
+    });
   }
 }

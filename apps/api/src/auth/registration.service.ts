@@ -49,7 +49,13 @@ export class RegistrationService {
       throw error;
     }
     await this.sendVerification(userId, email);
-    await this.audit.record({ action: 'auth.register', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, request });
+    await this.audit.record({
+      action: 'auth.register',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      target: { type: 'user', id: userId },
+      request,
+    });
   }
 
   async verifyEmail(token: string, request: RequestMeta): Promise<void> {
@@ -68,7 +74,12 @@ export class RegistrationService {
     const user = await this.users.findByEmail(rawEmail);
     if (!user || user.disabledAt) return;
     this.mail.sendInBackground(resetPasswordMail(user.email, await this.resetLink(user.id), this.resetTtlMinutes));
-    await this.audit.record({ action: 'auth.password.reset-requested', outcome: 'success', actor: { type: 'anonymous', id: user.id }, request });
+    await this.audit.record({
+      action: 'auth.password.reset-requested',
+      outcome: 'success',
+      actor: { type: 'anonymous', id: user.id },
+      request,
+    });
   }
 
   /** Sets the new password and ends every session: whoever had the old one is out. */
@@ -87,7 +98,14 @@ export class RegistrationService {
   private async registeredTwice(userId: string | null, email: string, request: RequestMeta): Promise<void> {
     const link = userId ? await this.resetLink(userId) : `${this.appUrl}/forgot-password`;
     this.mail.sendInBackground(alreadyRegisteredMail(email, link));
-    await this.audit.record({ action: 'auth.register', outcome: 'failure', actor: { type: 'anonymous' }, target: userId ? { type: 'user', id: userId } : undefined, request, details: { reason: 'email-taken' } });
+    await this.audit.record({
+      action: 'auth.register',
+      outcome: 'failure',
+      actor: { type: 'anonymous' },
+      target: userId ? { type: 'user', id: userId } : undefined,
+      request,
+      details: { reason: 'email-taken' },
+    });
   }
 
   private async sendVerification(userId: string, email: string): Promise<void> {

@@ -83,7 +83,11 @@ export class AccountService {
     return {
       exportedAt: new Date().toISOString(),
       profile: UserDto.from(user),
-      mfa: { enabled: user.mfaEnabledAt !== null, enabledAt: user.mfaEnabledAt?.toISOString() ?? null, unusedRecoveryCodes: await this.credentials.remainingRecoveryCodes(userId) },
+      mfa: {
+        enabled: user.mfaEnabledAt !== null,
+        enabledAt: user.mfaEnabledAt?.toISOString() ?? null,
+        unusedRecoveryCodes: await this.credentials.remainingRecoveryCodes(userId),
+      },
       ...(await this.exports.collect(userId)),
       auditEvents: auditEvents.map((event) => ({
         at: event.at.toISOString(),
@@ -107,6 +111,12 @@ export class AccountService {
     await this.events.emit('user.deleted', { userId });
     await this.audit.anonymizeActor(userId);
     await this.repository.delete(userId);
-    await this.audit.record({ action: 'user.deleted', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, details: { requestId: request.requestId } });
+    await this.audit.record({
+      action: 'user.deleted',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      target: { type: 'user', id: userId },
+      details: { requestId: request.requestId },
+    });
   }
 }

@@ -1,7 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@backlot/http';
-import { ApiKeyScope, Authenticated, CurrentPrincipal, CurrentRequest, type Principal, Public, RateLimit, type RequestMeta, TokenDto } from '@backlot/security';
+import {
+  ApiKeyScope,
+  Authenticated,
+  CurrentPrincipal,
+  CurrentRequest,
+  type Principal,
+  Public,
+  RateLimit,
+  type RequestMeta,
+  TokenDto,
+} from '@backlot/security';
 import { AccountService } from './account.service';
 import { AcceptedDto, ChangeEmailDto, ChangePasswordDto, ReauthenticateDto } from './dto/account.dto';
 
@@ -41,7 +51,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Change the password (needs the current one); ends every other session' })
   @ApiNoContentResponse()
   @ApiProblems(400, 429)
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @CurrentRequest() request: RequestMeta): Promise<void> {
+  async changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangePasswordDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<void> {
     await this.account.changePassword(principal, body.currentPassword, body.newPassword, request);
   }
 
@@ -52,7 +66,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Ask to change the email address; takes effect when the link mailed to the new address is followed' })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiProblems(400, 429)
-  async changeEmail(@CurrentPrincipal() principal: Principal, @Body() body: ChangeEmailDto, @CurrentRequest() request: RequestMeta): Promise<AcceptedDto> {
+  async changeEmail(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangeEmailDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<AcceptedDto> {
     await this.account.requestEmailChange(principal.userId, body.newEmail, body.password, request);
     return { message: 'If the address can be used, a confirmation link was sent to it.' };
   }
@@ -85,7 +103,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete the account (password, and an MFA code when enabled, required)' })
   @ApiNoContentResponse()
   @ApiProblems(400, 429)
-  async delete(@CurrentPrincipal() principal: Principal, @Body() body: ReauthenticateDto, @CurrentRequest() request: RequestMeta): Promise<void> {
+  async delete(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ReauthenticateDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<void> {
     await this.account.delete(principal.userId, body.password, body.code, request);
   }
 }

@@ -43,7 +43,10 @@ export class UsersRepository {
     return this.prisma.user.create({ data: { id: uuidv7(), ...data } });
   }
 
-  update(id: string, data: ProfileFields & Partial<Pick<UserRecord, 'email' | 'emailVerifiedAt' | 'role' | 'disabledAt'>>): Promise<UserRecord> {
+  update(
+    id: string,
+    data: ProfileFields & Partial<Pick<UserRecord, 'email' | 'emailVerifiedAt' | 'role' | 'disabledAt'>>,
+  ): Promise<UserRecord> {
     return this.prisma.user.update({ where: { id }, data });
   }
 

@@ -5,9 +5,7 @@ import type { ApiKeyScopeName } from './api-key-scopes';
 import type { Role } from './principal';
 
 /** What a route demands of its caller; routes without one are closed to everyone. */
-export type AccessRule =
-  | { public: true }
-  | { public: false; roles: readonly Role[]; apiKeyScopes: readonly ApiKeyScopeName[] };
+export type AccessRule = { public: true } | { public: false; roles: readonly Role[]; apiKeyScopes: readonly ApiKeyScopeName[] };
 
 export { ACCESS_RULE, Public };
 export const BEARER_SCHEME = 'bearer';
@@ -22,7 +20,11 @@ export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeN
   };
   const documents = [ApiBearerAuth(BEARER_SCHEME)];
   if (options.apiKeyScope) documents.push(ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]));
-  return applyDecorators(SetMetadata(ACCESS_RULE, rule), ...documents, ApiProblems(...(rule.roles.length || rule.apiKeyScopes.length ? [401, 403] : [401])));
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, rule),
+    ...documents,
+    ApiProblems(...(rule.roles.length || rule.apiKeyScopes.length ? [401, 403] : [401])),
+  );
 }
 
 /** Signed-in users holding one of the roles. */

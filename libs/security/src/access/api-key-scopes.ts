@@ -2,10 +2,7 @@
  * Scopes an API key can be granted. A key acts for its owner, limited to these scopes;
  * routes name the scope they need with `@ApiKeyScope()`.
  */
-export const API_KEY_SCOPES = {
-  'profile:read': 'Read the owner’s profile',
-  'profile:write': 'Change the owner’s profile fields',
-} as const;
+export const API_KEY_SCOPES = { 'profile:read': 'Read the owner’s profile', 'profile:write': 'Change the owner’s profile fields' } as const;
 
 export type ApiKeyScopeName = keyof typeof API_KEY_SCOPES;
 

@@ -21,6 +21,6 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, context: Execu
   return principal;
 });
 
-export const CurrentRequest = createParamDecorator(
-  (_: unknown, context: ExecutionContext): RequestMeta => requestMetaOf(context.switchToHttp().getRequest<FastifyRequest>()),
+export const CurrentRequest = createParamDecorator((_: unknown, context: ExecutionContext): RequestMeta =>
+  requestMetaOf(context.switchToHttp().getRequest<FastifyRequest>()),
 );

@@ -16,7 +16,13 @@ export class AuditService {
   async record(entry: AuditEntry): Promise<void> {
     this.logger.log({
       msg: `${entry.action} ${entry.outcome}`,
-      audit: { action: entry.action, outcome: entry.outcome, actor: entry.actor, target: entry.target, requestId: entry.request?.requestId },
+      audit: {
+        action: entry.action,
+        outcome: entry.outcome,
+        actor: entry.actor,
+        target: entry.target,
+        requestId: entry.request?.requestId,
+      },
     });
     try {
       await this.repository.insert(entry);

@@ -32,5 +32,8 @@ import { ResilientThrottlerStorage } from './resilient-throttler-storage';
 export class RateLimitModule {}
 
 function isCredentialRoute(context: ExecutionContext): boolean {
-  return Reflect.getMetadata(CREDENTIAL_ROUTE, context.getHandler()) === true || Reflect.getMetadata(CREDENTIAL_ROUTE, context.getClass()) === true;
+  return (
+    Reflect.getMetadata(CREDENTIAL_ROUTE, context.getHandler()) === true ||
+    Reflect.getMetadata(CREDENTIAL_ROUTE, context.getClass()) === true
+  );
 }

@@ -42,7 +42,11 @@ export class OneTimeTokensRepository {
   }
 
   async countAttempt(id: string): Promise<number> {
-    const { attempts } = await this.prisma.oneTimeToken.update({ where: { id }, data: { attempts: { increment: 1 } }, select: { attempts: true } });
+    const { attempts } = await this.prisma.oneTimeToken.update({
+      where: { id },
+      data: { attempts: { increment: 1 } },
+      select: { attempts: true },
+    });
     return attempts;
   }
 

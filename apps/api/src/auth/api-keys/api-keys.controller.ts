@@ -16,7 +16,11 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key (the key is shown once)' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiProblems(400, 409)
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto, @CurrentRequest() request: RequestMeta): Promise<CreatedApiKeyDto> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateApiKeyDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<CreatedApiKeyDto> {
     const created = await this.keys.create(
       principal.userId,
       { name: body.name, scopes: body.scopes, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined },

@@ -30,7 +30,10 @@ const PUBLIC_FIELDS = { id: true, name: true, prefix: true, scopes: true, expire
 export class ApiKeysRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  create(userId: string, data: { name: string; prefix: string; keyHash: string; scopes: string[]; expiresAt: Date | null }): Promise<ApiKeyRow> {
+  create(
+    userId: string,
+    data: { name: string; prefix: string; keyHash: string; scopes: string[]; expiresAt: Date | null },
+  ): Promise<ApiKeyRow> {
     return this.prisma.apiKey.create({ data: { id: uuidv7(), userId, ...data }, select: PUBLIC_FIELDS });
   }
 
@@ -53,7 +56,14 @@ export class ApiKeysRepository {
   async state(keyHash: string): Promise<ApiKeyState | null> {
     const row = await this.prisma.apiKey.findUnique({
       where: { keyHash },
-      select: { id: true, userId: true, scopes: true, expiresAt: true, revokedAt: true, user: { select: { role: true, disabledAt: true } } },
+      select: {
+        id: true,
+        userId: true,
+        scopes: true,
+        expiresAt: true,
+        revokedAt: true,
+        user: { select: { role: true, disabledAt: true } },
+      },
     });
     if (!row) return null;
     return {

@@ -25,9 +25,14 @@ export class ApiKeysService {
   }
 
   /** Creates a key; the secret is in the result only this once (it is stored hashed). */
-  async create(userId: string, input: { name: string; scopes: string[]; expiresAt?: Date }, request: RequestMeta): Promise<ApiKeyRow & { key: string }> {
+  async create(
+    userId: string,
+    input: { name: string; scopes: string[]; expiresAt?: Date },
+    request: RequestMeta,
+  ): Promise<ApiKeyRow & { key: string }> {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadRequest('expiresAt must be in the future.');
-    if ((await this.keys.countActive(userId)) >= MAX_ACTIVE_KEYS) throw new Conflict(`At most ${MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
+    if ((await this.keys.countActive(userId)) >= MAX_ACTIVE_KEYS)
+      throw new Conflict(`At most ${MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
     const key = `${API_KEY_PREFIX}${randomToken(32)}`;
     const row = await this.keys.create(userId, {
       name: input.name,
@@ -36,7 +41,14 @@ export class ApiKeysService {
       scopes: [...new Set(input.scopes)].sort(),
       expiresAt: input.expiresAt ?? null,
     });
-    await this.audit.record({ action: 'auth.api-key.created', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'api-key', id: row.id }, request, details: { scopes: row.scopes } });
+    await this.audit.record({
+      action: 'auth.api-key.created',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      target: { type: 'api-key', id: row.id },
+      request,
+      details: { scopes: row.scopes },
+    });
     return { ...row, key };
   }
 
@@ -48,7 +60,13 @@ export class ApiKeysService {
     const hash = await this.keys.revoke(userId, id);
     if (!hash) throw new NotFound('No such API key.');
     await this.cache.delete(hash);
-    await this.audit.record({ action: 'auth.api-key.revoked', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'api-key', id }, request });
+    await this.audit.record({
+      action: 'auth.api-key.revoked',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      target: { type: 'api-key', id },
+      request,
+    });
   }
 
   /** The key's live state, or null when it is unknown, revoked, expired or its owner is disabled. */

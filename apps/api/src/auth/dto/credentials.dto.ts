@@ -43,7 +43,11 @@ export class ResetPasswordDto {
 }
 
 export class RefreshDto {
-  @ApiPropertyOptional({ description: 'Body mode. Omit it in cookie mode: the cookie is used (with the CSRF header).', minLength: 43, maxLength: 43 })
+  @ApiPropertyOptional({
+    description: 'Body mode. Omit it in cookie mode: the cookie is used (with the CSRF header).',
+    minLength: 43,
+    maxLength: 43,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)

@@ -48,5 +48,6 @@ export class MfaSetupDto {
 }
 
 export class RecoveryCodesDto {
-  @ApiProperty({ type: [String], description: 'One-time recovery codes, shown only now', example: ['abcde-fghjk'] }) recoveryCodes: string[];
+  @ApiProperty({ type: [String], description: 'One-time recovery codes, shown only now', example: ['abcde-fghjk'] })
+  recoveryCodes: string[];
 }

@@ -1,7 +1,16 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BadRequest, Unauthenticated } from '@backlot/http';
-import { AuditService, Authenticated, CredentialRateLimit, CurrentPrincipal, CurrentRequest, type Principal, Public, type RequestMeta } from '@backlot/security';
+import {
+  AuditService,
+  Authenticated,
+  CredentialRateLimit,
+  CurrentPrincipal,
+  CurrentRequest,
+  type Principal,
+  Public,
+  type RequestMeta,
+} from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CredentialsService } from '../../users/credentials.service';
 import { UsersService } from '../../users/users.service';
@@ -42,7 +51,11 @@ export class MfaController {
   @ApiOperation({ summary: 'Turn MFA on with a code from the new authenticator; returns ten one-time recovery codes' })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(409)
-  async enable(@CurrentPrincipal() principal: Principal, @Body() body: MfaCodeDto, @CurrentRequest() request: RequestMeta): Promise<RecoveryCodesDto> {
+  async enable(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: MfaCodeDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<RecoveryCodesDto> {
     const recoveryCodes = await this.credentials.enableMfa(await this.users.get(principal.userId), body.code);
     await this.audit.record({ action: 'auth.mfa.enabled', outcome: 'success', actor: { type: 'user', id: principal.userId }, request });
     return { recoveryCodes };
@@ -54,11 +67,17 @@ export class MfaController {
   @ApiOperation({ summary: 'Turn MFA off, proven with a current code, a recovery code or the password' })
   @ApiNoContentResponse()
   @ApiProblems(401)
-  async disable(@CurrentPrincipal() principal: Principal, @Body() body: MfaDisableDto, @CurrentRequest() request: RequestMeta): Promise<void> {
+  async disable(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: MfaDisableDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<void> {
     const user = await this.users.get(principal.userId);
     if (!user.mfaEnabledAt) throw new BadRequest('MFA is not enabled.');
     if (!body.code && !body.password) throw new BadRequest('Send a code or the password.');
-    const proven = body.code ? (await this.credentials.secondFactorMatches(user, body.code)) !== null : await this.credentials.passwordMatches(user, body.password!);
+    const proven = body.code
+      ? (await this.credentials.secondFactorMatches(user, body.code)) !== null
+      : await this.credentials.passwordMatches(user, body.password!);
     if (!proven) {
       await this.audit.record({ action: 'auth.mfa.disabled', outcome: 'failure', actor: { type: 'user', id: user.id }, request });
       throw new Unauthenticated(body.code ? 'The code is wrong or already used.' : 'The password is wrong.');
@@ -73,12 +92,22 @@ export class MfaController {
   @ApiOperation({ summary: 'Replace the recovery codes (needs a current code); the old ones stop working' })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(401)
-  async regenerate(@CurrentPrincipal() principal: Principal, @Body() body: MfaCodeDto, @CurrentRequest() request: RequestMeta): Promise<RecoveryCodesDto> {
+  async regenerate(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: MfaCodeDto,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<RecoveryCodesDto> {
     const user = await this.users.get(principal.userId);
     if (!user.mfaEnabledAt) throw new BadRequest('MFA is not enabled.');
-    if ((await this.credentials.secondFactorMatches(user, body.code)) !== 'totp') throw new Unauthenticated('The code is wrong or already used.');
+    if ((await this.credentials.secondFactorMatches(user, body.code)) !== 'totp')
+      throw new Unauthenticated('The code is wrong or already used.');
     const recoveryCodes = await this.credentials.regenerateRecoveryCodes(user.id);
-    await this.audit.record({ action: 'auth.mfa.recovery-codes-replaced', outcome: 'success', actor: { type: 'user', id: user.id }, request });
+    await this.audit.record({
+      action: 'auth.mfa.recovery-codes-replaced',
+      outcome: 'success',
+      actor: { type: 'user', id: user.id },
+      request,
+    });
     return { recoveryCodes };
   }
 

@@ -44,7 +44,13 @@ export class SessionsController {
     @CurrentRequest() request: RequestMeta,
   ): Promise<void> {
     await this.sessions.revokeOne(principal.userId, id, 'revoked-by-user');
-    await this.audit.record({ action: 'auth.session.revoked', outcome: 'success', actor: { type: 'user', id: principal.userId }, target: { type: 'session', id }, request });
+    await this.audit.record({
+      action: 'auth.session.revoked',
+      outcome: 'success',
+      actor: { type: 'user', id: principal.userId },
+      target: { type: 'session', id },
+      request,
+    });
   }
 
   @Post('revoke-others')
@@ -54,7 +60,13 @@ export class SessionsController {
   async revokeOthers(@CurrentPrincipal() principal: Principal, @CurrentRequest() request: RequestMeta): Promise<RevokedCountDto> {
     const keep = principal.kind === 'session' ? principal.sessionId : undefined;
     const revoked = await this.sessions.revokeAll(principal.userId, 'revoked-by-user', keep);
-    await this.audit.record({ action: 'auth.session.revoked-others', outcome: 'success', actor: { type: 'user', id: principal.userId }, request, details: { revoked } });
+    await this.audit.record({
+      action: 'auth.session.revoked-others',
+      outcome: 'success',
+      actor: { type: 'user', id: principal.userId },
+      request,
+      details: { revoked },
+    });
     return { revoked };
   }
 }

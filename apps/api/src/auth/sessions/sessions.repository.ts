@@ -25,7 +25,14 @@ export interface RefreshTokenRow {
   id: string;
   usedAt: Date | null;
   expiresAt: Date;
-  session: { id: string; userId: string; userAgent: string | null; revokedAt: Date | null; expiresAt: Date; user: { disabledAt: Date | null } };
+  session: {
+    id: string;
+    userId: string;
+    userAgent: string | null;
+    revokedAt: Date | null;
+    expiresAt: Date;
+    user: { disabledAt: Date | null };
+  };
 }
 
 /** Sessions and their refresh-token families. Reads and writes are scoped by user id where a user asks. */
@@ -92,15 +99,11 @@ export class SessionsRepository {
 
   /** Revokes the user's live sessions matching `where`; returns their ids (for cache eviction). */
   async revoke(userId: string, reason: string, only?: { id?: string; exceptId?: string }): Promise<string[]> {
-    const where = {
-      userId,
-      revokedAt: null,
-      ...(only?.id && { id: only.id }),
-      ...(only?.exceptId && { id: { not: only.exceptId } }),
-    };
+    const where = { userId, revokedAt: null, ...(only?.id && { id: only.id }), ...(only?.exceptId && { id: { not: only.exceptId } }) };
     return this.prisma.transaction(async (tx) => {
       const ids = (await tx.session.findMany({ where, select: { id: true } })).map((s) => s.id);
-      if (ids.length > 0) await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: new Date(), revokedReason: reason } });
+      if (ids.length > 0)
+        await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: new Date(), revokedReason: reason } });
       return ids;
     });
   }

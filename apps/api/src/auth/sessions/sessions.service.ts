@@ -45,7 +45,13 @@ export class SessionsService {
   async start(userId: string, request: RequestMeta, mfaVerified: boolean): Promise<IssuedTokens> {
     const expiresAt = new Date(Date.now() + this.refreshTtlMs);
     const sessionId = await this.sessions.create(userId, request, expiresAt, mfaVerified);
-    await this.audit.record({ action: 'auth.session.created', outcome: 'success', actor: { type: 'user', id: userId }, target: { type: 'session', id: sessionId }, request });
+    await this.audit.record({
+      action: 'auth.session.created',
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      target: { type: 'session', id: sessionId },
+      request,
+    });
     return this.issue(userId, sessionId, expiresAt);
   }
 
@@ -56,7 +62,8 @@ export class SessionsService {
     if (!stored) throw invalid;
     const { session } = stored;
     const now = Date.now();
-    if (session.revokedAt || session.user.disabledAt || session.expiresAt.getTime() <= now || stored.expiresAt.getTime() <= now) throw invalid;
+    if (session.revokedAt || session.user.disabledAt || session.expiresAt.getTime() <= now || stored.expiresAt.getTime() <= now)
+      throw invalid;
 
     if (!(await this.sessions.claimRefreshToken(stored.id))) {
       const usedAt = stored.usedAt?.getTime() ?? now;
@@ -101,7 +108,13 @@ export class SessionsService {
     const stored = await this.sessions.findRefreshToken(sha256(refreshToken));
     if (!stored || stored.session.revokedAt) return;
     await this.evict(await this.sessions.revoke(stored.session.userId, 'logout', { id: stored.session.id }));
-    await this.audit.record({ action: 'auth.logout', outcome: 'success', actor: { type: 'user', id: stored.session.userId }, target: { type: 'session', id: stored.session.id }, request });
+    await this.audit.record({
+      action: 'auth.logout',
+      outcome: 'success',
+      actor: { type: 'user', id: stored.session.userId },
+      target: { type: 'session', id: stored.session.id },
+      request,
+    });
   }
 
   /** Forgets cached state of every session of the user (role change, disablement, deletion). */
