@@ -1,4 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { OpenAPIObject } from '@nestjs/swagger';
 
 /**
@@ -7,7 +8,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
  * validate against the schema (components resolved).
  */
 export class OpenApiContract {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true });
+  private readonly ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor(private readonly document: OpenAPIObject) {

@@ -97,7 +97,7 @@ export class AuthController {
   @ApiHeader(CSRF_HEADER_DOC)
   @BodyOrCookie()
   @ApiNoContentResponse()
-  @ApiProblems(400, 403)
+  @ApiProblems(400, 401, 403)
   async logout(
     @Body() body: RefreshDto,
     @CurrentRequest() request: RequestMeta,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents, UserDataExport } from '@backlot/events';
-import { PrincipalResolver } from '@backlot/security';
+import { OneTimeTokens, PrincipalResolver } from '@backlot/security';
 import { CredentialsService } from '../users/credentials.service';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
@@ -32,11 +32,15 @@ class AccountEventHandlers implements OnModuleInit {
     private readonly exports: UserDataExport,
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
+    private readonly tokens: OneTimeTokens,
   ) {}
 
   onModuleInit(): void {
     this.events.on('user.credentials-changed', async ({ userId, keepSessionId, reason }) => {
       await this.sessions.revokeAll(userId, reason, keepSessionId);
+      // Links and challenges obtained with the old password must not outlive it (an email
+      // change requested by an intruder would otherwise take the account after a reset).
+      for (const purpose of ['change_email', 'reset_password', 'mfa_challenge'] as const) await this.tokens.revokeAll(userId, purpose);
     });
     this.events.on('user.access-changed', async ({ userId }) => {
       await this.sessions.evictUser(userId);
@@ -48,9 +52,14 @@ class AccountEventHandlers implements OnModuleInit {
       await this.apiKeys.evictUser(userId);
     });
     this.exports.register('sessions', async (userId) =>
-      (await this.sessions.list(userId)).map((s) => ({ ...s, device: describeDevice(s.userAgent) })),
+      (await this.sessions.listForExport(userId)).map((session) => ({ ...session, device: describeDevice(session.userAgent) })),
     );
-    this.exports.register('apiKeys', async (userId) => (await this.apiKeys.list(userId)).map((row) => ApiKeyDto.from(row)));
+    this.exports.register('apiKeys', async (userId) =>
+      (await this.apiKeys.listForExport(userId)).map((row) => ({
+        ...ApiKeyDto.from(row),
+        revokedAt: row.revokedAt?.toISOString() ?? null,
+      })),
+    );
   }
 }
 
@@ -70,7 +79,16 @@ class BootstrapAdmin implements OnApplicationBootstrap {
     if (!admin) return;
     const existing = await this.users.findByEmail(admin.email);
     if (existing) {
-      if (existing.role !== 'admin') await this.users.setRole(existing.id, 'admin');
+      if (existing.role === 'admin') return;
+      // Only the holder of the account's password may turn it into an admin: someone who
+      // registered the address first must not inherit admin rights from the environment.
+      if (!(await this.credentials.passwordMatches(existing, admin.password))) {
+        this.logger.error(`ADMIN_EMAIL ${admin.email} belongs to an account whose password is not ADMIN_PASSWORD; not promoted`);
+        return;
+      }
+      await this.users.setRole(existing.id, 'admin');
+      if (!existing.emailVerifiedAt) await this.users.markEmailVerified(existing.id);
+      this.logger.log(`Promoted ${admin.email} to admin`);
       return;
     }
     const passwordHash = await this.credentials.hashPassword(admin.password);

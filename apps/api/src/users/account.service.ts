@@ -72,6 +72,9 @@ export class AccountService {
       if (error instanceof Conflict) throw new BadRequest('That email address is no longer available.');
       throw error;
     }
+    // Reset and verification links went to the old mailbox; it no longer speaks for the account.
+    await this.tokens.revokeAll(stored.userId, 'reset_password');
+    await this.tokens.revokeAll(stored.userId, 'verify_email');
     this.mail.sendInBackground(emailChangedNotice(before.email, email));
     await this.audit.record({ action: 'user.email.changed', outcome: 'success', actor: { type: 'user', id: stored.userId }, request });
   }

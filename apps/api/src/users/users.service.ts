@@ -42,7 +42,11 @@ export class UsersService {
   }
 
   updateProfile(id: string, fields: ProfileFields): Promise<UserRecord> {
-    return this.users.update(id, fields);
+    // Store the canonical spelling ('utc' → 'UTC'), as clients will compare it.
+    const timezone = fields.timezone
+      ? new Intl.DateTimeFormat('en', { timeZone: fields.timezone }).resolvedOptions().timeZone
+      : fields.timezone;
+    return this.users.update(id, { ...fields, ...(fields.timezone !== undefined && { timezone }) });
   }
 
   async markEmailVerified(id: string): Promise<void> {

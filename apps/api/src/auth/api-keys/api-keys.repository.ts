@@ -41,6 +41,11 @@ export class ApiKeysRepository {
     return this.prisma.apiKey.findMany({ where: { userId, revokedAt: null }, orderBy: { createdAt: 'desc' }, select: PUBLIC_FIELDS });
   }
 
+  /** Every key of the user, revoked ones included (the data export); never the hash. */
+  listAll(userId: string) {
+    return this.prisma.apiKey.findMany({ where: { userId }, orderBy: { createdAt: 'asc' }, select: { ...PUBLIC_FIELDS, revokedAt: true } });
+  }
+
   countActive(userId: string): Promise<number> {
     return this.prisma.apiKey.count({ where: { userId, revokedAt: null } });
   }

@@ -56,6 +56,10 @@ export class ApiKeysService {
     return this.keys.listActive(userId);
   }
 
+  listForExport(userId: string) {
+    return this.keys.listAll(userId);
+  }
+
   async revoke(userId: string, id: string, request: RequestMeta): Promise<void> {
     const hash = await this.keys.revoke(userId, id);
     if (!hash) throw new NotFound('No such API key.');

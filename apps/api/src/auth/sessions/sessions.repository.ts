@@ -97,6 +97,24 @@ export class SessionsRepository {
     });
   }
 
+  /** Every session of the user, ended ones included (the data export). */
+  listAll(userId: string) {
+    return this.prisma.session.findMany({
+      where: { userId },
+      orderBy: { createdAt: 'asc' },
+      select: {
+        id: true,
+        userAgent: true,
+        ip: true,
+        createdAt: true,
+        lastUsedAt: true,
+        expiresAt: true,
+        revokedAt: true,
+        revokedReason: true,
+      },
+    });
+  }
+
   /** Revokes the user's live sessions matching `where`; returns their ids (for cache eviction). */
   async revoke(userId: string, reason: string, only?: { id?: string; exceptId?: string }): Promise<string[]> {
     const where = { userId, revokedAt: null, ...(only?.id && { id: only.id }), ...(only?.exceptId && { id: { not: only.exceptId } }) };

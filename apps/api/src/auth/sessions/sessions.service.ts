@@ -89,6 +89,10 @@ export class SessionsService {
     return this.sessions.listActive(userId);
   }
 
+  listForExport(userId: string) {
+    return this.sessions.listAll(userId);
+  }
+
   /** Revokes one of the user's own sessions; another user's id is simply not found. */
   async revokeOne(userId: string, sessionId: string, reason: string): Promise<void> {
     const ids = await this.sessions.revoke(userId, reason, { id: sessionId });

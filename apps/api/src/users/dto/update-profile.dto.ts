@@ -41,6 +41,7 @@ export class UpdateProfileDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
+  @Matches(/^[\n\r\t\P{Cc}]*$/u, { message: 'bio must not contain control characters other than line breaks and tabs' })
   bio?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, example: 'en-GB', description: 'BCP 47 language tag' })
