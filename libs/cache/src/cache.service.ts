@@ -7,6 +7,7 @@ import { Counter } from 'prom-client';
 import { RedisConnection } from './redis/redis.connection';
 
 const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+const REPEAT_EVICTION_MS = 1_000;
 type Outcome = 'hit' | 'miss' | 'bypass';
 
 /**
@@ -190,6 +191,16 @@ export class CacheNamespace {
 
   delete(key: string): Promise<void> {
     return this.service.remove(this.name, key);
+  }
+
+  /**
+   * Deletes entries whose source just changed (a revoked session), and again a moment later:
+   * a load that read the old row just before the change could otherwise write it back.
+   */
+  async evict(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await Promise.all(keys.map((key) => this.delete(key)));
+    setTimeout(() => void Promise.all(keys.map((key) => this.delete(key))), REPEAT_EVICTION_MS).unref();
   }
 
   /** Drops every entry of the namespace, on every instance. */

@@ -47,9 +47,9 @@ class AccountEventHandlers implements OnModuleInit {
       await this.apiKeys.evictUser(userId);
     });
     this.events.on('user.deleted', async ({ userId }) => {
+      // Revoked in the database first, so a lookup racing the deletion caches them as revoked.
       await this.sessions.revokeAll(userId, 'account-deleted');
-      await this.sessions.evictUser(userId);
-      await this.apiKeys.evictUser(userId);
+      await this.apiKeys.revokeAll(userId);
     });
     this.exports.register('sessions', async (userId) =>
       (await this.sessions.listForExport(userId)).map((session) => ({ ...session, device: describeDevice(session.userAgent) })),

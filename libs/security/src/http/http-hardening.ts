@@ -6,6 +6,7 @@ const EXPOSED_HEADERS = [
   'etag',
   'location',
   'retry-after',
+  'www-authenticate',
   'x-ratelimit-limit',
   'x-ratelimit-remaining',
   'x-ratelimit-reset',

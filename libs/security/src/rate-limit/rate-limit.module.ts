@@ -21,6 +21,8 @@ import { ResilientThrottlerStorage } from './resilient-throttler-storage';
             ttl: config.auth.rateLimit.ttlSeconds * 1000,
             limit: config.auth.rateLimit.max,
             skipIf: (context: ExecutionContext) => !isCredentialRoute(context),
+            // One budget per client across every credential route, not one per route.
+            generateKey: (_context: ExecutionContext, tracker: string, name: string) => `${name}:${tracker}`,
           },
         ],
         storage: new ResilientThrottlerStorage(redis),

@@ -58,6 +58,12 @@ export class ApiKeysRepository {
     return key.keyHash;
   }
 
+  /** Revokes every key of the user (account deleted); returns all their hashes for eviction. */
+  async revokeAll(userId: string): Promise<string[]> {
+    await this.prisma.apiKey.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+    return this.hashesOf(userId);
+  }
+
   async state(keyHash: string): Promise<ApiKeyState | null> {
     const row = await this.prisma.apiKey.findUnique({
       where: { keyHash },

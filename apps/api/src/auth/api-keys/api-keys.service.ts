@@ -63,7 +63,7 @@ export class ApiKeysService {
   async revoke(userId: string, id: string, request: RequestMeta): Promise<void> {
     const hash = await this.keys.revoke(userId, id);
     if (!hash) throw new NotFound('No such API key.');
-    await this.cache.delete(hash);
+    await this.cache.evict([hash]);
     await this.audit.record({
       action: 'auth.api-key.revoked',
       outcome: 'success',
@@ -83,7 +83,11 @@ export class ApiKeysService {
   }
 
   async evictUser(userId: string): Promise<void> {
-    await Promise.all((await this.keys.hashesOf(userId)).map((hash) => this.cache.delete(hash)));
+    await this.cache.evict(await this.keys.hashesOf(userId));
+  }
+
+  async revokeAll(userId: string): Promise<void> {
+    await this.cache.evict(await this.keys.revokeAll(userId));
   }
 
   private touch(id: string): void {

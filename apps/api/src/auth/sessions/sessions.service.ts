@@ -14,8 +14,6 @@ export interface IssuedTokens {
 }
 
 const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-// A state loaded just before a revocation commits could be written back after the eviction; evict again.
-const SECOND_EVICTION_MS = 1_000;
 
 /**
  * Sessions and refresh-token rotation. Each login starts a session whose refresh tokens
@@ -132,9 +130,8 @@ export class SessionsService {
     return state || null;
   }
 
-  private async evict(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.cache.delete(id)));
-    if (ids.length > 0) setTimeout(() => void Promise.all(ids.map((id) => this.cache.delete(id))), SECOND_EVICTION_MS).unref();
+  private evict(ids: string[]): Promise<void> {
+    return this.cache.evict(ids);
   }
 
   private async issue(userId: string, sessionId: string, sessionExpiresAt: Date): Promise<IssuedTokens> {
