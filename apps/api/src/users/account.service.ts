@@ -7,7 +7,7 @@ import { AuditService, OneTimeTokens, type Principal, type RequestMeta } from '@
 import { emailChangedNotice, emailChangeMail } from './account-mails';
 import { CredentialsService } from './credentials.service';
 import { UserDto } from './dto/user.dto';
-import { UsersRepository } from './users.repository';
+import { toProfile, UsersRepository } from './users.repository';
 import { normalizeEmail, UsersService } from './users.service';
 
 /** Changes a user makes to their own account: password, email, export, deletion. */
@@ -85,7 +85,7 @@ export class AccountService {
     const auditEvents = await this.audit.listByActor(userId);
     return {
       exportedAt: new Date().toISOString(),
-      profile: UserDto.from(user),
+      profile: UserDto.from(toProfile(user)),
       mfa: {
         enabled: user.mfaEnabledAt !== null,
         enabledAt: user.mfaEnabledAt?.toISOString() ?? null,

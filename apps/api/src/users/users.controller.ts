@@ -32,7 +32,7 @@ export class UsersController {
   @ApiOperation({ summary: 'The signed-in user’s profile' })
   @ApiOkResponse({ type: UserDto })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
-    return UserDto.from(await this.users.get(principal.userId));
+    return UserDto.from(await this.users.profile(principal.userId));
   }
 
   @Patch('me')

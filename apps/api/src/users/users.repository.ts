@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CacheService, type CacheNamespace } from '@backlot/cache';
 import { PrismaService } from '@backlot/database';
 import type { Role } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
@@ -24,12 +25,64 @@ export interface UserRecord {
   updatedAt: Date;
 }
 
+/** What the user sees of their account: JSON-safe (it is cached), no hashes or secrets. */
+export interface UserProfile {
+  id: string;
+  email: string;
+  emailVerifiedAt: string | null;
+  role: Role;
+  displayName: string | null;
+  bio: string | null;
+  locale: string | null;
+  timezone: string | null;
+  avatarUrl: string | null;
+  mfaEnabledAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toProfile(user: UserRecord): UserProfile {
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerifiedAt: user.emailVerifiedAt?.toISOString() ?? null,
+    role: user.role,
+    displayName: user.displayName,
+    bio: user.bio,
+    locale: user.locale,
+    timezone: user.timezone,
+    avatarUrl: user.avatarUrl,
+    mfaEnabledAt: user.mfaEnabledAt?.toISOString() ?? null,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
 export type ProfileFields = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'locale' | 'timezone' | 'avatarUrl'>>;
 
-/** The users table and the user's recovery codes. Every method is scoped to one user id. */
+/**
+ * The users table and the user's recovery codes. Every method is scoped to one user id.
+ * Profiles are read through the shared cache (the hot path of every SPA is GET /users/me);
+ * every write below evicts the user's entry, on every instance.
+ */
 @Injectable()
 export class UsersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  private readonly profiles: CacheNamespace;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    cache: CacheService,
+  ) {
+    this.profiles = cache.namespace('user-profiles');
+  }
+
+  async findProfile(id: string): Promise<UserProfile | null> {
+    const profile = await this.profiles.getOrSet<UserProfile | false>(id, async () => {
+      const user = await this.prisma.user.findUnique({ where: { id } });
+      return user ? toProfile(user) : false;
+    });
+    return profile || null;
+  }
 
   findById(id: string): Promise<UserRecord | null> {
     return this.prisma.user.findUnique({ where: { id } });
@@ -43,45 +96,57 @@ export class UsersRepository {
     return this.prisma.user.create({ data: { id: uuidv7(), ...data } });
   }
 
-  update(
+  async update(
     id: string,
     data: ProfileFields & Partial<Pick<UserRecord, 'email' | 'emailVerifiedAt' | 'role' | 'disabledAt'>>,
   ): Promise<UserRecord> {
-    return this.prisma.user.update({ where: { id }, data });
+    return this.evictAfter(id, this.prisma.user.update({ where: { id }, data }));
   }
 
   setPasswordHash(id: string, passwordHash: string, changed: boolean): Promise<UserRecord> {
-    return this.prisma.user.update({ where: { id }, data: { passwordHash, ...(changed && { passwordChangedAt: new Date() }) } });
+    return this.evictAfter(
+      id,
+      this.prisma.user.update({ where: { id }, data: { passwordHash, ...(changed && { passwordChangedAt: new Date() }) } }),
+    );
   }
 
   async setPendingMfaSecret(id: string, secret: string | null): Promise<void> {
-    await this.prisma.user.update({ where: { id }, data: { mfaPendingSecret: secret } });
+    await this.evictAfter(id, this.prisma.user.update({ where: { id }, data: { mfaPendingSecret: secret } }));
   }
 
   async enableMfa(id: string, secret: string, step: number, recoveryCodeHashes: string[]): Promise<void> {
-    await this.prisma.transaction(async (tx) => {
-      await tx.user.update({
-        where: { id },
-        data: { mfaSecret: secret, mfaPendingSecret: null, mfaEnabledAt: new Date(), mfaLastStep: BigInt(step) },
-      });
-      await tx.recoveryCode.deleteMany({ where: { userId: id } });
-      await tx.recoveryCode.createMany({ data: recoveryCodeHashes.map((codeHash) => ({ id: uuidv7(), userId: id, codeHash })) });
-    });
+    await this.evictAfter(
+      id,
+      this.prisma.transaction(async (tx) => {
+        await tx.user.update({
+          where: { id },
+          data: { mfaSecret: secret, mfaPendingSecret: null, mfaEnabledAt: new Date(), mfaLastStep: BigInt(step) },
+        });
+        await tx.recoveryCode.deleteMany({ where: { userId: id } });
+        await tx.recoveryCode.createMany({ data: recoveryCodeHashes.map((codeHash) => ({ id: uuidv7(), userId: id, codeHash })) });
+      }),
+    );
   }
 
   async disableMfa(id: string): Promise<void> {
-    await this.prisma.transaction(async (tx) => {
-      await tx.user.update({ where: { id }, data: { mfaSecret: null, mfaPendingSecret: null, mfaEnabledAt: null, mfaLastStep: null } });
-      await tx.recoveryCode.deleteMany({ where: { userId: id } });
-    });
+    await this.evictAfter(
+      id,
+      this.prisma.transaction(async (tx) => {
+        await tx.user.update({ where: { id }, data: { mfaSecret: null, mfaPendingSecret: null, mfaEnabledAt: null, mfaLastStep: null } });
+        await tx.recoveryCode.deleteMany({ where: { userId: id } });
+      }),
+    );
   }
 
   /** Records the TOTP step as used unless it (or a later one) already was: two racing logins cannot both use one code. */
   async claimMfaStep(id: string, step: number): Promise<boolean> {
-    const { count } = await this.prisma.user.updateMany({
-      where: { id, OR: [{ mfaLastStep: null }, { mfaLastStep: { lt: BigInt(step) } }] },
-      data: { mfaLastStep: BigInt(step) },
-    });
+    const { count } = await this.evictAfter(
+      id,
+      this.prisma.user.updateMany({
+        where: { id, OR: [{ mfaLastStep: null }, { mfaLastStep: { lt: BigInt(step) } }] },
+        data: { mfaLastStep: BigInt(step) },
+      }),
+    );
     return count === 1;
   }
 
@@ -106,6 +171,13 @@ export class UsersRepository {
   }
 
   async delete(id: string): Promise<void> {
-    await this.prisma.user.delete({ where: { id } });
+    await this.evictAfter(id, this.prisma.user.delete({ where: { id } }));
+  }
+
+  /** Every write to a user row goes through here, so the cached profile never outlives it. */
+  private async evictAfter<T>(id: string, write: Promise<T>): Promise<T> {
+    const result = await write;
+    await this.profiles.evict([id]);
+    return result;
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '@backlot/events';
 import { Conflict, NotFound } from '@backlot/http';
 import type { Role } from '@backlot/security';
-import { type ProfileFields, type UserRecord, UsersRepository } from './users.repository';
+import { type ProfileFields, toProfile, type UserProfile, type UserRecord, UsersRepository } from './users.repository';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -26,6 +26,13 @@ export class UsersService {
     return user;
   }
 
+  /** The user's profile, from the shared cache when it is there. */
+  async profile(id: string): Promise<UserProfile> {
+    const profile = await this.users.findProfile(id);
+    if (!profile) throw new NotFound('The account no longer exists.');
+    return profile;
+  }
+
   findByEmail(email: string): Promise<UserRecord | null> {
     return this.users.findByEmail(normalizeEmail(email));
   }
@@ -41,12 +48,12 @@ export class UsersService {
     return user;
   }
 
-  updateProfile(id: string, fields: ProfileFields): Promise<UserRecord> {
+  async updateProfile(id: string, fields: ProfileFields): Promise<UserProfile> {
     // Store the canonical spelling ('utc' → 'UTC'), as clients will compare it.
     const timezone = fields.timezone
       ? new Intl.DateTimeFormat('en', { timeZone: fields.timezone }).resolvedOptions().timeZone
       : fields.timezone;
-    return this.users.update(id, { ...fields, ...(fields.timezone !== undefined && { timezone }) });
+    return toProfile(await this.users.update(id, { ...fields, ...(fields.timezone !== undefined && { timezone }) }));
   }
 
   async markEmailVerified(id: string): Promise<void> {

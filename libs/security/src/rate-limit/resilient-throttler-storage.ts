@@ -1,7 +1,8 @@
 import type { RedisConnection } from '@backlot/cache';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import { MemoryRateLimitStore } from './memory-rate-limit-store';
 
 /**
  * Rate-limit counters in Redis (shared by every instance) when it is configured and up;
@@ -9,7 +10,7 @@ import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-st
  * limits to per-instance instead of failing every request.
  */
 export class ResilientThrottlerStorage implements ThrottlerStorage {
-  private readonly memory = new ThrottlerStorageService();
+  private readonly memory = new MemoryRateLimitStore();
   private readonly shared?: ThrottlerStorageRedisService;
 
   constructor(private readonly redis?: RedisConnection) {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ROLES, type Role } from '@backlot/security';
-import type { UserRecord } from '../users.repository';
+import type { UserProfile } from '../users.repository';
 
 export class UserDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -16,7 +16,7 @@ export class UserDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
-  static from(user: UserRecord): UserDto {
+  static from(user: UserProfile): UserDto {
     return {
       id: user.id,
       email: user.email,
@@ -28,8 +28,8 @@ export class UserDto {
       timezone: user.timezone,
       avatarUrl: user.avatarUrl,
       mfaEnabled: user.mfaEnabledAt !== null,
-      createdAt: user.createdAt.toISOString(),
-      updatedAt: user.updatedAt.toISOString(),
+      createdAt: user.createdAt,
+      updatedAt: user.updatedAt,
     };
   }
 }
