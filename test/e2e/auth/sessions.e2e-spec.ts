@@ -8,7 +8,7 @@ describe('sessions and refresh-token rotation', () => {
 
   beforeAll(async () => {
     inbox = await startSmtpInbox();
-    t = await startTestApp({ env: { SMTP_URL: inbox.url, REFRESH_REUSE_GRACE_SECONDS: '0' } });
+    t = await startTestApp({ env: { SMTP_URL: inbox.url, REFRESH_REUSE_GRACE_SECONDS: '0', AUTH_RATE_LIMIT_MAX: '1000' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -78,5 +78,16 @@ describe('sessions and refresh-token rotation', () => {
     expect((await postJson(t, '/auth/logout', { refreshToken: user.refreshToken })).status).toBe(204);
     expect((await user.request('/users/me')).status).toBe(401);
     expect((await postJson(t, '/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(401);
+  });
+
+  it('spends a refresh token once even when it is presented many times at the same moment', async () => {
+    const user = await signedInUser(t);
+    const responses = await Promise.all(Array.from({ length: 8 }, () => postJson(t, '/auth/refresh', { refreshToken: user.refreshToken })));
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(7);
+    // The others were reuse (grace window off here): the family is revoked, the winner's tokens too.
+    const winner = await json<{ refreshToken: string }>(responses[statuses.indexOf(200)]);
+    expect((await postJson(t, '/auth/refresh', { refreshToken: winner.refreshToken })).status).toBe(401);
   });
 });

@@ -35,6 +35,18 @@ export interface RefreshTokenRow {
   };
 }
 
+interface RawRefreshToken {
+  id: string;
+  used_at: Date | null;
+  expires_at: Date;
+  session_id: string;
+  user_id: string;
+  user_agent: string | null;
+  revoked_at: Date | null;
+  session_expires_at: Date;
+  disabled_at: Date | null;
+}
+
 /** Sessions and their refresh-token families. Reads and writes are scoped by user id where a user asks. */
 @Injectable()
 export class SessionsRepository {
@@ -50,24 +62,44 @@ export class SessionsRepository {
     await this.prisma.refreshToken.create({ data: { id: uuidv7(), sessionId, tokenHash, expiresAt } });
   }
 
-  findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | null> {
-    return this.prisma.refreshToken.findUnique({
-      where: { tokenHash },
-      select: {
-        id: true,
-        usedAt: true,
-        expiresAt: true,
-        session: {
-          select: { id: true, userId: true, userAgent: true, revokedAt: true, expiresAt: true, user: { select: { disabledAt: true } } },
-        },
+  /** The token with its session and owner state, in one query (the refresh hot path). */
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | null> {
+    const [row] = await this.prisma.$queryRaw<RawRefreshToken[]>`
+      SELECT t.id, t.used_at, t.expires_at, s.id AS session_id, s.user_id, s.user_agent, s.revoked_at,
+             s.expires_at AS session_expires_at, u.disabled_at
+        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
+       WHERE t.token_hash = ${tokenHash}`;
+    if (!row) return null;
+    return {
+      id: row.id,
+      usedAt: row.used_at,
+      expiresAt: row.expires_at,
+      session: {
+        id: row.session_id,
+        userId: row.user_id,
+        userAgent: row.user_agent,
+        revokedAt: row.revoked_at,
+        expiresAt: row.session_expires_at,
+        user: { disabledAt: row.disabled_at },
       },
-    });
+    };
   }
 
-  /** One-time use: true only for the request that spends the token first. */
-  async claimRefreshToken(id: string): Promise<boolean> {
-    const { count } = await this.prisma.refreshToken.updateMany({ where: { id, usedAt: null }, data: { usedAt: new Date() } });
-    return count === 1;
+  /**
+   * Spends the token and stores its successor in one statement — one round trip, all or
+   * nothing. False when the token was already spent (by a concurrent request, or a thief).
+   */
+  async rotate(tokenId: string, successorHash: string, request: RequestMeta): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH claimed AS (
+        UPDATE refresh_tokens SET used_at = now() WHERE id = ${tokenId}::uuid AND used_at IS NULL RETURNING session_id, expires_at
+      ), touched AS (
+        UPDATE sessions SET last_used_at = now(), ip = ${request.ip} WHERE id IN (SELECT session_id FROM claimed) RETURNING id
+      )
+      INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at, created_at)
+      SELECT ${uuidv7()}::uuid, claimed.session_id, ${successorHash}, claimed.expires_at, now() FROM claimed
+      RETURNING id`;
+    return rows.length === 1;
   }
 
   async touch(sessionId: string, request: RequestMeta): Promise<void> {

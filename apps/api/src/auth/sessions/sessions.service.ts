@@ -63,22 +63,25 @@ export class SessionsService {
     if (session.revokedAt || session.user.disabledAt || session.expiresAt.getTime() <= now || stored.expiresAt.getTime() <= now)
       throw invalid;
 
-    if (!(await this.sessions.claimRefreshToken(stored.id))) {
-      const usedAt = stored.usedAt?.getTime() ?? now;
-      const sameClient = session.userAgent === request.userAgent;
-      if (!(now - usedAt <= this.graceMs && sameClient)) {
-        await this.evict(await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
-        await this.audit.record({
-          action: 'auth.refresh-token.reused',
-          outcome: 'denied',
-          actor: { type: 'user', id: session.userId },
-          target: { type: 'session', id: session.id },
-          request,
-          details: { sessionRevoked: true, secondsSinceFirstUse: Math.round((now - usedAt) / 1000) },
-        });
-        throw invalid;
-      }
+    const successor = randomToken(32);
+    if (await this.sessions.rotate(stored.id, sha256(successor), request)) {
+      return this.tokens(session.userId, session.id, session.expiresAt, successor);
     }
+    const usedAt = stored.usedAt?.getTime() ?? now;
+    const sameClient = session.userAgent === request.userAgent;
+    if (!(this.graceMs > 0 && now - usedAt <= this.graceMs && sameClient)) {
+      await this.evict(await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
+      await this.audit.record({
+        action: 'auth.refresh-token.reused',
+        outcome: 'denied',
+        actor: { type: 'user', id: session.userId },
+        target: { type: 'session', id: session.id },
+        request,
+        details: { sessionRevoked: true, secondsSinceFirstUse: Math.round((now - usedAt) / 1000) },
+      });
+      throw invalid;
+    }
+    // Inside the grace window: a second tab raced the first; it gets its own successor.
     await this.sessions.touch(session.id, request);
     return this.issue(session.userId, session.id, session.expiresAt);
   }
@@ -137,6 +140,10 @@ export class SessionsService {
   private async issue(userId: string, sessionId: string, sessionExpiresAt: Date): Promise<IssuedTokens> {
     const refreshToken = randomToken(32);
     await this.sessions.addRefreshToken(sessionId, sha256(refreshToken), sessionExpiresAt);
+    return this.tokens(userId, sessionId, sessionExpiresAt, refreshToken);
+  }
+
+  private tokens(userId: string, sessionId: string, sessionExpiresAt: Date, refreshToken: string): IssuedTokens {
     const access = this.accessTokens.sign({ sub: userId, sid: sessionId });
     return {
       sessionId,
