@@ -1,0 +1,85 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { FieldDefinition } from '../../apps/api/src/data/collections/field-definition';
+import { fieldIndexDdl, fieldIndexName } from '../../apps/api/src/data/collections/field-indexes';
+import { compileFilter, SqlParams } from '../../apps/api/src/data/query/filter-compiler';
+import { toFilterField } from '../../apps/api/src/data/collections/field-definition';
+import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
+
+const FIELDS: FieldDefinition[] = [
+  { name: 'sku', type: 'text', unique: true },
+  { name: 'amount', type: 'number', indexed: true },
+  { name: 'note', type: 'text' },
+];
+
+// The records table from the migrations, with runtime partial expression indexes.
+describe('field indexes on the records table', () => {
+  let db: TestDatabase;
+  const collectionId = uuidv7();
+  const other = uuidv7();
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    for (const [id, name] of [
+      [collectionId, 'products'],
+      [other, 'others'],
+    ]) {
+      await db.connection.query(`INSERT INTO collections (id, name, fields, rules, options) VALUES ($1, $2, $3, '{}', '{}')`, [
+        id,
+        name,
+        JSON.stringify(FIELDS),
+      ]);
+    }
+    for (const field of FIELDS) {
+      const ddl = fieldIndexDdl(collectionId, field);
+      if (ddl) await db.connection.query(ddl.create);
+    }
+    const values = Array.from(
+      { length: 3_000 },
+      (_, i) => `('${uuidv7()}', '${collectionId}', '{"sku": "sku-${i}", "amount": ${i % 500}, "note": "n"}')`,
+    );
+    await db.connection.query(`INSERT INTO records (id, collection_id, data) VALUES ${values.join(',')}`);
+    await db.connection.query('ANALYZE records');
+  });
+  afterAll(() => db?.close());
+
+  const plan = async (filter: string) => {
+    const params = new SqlParams(1);
+    const { sql } = compileFilter(filter, { fields: FIELDS.map(toFilterField), me: null }, params);
+    const rows = await db.connection.query<Record<string, string>>(
+      `EXPLAIN SELECT r.id FROM records r WHERE r.collection_id = $1::uuid AND r.deleted_at IS NULL AND ${sql}`,
+      [collectionId, ...params.values],
+    );
+    return rows.map((row) => Object.values(row)[0]).join('\n');
+  };
+
+  it('is used by the planner for a filter on a unique field', async () => {
+    expect(await plan("sku = 'sku-42'")).toContain(fieldIndexName(collectionId, 'sku'));
+  });
+
+  it('is used for a range filter on an indexed number field', async () => {
+    expect(await plan('amount > 495')).toContain(fieldIndexName(collectionId, 'amount'));
+  });
+
+  it('enforces uniqueness within the collection only, among live records', async () => {
+    const insert = (collection: string, sku: string) =>
+      db.connection.query('INSERT INTO records (id, collection_id, data) VALUES ($1, $2, $3)', [
+        uuidv7(),
+        collection,
+        JSON.stringify({ sku }),
+      ]);
+    await expect(insert(collectionId, 'sku-1')).rejects.toThrow(/duplicate key|unique/i);
+    await expect(insert(other, 'sku-1')).resolves.toBeDefined();
+  });
+
+  it('creates nothing for plain fields and refuses a non-UUID collection id', () => {
+    expect(fieldIndexDdl(collectionId, FIELDS[2])).toBeNull();
+    expect(() => fieldIndexDdl("x'; drop table records; --", FIELDS[0])).toThrow(/Invalid collection id/);
+  });
+
+  it('drops cleanly', async () => {
+    const ddl = fieldIndexDdl(collectionId, FIELDS[1])!;
+    await db.connection.query(ddl.drop);
+    expect(await plan('amount > 495')).not.toContain(ddl.name);
+    await db.connection.query(ddl.create);
+  });
+});
