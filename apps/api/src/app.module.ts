@@ -7,6 +7,7 @@ import { MailModule } from '@backlot/mail';
 import { ObservabilityModule } from '@backlot/observability';
 import { RateLimitModule, SecurityModule } from '@backlot/security';
 import { AuthModule } from './auth/auth.module';
+import { DataModule } from './data/data.module';
 import { UsersModule } from './users/users.module';
 
 /** Composes the shared libs and the domain modules into the one deployable app. */
@@ -27,6 +28,7 @@ export class AppModule {
         MailModule,
         UsersModule,
         AuthModule,
+        DataModule,
         ...extra,
       ],
     };

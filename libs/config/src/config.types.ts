@@ -78,6 +78,15 @@ export interface ObservabilityConfig {
   metricsToken?: string;
 }
 
+export interface DataConfig {
+  /** How long an Idempotency-Key's first response is replayed. */
+  idempotencyTtlSeconds: number;
+  /** Largest import body (NDJSON or CSV), in bytes. */
+  importMaxBytes: number;
+  /** How often expired trash and idempotency keys are swept. */
+  sweepIntervalSeconds: number;
+}
+
 export interface AppConfig {
   env: NodeEnv;
   version: string;
@@ -89,6 +98,7 @@ export interface AppConfig {
   cache: CacheConfig;
   rateLimit: RateLimitConfig;
   auth: AuthConfig;
+  data: DataConfig;
   mail: MailConfig;
   observability: ObservabilityConfig;
 }

@@ -47,6 +47,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
     },
     auth: readAuthConfig(read, readSecrets(read, nodeEnv, dataDir), http),
+    data: {
+      idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60, max: 30 * 86_400 }),
+      importMaxBytes: read.int('IMPORT_MAX_BYTES', 100 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 * 1024 }),
+      sweepIntervalSeconds: read.int('DATA_SWEEP_INTERVAL_SECONDS', 3_600, { min: 10, max: 86_400 }),
+    },
     mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
     observability: {
       logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),

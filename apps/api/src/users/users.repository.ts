@@ -76,6 +76,12 @@ export class UsersRepository {
     this.profiles = cache.namespace('user-profiles');
   }
 
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true } });
+    return new Set(rows.map((row) => row.id));
+  }
+
   async findProfile(id: string): Promise<UserProfile | null> {
     const profile = await this.profiles.getOrSet<UserProfile | false>(id, async () => {
       const user = await this.prisma.user.findUnique({ where: { id } });

@@ -20,6 +20,11 @@ export class UsersService {
     return this.users.findById(id);
   }
 
+  /** Which of `ids` are existing accounts (data's user fields point at them). */
+  existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.users.existingIds(ids);
+  }
+
   async get(id: string): Promise<UserRecord> {
     const user = await this.users.findById(id);
     if (!user) throw new NotFound('The account no longer exists.');

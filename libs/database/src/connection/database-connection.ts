@@ -9,6 +9,11 @@ import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EmbeddedLock } from './embedded-lock';
 
+/** Something SQL can be sent to: the connection itself, or one open transaction. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
 export interface PoolStats {
   total: number;
   idle: number;
@@ -21,7 +26,7 @@ export interface PoolStats {
  * needs raw access (migrations, health, metrics, later backups) goes through here so the
  * two shapes stay interchangeable.
  */
-export class DatabaseConnection {
+export class DatabaseConnection implements Queryable {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   private readonly pglite?: PGlite;
   private readonly pool?: Pool;
@@ -73,6 +78,31 @@ export class DatabaseConnection {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (this.pglite) return (await this.pglite.query<T>(sql, params)).rows;
     return (await this.pool!.query(sql, params)).rows as T[];
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection, committed when it resolves and rolled
+   * back when it throws. For hot paths that skip Prisma (records); keep it short, the
+   * embedded database runs one transaction at a time.
+   */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.pglite) {
+      return this.pglite.transaction((tx) =>
+        work({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
+      );
+    }
+    const client = await this.pool!.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({ query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /**

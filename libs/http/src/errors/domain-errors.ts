@@ -23,13 +23,23 @@ export abstract class DomainError extends Error {
 }
 
 export class ValidationFailed extends DomainError {
-  readonly kind = 'validation';
+  readonly kind: string = 'validation';
   constructor(
     readonly errors: FieldError[],
     message = 'The request has invalid fields.',
   ) {
     super(message);
   }
+}
+
+/** Well-formed input the domain cannot accept as it is (a record failing its collection's schema): 422. */
+export class Unprocessable extends ValidationFailed {
+  override readonly kind = 'unprocessable';
+}
+
+/** A body or value beyond a size limit: 413. */
+export class PayloadTooLarge extends DomainError {
+  readonly kind = 'payload-too-large';
 }
 
 export class BadRequest extends DomainError {

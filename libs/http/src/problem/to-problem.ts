@@ -11,6 +11,8 @@ const STATUS_BY_KIND: Record<string, number> = {
   'not-found': 404,
   conflict: 409,
   'precondition-failed': 412,
+  'payload-too-large': 413,
+  unprocessable: 422,
   'rate-limited': 429,
   'account-locked': 429,
   unavailable: 503,

@@ -5,7 +5,8 @@ import type { ApiKeyScopeName } from './api-key-scopes';
 import type { Role } from './principal';
 
 /** What a route demands of its caller; routes without one are closed to everyone. */
-export type AccessRule = { public: true } | { public: false; roles: readonly Role[]; apiKeyScopes: readonly ApiKeyScopeName[] };
+export type AccessRule =
+  { public: true } | { public: false; optional?: boolean; roles: readonly Role[]; apiKeyScopes: readonly ApiKeyScopeName[] };
 
 export { ACCESS_RULE, Public };
 export const BEARER_SCHEME = 'bearer';
@@ -36,4 +37,21 @@ export function Roles(...roles: [Role, ...Role[]]): MethodDecorator & ClassDecor
 /** Signed-in users, or API keys granted this scope (server-to-server callers). */
 export function ApiKeyScope(scope: ApiKeyScopeName): MethodDecorator & ClassDecorator {
   return Authenticated({ apiKeyScope: scope });
+}
+
+/**
+ * Anyone may call, and credentials are used when sent: the route decides per request
+ * (collection rules may open records to everyone or to signed-in users only). Bad or
+ * revoked credentials are still refused with 401 rather than silently ignored.
+ */
+export function OptionalAuthentication(options: { apiKeyScope: ApiKeyScopeName }): MethodDecorator & ClassDecorator {
+  const rule: AccessRule = { public: false, optional: true, roles: [], apiKeyScopes: [options.apiKeyScope] };
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, rule),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]),
+    // An empty requirement: calling without credentials is allowed too.
+    ApiSecurity({} as never),
+    ApiProblems(401, 403),
+  );
 }

@@ -51,6 +51,7 @@ export class AccessGuard implements CanActivate {
     if (rule.public) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (rule.optional && !request.headers.authorization && !request.headers[API_KEY_HEADER]) return true;
     const principal = await this.authenticate(context, request);
     if (principal.kind === 'api-key') {
       if (rule.apiKeyScopes.length === 0) throw new Forbidden('API keys cannot call this route; use an access token.');

@@ -24,3 +24,8 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, context: Execu
 export const CurrentRequest = createParamDecorator((_: unknown, context: ExecutionContext): RequestMeta =>
   requestMetaOf(context.switchToHttp().getRequest<FastifyRequest>()),
 );
+
+/** The caller on routes open to anonymous callers too (`@OptionalAuthentication`): null when none. */
+export const OptionalPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Principal | null => context.switchToHttp().getRequest<{ user?: Principal }>().user ?? null,
+);

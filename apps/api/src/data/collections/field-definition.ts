@@ -44,7 +44,7 @@ export interface FieldDefinition {
 }
 
 // System fields and words of the filter language cannot name a field.
-const RESERVED = new Set(['id', 'owner', 'created', 'updated', 'version', 'true', 'false', 'null', 'in', 'not']);
+const RESERVED = new Set(['id', 'owner', 'created', 'updated', 'version', 'deleted', 'expand', 'true', 'false', 'null', 'in', 'not']);
 const TEXTUAL = new Set<FieldType>(['text', 'email', 'url']);
 const MAX_TEXT_LENGTH = 1_000_000;
 const MAX_PATTERN_LENGTH = 200;

@@ -1,0 +1,85 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '@backlot/http';
+import {
+  CurrentPrincipal,
+  CurrentRequest,
+  OptionalAuthentication,
+  OptionalPrincipal,
+  type Principal,
+  type RequestMeta,
+  Roles,
+} from '@backlot/security';
+import { CollectionDto, CollectionListDto, CreateCollectionDto, UpdateCollectionDto } from './dto/collection.dto';
+import { CollectionNameParam } from './dto/collection-name.dto';
+import { CollectionsService } from './collections.service';
+
+@ApiTags('collections')
+@Controller('collections')
+export class CollectionsController {
+  constructor(private readonly collections: CollectionsService) {}
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Create a collection (admins)' })
+  @ApiCreatedResponse({ type: CollectionDto })
+  @ApiProblems(400, 409)
+  async create(
+    @Body() body: CreateCollectionDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<CollectionDto> {
+    return CollectionDto.from(await this.collections.create(body, principal, request), true);
+  }
+
+  @Get()
+  @OptionalAuthentication({ apiKeyScope: 'records:read' })
+  @ApiOperation({ summary: 'Collections the caller may read records of (all of them for admins)' })
+  @ApiOkResponse({ type: CollectionListDto })
+  async list(@OptionalPrincipal() principal: Principal | null): Promise<CollectionListDto> {
+    const rows = await this.collections.list(principal);
+    return { items: rows.map((row) => CollectionDto.from(row, principal?.role === 'admin')) };
+  }
+
+  @Get(':name')
+  @OptionalAuthentication({ apiKeyScope: 'records:read' })
+  @ApiOperation({ summary: 'A collection’s schema' })
+  @ApiOkResponse({ type: CollectionDto })
+  @ApiProblems(404)
+  async get(@Param() { name }: CollectionNameParam, @OptionalPrincipal() principal: Principal | null): Promise<CollectionDto> {
+    return CollectionDto.from(await this.collections.get(name, principal), principal?.role === 'admin');
+  }
+
+  @Patch(':name')
+  @Roles('admin')
+  @ApiOperation({
+    summary: 'Change a collection’s schema, rules or options (admins)',
+    description:
+      '`fields` is the complete new list; a field with `from` renames that field. A change stored records cannot satisfy ' +
+      'is refused with 409 naming the field and the number of offending records, and nothing changes.',
+  })
+  @ApiOkResponse({ type: CollectionDto })
+  @ApiProblems(400, 404, 409, 412)
+  async update(
+    @Param() { name }: CollectionNameParam,
+    @Body() body: UpdateCollectionDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<CollectionDto> {
+    return CollectionDto.from(await this.collections.update(name, body, principal, request), true);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @Roles('admin')
+  @ApiOperation({ summary: 'Drop a collection with all its records and history (admins)' })
+  @ApiNoContentResponse()
+  @ApiProblems(404, 409)
+  async drop(
+    @Param() { name }: CollectionNameParam,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<void> {
+    await this.collections.drop(name, principal, request);
+  }
+}

@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import { Conflict, PreconditionFailed } from '@backlot/http';
+import { Prisma, PrismaService, type TransactionClient } from '@backlot/database';
+import { v7 as uuidv7 } from 'uuid';
+import { fieldExpression } from '../query/filter-fields';
+import { toFilterField, type FieldDefinition } from './field-definition';
+import { fieldIndexDdl } from './field-indexes';
+import { type CollectionOptions, type CollectionRow, type CollectionRules, CollectionSchema } from './collection-schema';
+import type { SchemaChangePlan } from './schema-change';
+
+interface CollectionRecordRow {
+  id: string;
+  name: string;
+  description: string;
+  fields: unknown;
+  rules: unknown;
+  options: unknown;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewCollection {
+  name: string;
+  description: string;
+  fields: FieldDefinition[];
+  rules: CollectionRules;
+  options: CollectionOptions;
+}
+
+export interface CollectionChange {
+  description: string;
+  rules: CollectionRules;
+  options: CollectionOptions;
+  plan: SchemaChangePlan;
+  expectedVersion?: number;
+  /** Checks one stored value against its new definition (decrypting it first if need be). */
+  valueFits: (field: FieldDefinition, value: unknown) => boolean;
+}
+
+// Schema changes may scan and rewrite many records; they get longer than request transactions.
+const SCHEMA_CHANGE_TIMEOUT_MS = 120_000;
+const SCAN_BATCH = 5_000;
+
+/** Collections and their versions (Prisma), plus the DDL and data rewrites a schema change needs. */
+@Injectable()
+export class CollectionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async findByName(name: string): Promise<CollectionRow | undefined> {
+    const row = await this.prisma.collection.findUnique({ where: { name } });
+    return row ? toRow(row) : undefined;
+  }
+
+  async findAll(): Promise<CollectionRow[]> {
+    return (await this.prisma.collection.findMany({ orderBy: { name: 'asc' } })).map(toRow);
+  }
+
+  async create(input: NewCollection, actorId: string): Promise<CollectionRow> {
+    const id = uuidv7();
+    return this.prisma.transaction(
+      async (tx) => {
+        const row = await tx.collection.create({
+          data: {
+            id,
+            name: input.name,
+            description: input.description,
+            fields: input.fields as unknown as Prisma.InputJsonValue,
+            rules: input.rules,
+            options: input.options as unknown as Prisma.InputJsonValue,
+          },
+        });
+        await this.recordVersion(tx, row, actorId);
+        for (const field of input.fields) {
+          const ddl = fieldIndexDdl(id, field);
+          if (ddl) await tx.$executeRawUnsafe(ddl.create);
+        }
+        return toRow(row);
+      },
+      { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
+    );
+  }
+
+  /**
+   * Applies a planned schema change in one transaction: every check runs before any write,
+   * so a refused change leaves data, indexes and the schema exactly as they were.
+   */
+  async alter(current: CollectionSchema, change: CollectionChange, actorId: string): Promise<CollectionRow> {
+    const { plan } = change;
+    const id = current.id;
+    return this.prisma.transaction(
+      async (tx) => {
+        const [locked] = await tx.$queryRaw<{ version: number }[]>`SELECT version FROM collections WHERE id = ${id}::uuid FOR UPDATE`;
+        if (!locked) throw new Conflict(`Collection ${current.name} was dropped meanwhile.`);
+        if (change.expectedVersion !== undefined && locked.version !== change.expectedVersion)
+          throw new PreconditionFailed(`Collection ${current.name} is at version ${locked.version}, not ${change.expectedVersion}.`);
+        await this.checkChange(tx, current, change);
+
+        if (plan.renames.length > 0) {
+          await tx.$executeRaw`
+            UPDATE records SET data = (data - ${plan.renames.map((r) => r.from)}::text[])
+              || coalesce((SELECT jsonb_object_agg(m.target, data -> m.source)
+                             FROM unnest(${plan.renames.map((r) => r.from)}::text[], ${plan.renames.map((r) => r.to)}::text[]) AS m(source, target)
+                            WHERE data ? m.source), '{}'::jsonb)
+             WHERE collection_id = ${id}::uuid AND data ?| ${plan.renames.map((r) => r.from)}::text[]`;
+        }
+        if (plan.removed.length > 0) {
+          await tx.$executeRaw`UPDATE records SET data = data - ${plan.removed}::text[] WHERE collection_id = ${id}::uuid AND data ?| ${plan.removed}::text[]`;
+        }
+        for (const fill of plan.fills) {
+          await tx.$executeRaw`
+            UPDATE records SET data = data || jsonb_build_object(${fill.name}::text, ${JSON.stringify(fill.value)}::jsonb)
+             WHERE collection_id = ${id}::uuid AND coalesce(jsonb_typeof(data -> ${fill.name}::text), 'null') = 'null'`;
+        }
+        for (const ddl of plan.dropIndexes) await tx.$executeRawUnsafe(ddl.drop);
+        for (const ddl of plan.createIndexes) await tx.$executeRawUnsafe(ddl.create);
+
+        const row = await tx.collection.update({
+          where: { id },
+          data: {
+            description: change.description,
+            fields: plan.fields as unknown as Prisma.InputJsonValue,
+            rules: change.rules,
+            options: change.options as unknown as Prisma.InputJsonValue,
+            version: { increment: 1 },
+          },
+        });
+        if (plan.searchChanged) {
+          const next = new CollectionSchema(toRow(row));
+          await tx.$executeRawUnsafe(`UPDATE records SET search = ${next.searchVector('data')} WHERE collection_id = $1::uuid`, id);
+        }
+        await this.recordVersion(tx, row, actorId);
+        return toRow(row);
+      },
+      { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
+    );
+  }
+
+  /** Drops a collection with its records, revisions and indexes. */
+  async drop(collection: CollectionSchema): Promise<void> {
+    await this.prisma.transaction(
+      async (tx) => {
+        for (const field of collection.row.fields) {
+          const ddl = fieldIndexDdl(collection.id, field);
+          if (ddl) await tx.$executeRawUnsafe(ddl.drop);
+        }
+        await tx.collection.delete({ where: { id: collection.id } });
+      },
+      { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
+    );
+  }
+
+  private async checkChange(tx: TransactionClient, current: CollectionSchema, change: CollectionChange): Promise<void> {
+    const { plan } = change;
+    const id = current.id;
+    const refuse = (message: string, field: string, records: number) => {
+      const error = new Conflict(message);
+      Object.assign(error.extensions, { field, records });
+      return error;
+    };
+    for (const field of plan.encryptionToggled) {
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      const records = await this.countWithValue(tx, id, source);
+      if (records > 0)
+        throw refuse(
+          `${records} record(s) hold a value for ${field.name}; encryption can only change on an empty field.`,
+          field.name,
+          records,
+        );
+    }
+    for (const field of plan.newlyRequired) {
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      const [{ count }] = await tx.$queryRaw<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM records
+         WHERE collection_id = ${id}::uuid AND deleted_at IS NULL AND coalesce(jsonb_typeof(data -> ${source}::text), 'null') = 'null'`;
+      if (count > 0)
+        throw refuse(`${count} record(s) have no value for ${field.name}; give it a default or fill them first.`, field.name, count);
+    }
+    for (const field of plan.revalidate) {
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      const invalid = await this.countInvalid(tx, id, source, (value) => change.valueFits(field, value));
+      if (invalid > 0)
+        throw refuse(`${invalid} record(s) hold values of ${field.name} the new definition does not accept.`, field.name, invalid);
+    }
+    for (const field of plan.newlyUnique) {
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      const expression = fieldExpression('records', toFilterField({ ...field, name: source }));
+      const [{ count }] = await tx.$queryRawUnsafe<{ count: number }[]>(
+        `SELECT coalesce(sum(n), 0)::int AS count FROM (
+           SELECT count(*) AS n FROM records WHERE collection_id = $1::uuid AND deleted_at IS NULL AND ${expression} IS NOT NULL
+            GROUP BY ${expression} HAVING count(*) > 1) AS duplicates`,
+        id,
+      );
+      if (count > 0) throw refuse(`${count} record(s) share a value of ${field.name}; it cannot be unique.`, field.name, count);
+    }
+  }
+
+  private async countWithValue(tx: TransactionClient, collectionId: string, field: string): Promise<number> {
+    const [{ count }] = await tx.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM records
+       WHERE collection_id = ${collectionId}::uuid AND coalesce(jsonb_typeof(data -> ${field}::text), 'null') <> 'null'`;
+    return count;
+  }
+
+  private async countInvalid(
+    tx: TransactionClient,
+    collectionId: string,
+    field: string,
+    fits: (value: unknown) => boolean,
+  ): Promise<number> {
+    let invalid = 0;
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const rows = await tx.$queryRaw<{ id: string; value: unknown }[]>`
+        SELECT id::text, data -> ${field}::text AS value FROM records
+         WHERE collection_id = ${collectionId}::uuid AND deleted_at IS NULL AND id > ${after}::uuid
+           AND coalesce(jsonb_typeof(data -> ${field}::text), 'null') <> 'null'
+         ORDER BY id LIMIT ${SCAN_BATCH}`;
+      for (const row of rows) if (!fits(row.value)) invalid++;
+      if (rows.length < SCAN_BATCH) return invalid;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  private async recordVersion(tx: TransactionClient, row: CollectionRecordRow, actorId: string): Promise<void> {
+    await tx.collectionVersion.create({
+      data: {
+        collectionId: row.id,
+        version: row.version,
+        fields: row.fields as Prisma.InputJsonValue,
+        rules: row.rules as Prisma.InputJsonValue,
+        options: row.options as Prisma.InputJsonValue,
+        changedBy: actorId,
+      },
+    });
+  }
+}
+
+function toRow(row: CollectionRecordRow): CollectionRow {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    fields: row.fields as FieldDefinition[],
+    rules: row.rules as CollectionRules,
+    options: row.options as CollectionOptions,
+    version: row.version,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

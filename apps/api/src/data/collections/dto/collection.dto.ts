@@ -1,0 +1,216 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  Allow,
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { FIELD_TYPES, type FieldType, MAX_FIELDS } from '../field-definition';
+import type { CollectionOptions, CollectionRow, CollectionRules } from '../collection-schema';
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const RULE_MAX = 4_096;
+
+export class FieldDefinitionDto {
+  @ApiProperty({ example: 'title', pattern: NAME.source })
+  @IsString()
+  @MaxLength(63)
+  name!: string;
+
+  @ApiProperty({ enum: FIELD_TYPES, example: 'text' })
+  @IsIn(FIELD_TYPES)
+  type!: FieldType;
+
+  @ApiPropertyOptional({ description: 'When altering a collection: the current name of the field this one renames.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  from?: string;
+
+  @IsOptional() @IsBoolean() required?: boolean;
+
+  @ApiPropertyOptional({ description: 'Value used when a create or replace leaves the field out.' })
+  @Allow()
+  default?: unknown;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] })
+  @Allow()
+  min?: number | string;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] })
+  @Allow()
+  max?: number | string;
+
+  @IsOptional() @IsInt() @Min(0) minLength?: number;
+  @IsOptional() @IsInt() @Min(0) maxLength?: number;
+  @IsOptional() @IsString() @MaxLength(200) pattern?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  values?: string[];
+
+  @IsOptional() @IsBoolean() multiple?: boolean;
+  @IsOptional() @IsString() @MaxLength(63) collection?: string;
+
+  @ApiPropertyOptional({ enum: ['cascade', 'setNull', 'restrict'] })
+  @IsOptional()
+  @IsIn(['cascade', 'setNull', 'restrict'])
+  onDelete?: 'cascade' | 'setNull' | 'restrict';
+
+  @IsOptional() @IsBoolean() unique?: boolean;
+  @IsOptional() @IsBoolean() indexed?: boolean;
+  @IsOptional() @IsBoolean() hidden?: boolean;
+  @IsOptional() @IsBoolean() encrypted?: boolean;
+  @IsOptional() @IsBoolean() searchable?: boolean;
+}
+
+/** Per action: absent or null → admins only; "" → everyone; otherwise a filter expression, e.g. `owner = @me`. */
+export class CollectionRulesDto implements Partial<CollectionRules> {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: RULE_MAX, example: 'owner = @me' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(RULE_MAX)
+  list?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: RULE_MAX, example: 'owner = @me' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(RULE_MAX)
+  view?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: RULE_MAX, example: '@me != null' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(RULE_MAX)
+  create?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: RULE_MAX, example: 'owner = @me' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(RULE_MAX)
+  update?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: RULE_MAX, example: 'owner = @me' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(RULE_MAX)
+  delete?: string | null;
+}
+
+export class CollectionOptionsDto implements Partial<CollectionOptions> {
+  @ApiPropertyOptional({ description: 'Delete moves records to the trash (default true).' })
+  @IsOptional()
+  @IsBoolean()
+  softDelete?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 3650,
+    description: 'Days trashed records are kept (default 30; 0 purges at the next sweep).',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  trashRetentionDays?: number;
+
+  @ApiPropertyOptional({
+    enum: ['delete', 'anonymize'],
+    description: 'A deleted user’s records are deleted (default) or kept without owner.',
+  })
+  @IsOptional()
+  @IsIn(['delete', 'anonymize'])
+  onUserDeleted?: 'delete' | 'anonymize';
+
+  @ApiPropertyOptional({ minimum: 256, maximum: 4 * 1024 * 1024, description: 'Largest record data in bytes (default 262144).' })
+  @IsOptional()
+  @IsInt()
+  @Min(256)
+  @Max(4 * 1024 * 1024)
+  maxRecordBytes?: number;
+}
+
+export class CreateCollectionDto {
+  @ApiProperty({ example: 'tasks', pattern: NAME.source, maxLength: 63 })
+  @IsString()
+  @Matches(NAME, { message: 'name must be lower-case letters, digits and _, starting with a letter (max 63)' })
+  name!: string;
+
+  @IsOptional() @IsString() @MaxLength(1000) description?: string;
+
+  @ApiProperty({ type: [FieldDefinitionDto], maxItems: MAX_FIELDS })
+  @IsArray()
+  @ArrayMaxSize(MAX_FIELDS)
+  @ValidateNested({ each: true })
+  @Type(() => FieldDefinitionDto)
+  fields!: FieldDefinitionDto[];
+
+  @IsOptional() @ValidateNested() @Type(() => CollectionRulesDto) rules?: CollectionRulesDto;
+  @IsOptional() @ValidateNested() @Type(() => CollectionOptionsDto) options?: CollectionOptionsDto;
+}
+
+/** A schema change: what is sent replaces what was; `fields` is the complete new list. */
+export class UpdateCollectionDto {
+  @ApiPropertyOptional({ description: 'Refuse (412) unless the collection is still at this version.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  version?: number;
+
+  @IsOptional() @IsString() @MaxLength(1000) description?: string;
+
+  @ApiPropertyOptional({ type: [FieldDefinitionDto], maxItems: MAX_FIELDS })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_FIELDS)
+  @ValidateNested({ each: true })
+  @Type(() => FieldDefinitionDto)
+  fields?: FieldDefinitionDto[];
+
+  @IsOptional() @ValidateNested() @Type(() => CollectionRulesDto) rules?: CollectionRulesDto;
+  @IsOptional() @ValidateNested() @Type(() => CollectionOptionsDto) options?: CollectionOptionsDto;
+}
+
+export class CollectionDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'tasks' }) name!: string;
+  description!: string;
+  @ApiProperty({ type: [FieldDefinitionDto], description: 'Hidden fields are listed for admins only.' }) fields!: FieldDefinitionDto[];
+  @ApiPropertyOptional({ type: CollectionRulesDto, description: 'Admins only.' }) rules?: CollectionRulesDto;
+  @ApiProperty({ type: CollectionOptionsDto }) options!: CollectionOptionsDto;
+  @ApiProperty({ description: 'Bumped by every schema change.' }) version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+
+  static from(row: CollectionRow, forAdmin: boolean): CollectionDto {
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      fields: forAdmin ? row.fields : row.fields.filter((field) => !field.hidden),
+      ...(forAdmin && { rules: row.rules }),
+      options: row.options,
+      version: row.version,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+}
+
+export class CollectionListDto {
+  @ApiProperty({ type: [CollectionDto] }) items!: CollectionDto[];
+}

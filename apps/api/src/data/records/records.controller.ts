@@ -1,0 +1,174 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotModifiedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '@backlot/http';
+import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
+import type { FastifyReply } from 'fastify';
+import { CollectionRecordsParam, ListRecordsQuery, RecordDto, RecordPageDto, RecordParam, RecordShapeQuery } from './dto/record.dto';
+import { IdempotencyKeys } from './idempotency';
+import { etagOf, expectedVersion, notModified, viewOptions } from './record-http';
+import type { RecordView } from './record-view';
+import { RecordsService } from './records.service';
+
+const IF_MATCH = { name: 'If-Match', required: false, description: 'Refuse with 412 unless the record is at this ETag (e.g. "3").' };
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retries with the same key replay the first response; the same key with another body is a 422.',
+};
+const RECORD_BODY = { schema: { type: 'object', additionalProperties: true }, description: 'The record’s fields (schema per collection).' };
+
+@ApiTags('records')
+@Controller('collections/:name/records')
+export class RecordsController {
+  constructor(
+    private readonly records: RecordsService,
+    private readonly idempotency: IdempotencyKeys,
+  ) {}
+
+  @Get()
+  @OptionalAuthentication({ apiKeyScope: 'records:read' })
+  @ApiOperation({ summary: 'List records (filter, sort, cursor, fields, expand, full-text search), under the list rule' })
+  @ApiOkResponse({ type: RecordPageDto })
+  @ApiProblems(400, 404)
+  async list(
+    @Param() { name }: CollectionRecordsParam,
+    @Query() query: ListRecordsQuery,
+    @OptionalPrincipal() principal: Principal | null,
+  ): Promise<RecordPageDto> {
+    const collection = await this.records.collection(name);
+    return this.records.list(
+      collection,
+      principal,
+      { ...query, limit: query.limit ?? 20 },
+      viewOptions(collection, query, principal?.role === 'admin'),
+    );
+  }
+
+  @Post()
+  @OptionalAuthentication({ apiKeyScope: 'records:write' })
+  @ApiOperation({ summary: 'Create a record, under the create rule; the caller owns it' })
+  @ApiBody(RECORD_BODY)
+  @ApiHeader(IDEMPOTENCY_KEY)
+  @ApiCreatedResponse({ type: RecordDto })
+  @ApiProblems(400, 404, 409, 413, 422)
+  async create(
+    @Param() { name }: CollectionRecordsParam,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @OptionalPrincipal() principal: Principal | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordView> {
+    const collection = await this.records.collection(name);
+    const result = await this.idempotency.run(
+      key,
+      { userId: principal?.userId ?? null, method: 'POST', path: `/collections/${name}/records` },
+      body,
+      async () => ({ status: 201, body: await this.records.create(collection, principal, body) }),
+    );
+    reply
+      .status(result.status)
+      .header('etag', etagOf(result.body.version))
+      .header('location', `/api/v1/collections/${name}/records/${result.body.id}`);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    return result.body;
+  }
+
+  @Get(':id')
+  @OptionalAuthentication({ apiKeyScope: 'records:read' })
+  @ApiOperation({ summary: 'One record, under the view rule; ETag, and 304 for a matching If-None-Match' })
+  @ApiHeader({ name: 'If-None-Match', required: false })
+  @ApiOkResponse({ type: RecordDto })
+  @ApiNotModifiedResponse()
+  @ApiProblems(400, 404)
+  async get(
+    @Param() { name, id }: RecordParam,
+    @Query() query: RecordShapeQuery,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @OptionalPrincipal() principal: Principal | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordView | undefined> {
+    const collection = await this.records.collection(name);
+    const record = await this.records.get(collection, principal, id, viewOptions(collection, query, principal?.role === 'admin'));
+    // Expanded records change without this record's version changing: no validator then.
+    if (query.expand) return record;
+    reply.header('etag', etagOf(record.version));
+    if (notModified(ifNoneMatch, record.version)) {
+      reply.status(304);
+      return undefined;
+    }
+    return record;
+  }
+
+  @Put(':id')
+  @OptionalAuthentication({ apiKeyScope: 'records:write' })
+  @ApiOperation({ summary: 'Replace a record’s fields (hidden fields not sent are kept), under the update rule' })
+  @ApiBody(RECORD_BODY)
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: RecordDto })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 422)
+  replace(
+    @Param() params: RecordParam,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @OptionalPrincipal() principal: Principal | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordView> {
+    return this.change(params, 'replace', body, ifMatch, principal, reply);
+  }
+
+  @Patch(':id')
+  @OptionalAuthentication({ apiKeyScope: 'records:write' })
+  @ApiOperation({ summary: 'Change some fields of a record (null clears one), under the update rule' })
+  @ApiBody(RECORD_BODY)
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: RecordDto })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 422)
+  patch(
+    @Param() params: RecordParam,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @OptionalPrincipal() principal: Principal | null,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RecordView> {
+    return this.change(params, 'patch', body, ifMatch, principal, reply);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @OptionalAuthentication({ apiKeyScope: 'records:write' })
+  @ApiOperation({ summary: 'Delete a record (to the trash unless the collection keeps none), under the delete rule' })
+  @ApiHeader(IF_MATCH)
+  @ApiNoContentResponse()
+  @ApiProblems(400, 403, 404, 409, 412)
+  async remove(
+    @Param() { name, id }: RecordParam,
+    @Headers('if-match') ifMatch: string | undefined,
+    @OptionalPrincipal() principal: Principal | null,
+  ): Promise<void> {
+    const collection = await this.records.collection(name);
+    await this.records.remove(collection, principal, { id, expectedVersion: expectedVersion(ifMatch) });
+  }
+
+  private async change(
+    { name, id }: RecordParam,
+    kind: 'patch' | 'replace',
+    body: unknown,
+    ifMatch: string | undefined,
+    principal: Principal | null,
+    reply: FastifyReply,
+  ): Promise<RecordView> {
+    const collection = await this.records.collection(name);
+    const record = await this.records.change(collection, principal, { id, expectedVersion: expectedVersion(ifMatch) }, kind, body);
+    reply.header('etag', etagOf(record.version));
+    return record;
+  }
+}
