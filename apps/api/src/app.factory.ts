@@ -16,6 +16,7 @@ import { registerHttpHardening } from '@backlot/security';
 import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { CollectionOpenApi } from './data/openapi/collection-openapi';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
 export const API_PREFIX = 'api/v1';
@@ -63,7 +64,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   registerHttpHardening(app, config.http);
-  serveOpenApi(app, buildOpenApiDocument(app, config));
+  const collectionsApi = app.get(CollectionOpenApi);
+  serveOpenApi(app, buildOpenApiDocument(app, config), (document) => collectionsApi.extend(document));
   return app;
 }
 

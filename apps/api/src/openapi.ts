@@ -33,6 +33,19 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
   });
 }
 
-export function serveOpenApi(app: INestApplication, document: OpenAPIObject): void {
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false, raw: ['json'] });
+/**
+ * Serves Swagger UI and the JSON document. `extend` adds what only exists at run time (the
+ * collections' own paths and schemas) to each request's copy of the document.
+ */
+export function serveOpenApi(
+  app: INestApplication,
+  document: OpenAPIObject,
+  extend?: (document: OpenAPIObject) => Promise<OpenAPIObject>,
+): void {
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    useGlobalPrefix: false,
+    raw: ['json'],
+    ...(extend && { patchDocumentOnRequest: (_request: unknown, _reply: unknown, base: OpenAPIObject) => extend(base) }),
+  });
 }

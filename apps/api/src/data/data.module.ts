@@ -4,8 +4,10 @@ import { CollectionCatalog } from './collections/collection-catalog';
 import { CollectionsController } from './collections/collections.controller';
 import { CollectionsRepository } from './collections/collections.repository';
 import { CollectionsService } from './collections/collections.service';
+import { CollectionOpenApi } from './openapi/collection-openapi';
 import { IdempotencyKeys } from './records/idempotency';
 import { RecordBatchService } from './records/record-batch.service';
+import { RecordCache } from './records/record-cache';
 import { RecordHistoryController } from './records/record-history.controller';
 import { RecordHistoryService } from './records/record-history.service';
 import { RecordInput } from './records/record-input';
@@ -14,16 +16,24 @@ import { RecordPresenter } from './records/record-view';
 import { RecordsController } from './records/records.controller';
 import { RecordsRepository } from './records/records.repository';
 import { RecordsService } from './records/records.service';
+import { ExportController } from './transfer/export.controller';
+import { ExportService } from './transfer/export.service';
+import { ImportBodyParser } from './transfer/import-body-parser';
+import { ImportController } from './transfer/import.controller';
+import { ImportService } from './transfer/import.service';
+import { AggregateController } from './reports/aggregate.controller';
+import { AggregateService } from './reports/aggregate.service';
 
 /** Runtime collections and their records: schemas, rules, queries, history, batches. */
 @Module({
   imports: [UsersModule],
-  controllers: [CollectionsController, RecordsController, RecordHistoryController],
+  controllers: [CollectionsController, RecordsController, RecordHistoryController, AggregateController, ExportController, ImportController],
   providers: [
     CollectionsRepository,
     CollectionCatalog,
     CollectionsService,
     RecordsRepository,
+    RecordCache,
     RecordInput,
     RecordPresenter,
     RecordsService,
@@ -31,7 +41,12 @@ import { RecordsService } from './records/records.service';
     RecordBatchService,
     IdempotencyKeys,
     RecordMaintenance,
+    AggregateService,
+    CollectionOpenApi,
+    ExportService,
+    ImportService,
+    ImportBodyParser,
   ],
-  exports: [CollectionCatalog, RecordsService],
+  exports: [CollectionCatalog, RecordsService, CollectionOpenApi],
 })
 export class DataModule {}

@@ -1,6 +1,7 @@
 import { Forbidden } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import { compileFilter, type SqlParams } from '../query/filter-compiler';
+import { compilePredicate, type RecordPredicate } from '../query/filter-evaluator';
 import type { FilterField } from '../query/filter-fields';
 import { type FieldDefinition, toFilterField } from './field-definition';
 import { RecordValidator } from './record-validator';
@@ -55,6 +56,7 @@ export class CollectionSchema {
   readonly encrypted: FieldDefinition[];
   readonly searchable: FieldDefinition[];
   readonly relations: FieldDefinition[];
+  private readonly predicates = new Map<RuleAction, RecordPredicate>();
 
   constructor(readonly row: CollectionRow) {
     this.validator = new RecordValidator(row.fields);
@@ -98,6 +100,23 @@ export class CollectionSchema {
     if (rule === null) throw new Forbidden(`Only admins may ${action} records of ${this.name}.`);
     if (rule.trim() === '') return null;
     return compileFilter(rule, { fields: this.filterFields, me: principal?.userId ?? null, allowHidden: true, alias }, params).sql;
+  }
+
+  /**
+   * The same rule as a JavaScript predicate over one record (cached reads), or null when
+   * nothing restricts the caller. Throws Forbidden exactly as ruleCondition does.
+   */
+  rulePredicate(action: RuleAction, principal: Principal | null): RecordPredicate | null {
+    if (principal?.role === 'admin') return null;
+    const rule = this.row.rules[action];
+    if (rule === null) throw new Forbidden(`Only admins may ${action} records of ${this.name}.`);
+    if (rule.trim() === '') return null;
+    let predicate = this.predicates.get(action);
+    if (!predicate) {
+      predicate = compilePredicate(rule, this.filterFields, { allowHidden: true });
+      this.predicates.set(action, predicate);
+    }
+    return predicate;
   }
 
   /** The tsvector of a record from its searchable fields, read from `dataSql` (a jsonb expression). */

@@ -176,11 +176,30 @@ export class CollectionsRepository {
       if (count > 0)
         throw refuse(`${count} record(s) have no value for ${field.name}; give it a default or fill them first.`, field.name, count);
     }
+    for (const fill of plan.fills) {
+      const field = plan.fields.find((f) => f.name === fill.name);
+      if (!field?.unique) continue;
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      // The records the default fills, and those already holding it, would all share one unique value.
+      const [{ count }] = await tx.$queryRaw<{ count: number }[]>`
+        SELECT count(*)::int AS count FROM records
+         WHERE collection_id = ${id}::uuid AND deleted_at IS NULL
+           AND (coalesce(jsonb_typeof(data -> ${source}::text), 'null') = 'null' OR data -> ${source}::text = ${JSON.stringify(fill.value)}::jsonb)`;
+      if (count > 1) throw refuse(`${count} record(s) would share the default of ${field.name}, which must be unique.`, field.name, count);
+    }
     for (const field of plan.revalidate) {
       const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
       const invalid = await this.countInvalid(tx, id, source, (value) => change.valueFits(field, value));
       if (invalid > 0)
         throw refuse(`${invalid} record(s) hold values of ${field.name} the new definition does not accept.`, field.name, invalid);
+    }
+    // Runs after the loop above, which proved every relation value a UUID.
+    for (const field of plan.revalidate) {
+      if (field.type !== 'relation') continue;
+      const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
+      const dangling = await this.countDangling(tx, id, source, field.collection!);
+      if (dangling > 0)
+        throw refuse(`${dangling} record(s) refer through ${field.name} to no live record of ${field.collection}.`, field.name, dangling);
     }
     for (const field of plan.newlyUnique) {
       const source = plan.renames.find((r) => r.to === field.name)?.from ?? field.name;
@@ -199,6 +218,22 @@ export class CollectionsRepository {
     const [{ count }] = await tx.$queryRaw<{ count: number }[]>`
       SELECT count(*)::int AS count FROM records
        WHERE collection_id = ${collectionId}::uuid AND coalesce(jsonb_typeof(data -> ${field}::text), 'null') <> 'null'`;
+    return count;
+  }
+
+  /** Live records whose relation values name no live record of `target` (a relation retargeted or retyped). */
+  private async countDangling(tx: TransactionClient, collectionId: string, field: string, target: string): Promise<number> {
+    const [{ count }] = await tx.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM records r
+       WHERE r.collection_id = ${collectionId}::uuid AND r.deleted_at IS NULL
+         AND EXISTS (
+           SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(r.data -> ${field}::text)
+                           WHEN 'array' THEN r.data -> ${field}::text
+                           WHEN 'string' THEN jsonb_build_array(r.data -> ${field}::text)
+                           ELSE '[]'::jsonb END) AS ref(id)
+            WHERE NOT EXISTS (SELECT 1 FROM records t
+                               WHERE t.id = ref.id::uuid AND t.deleted_at IS NULL
+                                 AND t.collection_id = (SELECT c.id FROM collections c WHERE c.name = ${target})))`;
     return count;
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Conflict, type FieldError, NotFound, ValidationFailed } from '@backlot/http';
 import { actorOf, AuditService, FieldEncryption, type Principal, type RequestMeta } from '@backlot/security';
 import { FilterError } from '../query/filter-error';
+import { RecordCache } from '../records/record-cache';
 import { compileFilter } from '../query/filter-compiler';
 import { CollectionCatalog } from './collection-catalog';
 import {
@@ -39,6 +40,7 @@ export class CollectionsService {
     private readonly catalog: CollectionCatalog,
     private readonly audit: AuditService,
     private readonly encryption: FieldEncryption,
+    private readonly recordCache: RecordCache,
   ) {}
 
   async create(input: CollectionInput, principal: Principal, request: RequestMeta): Promise<CollectionRow> {
@@ -50,7 +52,7 @@ export class CollectionsService {
           ? []
           : [{ path: `fields.${index}.from`, code: 'notApplicable', message: 'from applies to schema changes only' }],
       ),
-      ...(await this.checkDefinition(fields)),
+      ...(await this.checkDefinition(fields, input.name)),
     ];
     const rules = mergeRules(DEFAULT_RULES, input.rules);
     errors.push(...checkRules(fields, rules));
@@ -71,6 +73,7 @@ export class CollectionsService {
     const rules = mergeRules(current.row.rules, input.rules);
     const errors = [...problems, ...(await this.checkDefinition(plan.fields)), ...checkRules(plan.fields, rules)];
     if (errors.length > 0) throw new ValidationFailed(errors);
+    plan.fills = plan.fills.map((fill) => this.sealedFill(current, plan.fields, fill));
     const row = await this.repository.alter(
       current,
       {
@@ -84,6 +87,8 @@ export class CollectionsService {
       principal.userId,
     );
     await this.catalog.changed(name);
+    // Renames, removals and filled defaults rewrote stored records.
+    await this.recordCache.invalidate(current);
     await this.audited('collection.altered', row, principal, request, {
       renamed: plan.renames,
       removed: plan.removed,
@@ -124,11 +129,12 @@ export class CollectionsService {
     return list !== null || view !== null;
   }
 
-  private async checkDefinition(fields: FieldDefinition[]): Promise<FieldError[]> {
+  /** `self`: the collection being created, which its own relations may name. */
+  private async checkDefinition(fields: FieldDefinition[], self?: string): Promise<FieldError[]> {
     const errors: FieldError[] = checkFieldDefinitions(fields);
     const validator = errors.length === 0 ? new RecordValidator(fields) : undefined;
     for (const [index, field] of fields.entries()) {
-      if (field.type === 'relation' && field.collection && !(await this.catalog.find(field.collection)))
+      if (field.type === 'relation' && field.collection && field.collection !== self && !(await this.catalog.find(field.collection)))
         errors.push({
           path: `fields.${index}.collection`,
           code: 'unknownCollection',
@@ -150,6 +156,14 @@ export class CollectionsService {
   private valueFits(collection: CollectionSchema, field: FieldDefinition, value: unknown): boolean {
     const plain = field.encrypted && typeof value === 'string' ? this.decrypted(value, field, collection.encryptionContext) : value;
     return new RecordValidator([{ ...field, required: false }]).validate({ [field.name]: plain }, 'patch').errors.length === 0;
+  }
+
+  /** A default written into stored records is sealed like any other value of an encrypted field. */
+  private sealedFill(collection: CollectionSchema, fields: FieldDefinition[], fill: { name: string; value: unknown }) {
+    const field = fields.find((f) => f.name === fill.name);
+    if (!field?.encrypted) return fill;
+    const plain = typeof fill.value === 'string' && field.type !== 'json' ? fill.value : JSON.stringify(fill.value);
+    return { name: fill.name, value: this.encryption.encrypt(plain, collection.encryptionContext) };
   }
 
   private decrypted(value: string, field: FieldDefinition, context: string): unknown {

@@ -10,12 +10,10 @@ const DEFAULT_TEXT_MAX = 10_000;
 const MAX_RELATIONS = 1_000;
 
 // One Ajv instance: compiled validators are cached per collection schema version by the caller.
-const ajv = addFormats(new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false }), [
-  'date-time',
-  'email',
-  'uri',
-  'uuid',
-]);
+const ajv = addFormats(new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false }), ['date-time', 'email', 'uri']);
+// Ids only as the API writes them: ajv-formats' uuid also admits upper case and `urn:uuid:`,
+// spellings the reference checks would not recognize (and so would let dangling ids through).
+ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
 /** The JSON Schema of a record's data: the validator uses it, and OpenAPI publishes it. */
 export function recordJsonSchema(fields: readonly FieldDefinition[], mode: RecordMode): Schema {

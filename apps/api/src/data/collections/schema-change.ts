@@ -89,8 +89,9 @@ export function planSchemaChange(
   for (const { before: prior, after } of pairs) {
     if (after.default !== undefined && (!prior || (after.required && !prior.required)))
       plan.fills.push({ name: after.name, value: after.default });
+    // A new field counts as newly required too: existing records have no value for it.
+    if (after.required && !prior?.required && after.default === undefined) plan.newlyRequired.push(after);
     if (!prior) continue;
-    if (after.required && !prior.required && after.default === undefined) plan.newlyRequired.push(after);
     if (VALUE_CONSTRAINTS.some((key) => JSON.stringify(prior[key]) !== JSON.stringify(after[key]))) plan.revalidate.push(after);
     if (after.unique && !prior.unique) plan.newlyUnique.push(after);
     if (Boolean(after.encrypted) !== Boolean(prior.encrypted)) plan.encryptionToggled.push(after);
@@ -107,6 +108,8 @@ export function planSchemaChange(
       .filter((f) => f.searchable)
       .map((f) => f.name)
       .join(',');
-  plan.searchChanged = searchable(before) !== searchable(fields);
+  // Defaults filled into a searchable field change what records are found by.
+  plan.searchChanged =
+    searchable(before) !== searchable(fields) || plan.fills.some((fill) => fields.find((f) => f.name === fill.name)?.searchable);
   return { plan, problems };
 }

@@ -73,6 +73,11 @@ describe('compileFilter', () => {
     expect(compile('due < @now').sql).toBe("((r.data->>'due') < $1::text)");
   });
 
+  it('compares datetime fields with system timestamps as timestamps, either way round', () => {
+    expect(compile('created > due').sql).toBe("(r.created_at > ((r.data->>'due'))::timestamptz)");
+    expect(compile('due >= updated').sql).toBe("(r.updated_at <= ((r.data->>'due'))::timestamptz)");
+  });
+
   it('compiles in lists as one array parameter', () => {
     expect(compile("title in ('a', 'b')")).toEqual({ sql: "((r.data->>'title') = ANY($1::text[]))", values: [['a', 'b']] });
     expect(compile('amount not in (1, 2.5)')).toEqual({
@@ -101,6 +106,7 @@ describe('compileFilter', () => {
     ['done > true', 'typeMismatch', 7],
     ["due = 'yesterday'", 'typeMismatch', 6],
     ["due = '2026-13-45'", 'typeMismatch', 6],
+    ["created > '0000-01-01'", 'typeMismatch', 10],
     ["id = 'not-a-uuid'", 'typeMismatch', 5],
     ['amount ~ 1', 'typeMismatch', 0],
     ['title ~ 1', 'typeMismatch', 8],

@@ -31,7 +31,8 @@ interface Typed {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const MIRROR: Record<ComparisonOperator, ComparisonOperator> = {
+/** The operator with its sides swapped (`5 < n` is `n > 5`). */
+export const MIRROR: Record<ComparisonOperator, ComparisonOperator> = {
   '=': '=',
   '!=': '!=',
   '>': '<',
@@ -87,9 +88,13 @@ class Compiler {
     const l = this.operand(left, undefined);
     if (operator === '~' || operator === '!~') return this.contains(operator, l, left.position, right);
     if (l.kind === 'json') throw new FilterError('json fields can only be compared with null', left.position, 'typeMismatch');
-    const r = this.operand(right, l.kind);
+    let r = this.operand(right, l.kind);
     if (l.kind === 'multi') return this.multi(operator, l, r, right.position);
-    if (r.kind !== l.kind && !(l.kind === 'timestamp' && r.kind === 'datetime')) {
+    // A datetime field against a system timestamp (`created > due`): the field holds ISO text,
+    // and timestamptz has no operator with text, so compare it as a timestamp.
+    if (l.kind === 'datetime' && r.kind === 'timestamp') return this.compare(MIRROR[operator], right, left);
+    if (l.kind === 'timestamp' && r.kind === 'datetime') r = { sql: `(${r.sql})::timestamptz`, kind: 'timestamp' };
+    if (r.kind !== l.kind) {
       throw new FilterError(`Cannot compare ${l.kind} with ${r.kind}`, right.position, 'typeMismatch');
     }
     if (l.kind === 'boolean' && operator !== '=' && operator !== '!=')
@@ -201,7 +206,9 @@ class Compiler {
             'typeMismatch',
           );
         const date = new Date(literal.value.length === 10 ? `${literal.value}T00:00:00Z` : literal.value);
-        if (Number.isNaN(date.getTime())) throw new FilterError('Not a valid date', literal.position, 'typeMismatch');
+        // Year 0 and earlier are valid ISO 8601 but not PostgreSQL timestamps (it counts years BC).
+        if (Number.isNaN(date.getTime()) || (kind === 'timestamp' && date.getUTCFullYear() < 1))
+          throw new FilterError('Not a valid date', literal.position, 'typeMismatch');
         return date.toISOString();
       }
       default:

@@ -46,7 +46,7 @@ export class RecordBatchService {
       ),
     );
     const collections = await this.catalog.all();
-    return this.records.transaction(async (tx) => {
+    const results = await this.records.transaction(async (tx) => {
       const results: BatchResult[] = [];
       for (const [index, operation] of operations.entries()) {
         results.push(
@@ -68,6 +68,9 @@ export class RecordBatchService {
       }
       return results;
     });
+    const changed = results.filter((result) => result.action !== 'create').map((result) => result.id);
+    if (changed.length > 0) await this.service.forgetCached(collection, changed, collections);
+    return results;
   }
 }
 

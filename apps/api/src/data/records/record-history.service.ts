@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NotFound, Unprocessable } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import type { CollectionSchema } from '../collections/collection-schema';
+import { RecordCache } from './record-cache';
 import { RecordInput } from './record-input';
 import { type ListQuery } from './record-list';
 import { RecordPresenter, type RecordView } from './record-view';
@@ -24,6 +25,7 @@ export class RecordHistoryService {
     private readonly service: RecordsService,
     private readonly input: RecordInput,
     private readonly presenter: RecordPresenter,
+    private readonly cache: RecordCache,
   ) {}
 
   /** Revisions, newest first; whoever may view the record (live or trashed) may read its history. */
@@ -66,6 +68,7 @@ export class RecordHistoryService {
     if (problems.length > 0) throw new Unprocessable(problems, `Revision ${version} does not fit the collection’s current schema.`);
     const row = await this.records.update(collection, principal, target, { kind: 'restore', data: this.input.seal(collection, value) });
     if (!row) return this.service.explainMiss(collection, principal, target, 'update');
+    await this.cache.evict(collection, [row.id]);
     return this.presenter.view(collection, row);
   }
 
@@ -73,9 +76,18 @@ export class RecordHistoryService {
     return this.service.list(collection, principal, { ...query, trashed: true }, options);
   }
 
+  /**
+   * Takes a record out of the trash (delete rule). Schema changes only checked live
+   * records, so the trashed data must fit the current schema again (422 otherwise).
+   */
   async untrash(collection: CollectionSchema, principal: Principal | null, id: string): Promise<RecordView> {
+    const missing = () => new NotFound(`There is no record ${id} in the trash of ${collection.name} that you may restore.`);
+    const trashed = await this.records.findOne(collection, principal, id, { action: 'delete', liveness: 'trashed' });
+    if (!trashed) throw missing();
+    const { problems } = await this.input.problems(collection, this.presenter.plain(collection, trashed.data), 'replace');
+    if (problems.length > 0) throw new Unprocessable(problems, 'The trashed record does not fit the collection’s current schema.');
     const row = await this.records.untrash(collection, principal, id);
-    if (!row) throw new NotFound(`There is no record ${id} in the trash of ${collection.name} that you may restore.`);
+    if (!row) throw missing();
     return this.presenter.view(collection, row);
   }
 

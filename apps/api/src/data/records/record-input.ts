@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { Queryable } from '@backlot/database';
 import { type FieldError, PayloadTooLarge, Unprocessable } from '@backlot/http';
-import { FieldEncryption } from '@backlot/security';
+import { FieldEncryption, type Principal } from '@backlot/security';
 import { UsersService } from '../../users/users.service';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { RecordMode } from '../collections/record-validator';
+import { RecordPresenter } from './record-view';
 import { RecordsRepository } from './records.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,6 +23,7 @@ export class RecordInput {
     private readonly records: RecordsRepository,
     private readonly users: UsersService,
     private readonly encryption: FieldEncryption,
+    private readonly presenter: RecordPresenter,
   ) {}
 
   /** Validated, normalized and encrypted data, or throws with every problem found. */
@@ -38,12 +41,36 @@ export class RecordInput {
   ): Promise<{ value: Record<string, unknown>; problems: FieldError[] }> {
     if (typeof input !== 'object' || input === null || Array.isArray(input))
       return { value: {}, problems: [{ path: '(record)', code: 'type', message: 'the record must be a JSON object' }] };
-    const size = Buffer.byteLength(JSON.stringify(input));
-    if (size > collection.options.maxRecordBytes)
-      throw new PayloadTooLarge(`The record is ${size} bytes; ${collection.name} accepts at most ${collection.options.maxRecordBytes}.`);
+    checkSize(collection, input);
     const { value, errors } = collection.validator.validate(input, mode);
     if (errors.length > 0) return { value, problems: errors };
     return { value, problems: await this.referenceProblems(collection, value) };
+  }
+
+  /**
+   * 413 when a change would leave the record above the collection's limit. The body alone
+   * does not tell: a patch adds to what is stored (patches would grow a record one field at
+   * a time), and a replacement keeps the hidden fields it does not send. Measured on the
+   * plaintext, like a new record. Checked before the write, so concurrent patches may each
+   * pass and overshoot the limit once.
+   */
+  async checkChangedSize(
+    collection: CollectionSchema,
+    principal: Principal | null,
+    id: string,
+    kind: 'patch' | 'replace',
+    data: Record<string, unknown>,
+    q?: Queryable,
+  ): Promise<void> {
+    if (kind === 'replace' && collection.hidden.size === 0) return;
+    const current = await this.records.findOne(collection, principal, id, { action: 'update' }, q);
+    // Missing or not allowed: the write will match nothing and the caller explains why.
+    if (!current) return;
+    const kept =
+      kind === 'patch'
+        ? current.data
+        : Object.fromEntries(Object.entries(current.data).filter(([name]) => collection.hidden.has(name) && !(name in data)));
+    checkSize(collection, this.presenter.plain(collection, { ...kept, ...data }));
   }
 
   /** Encrypts the encrypted fields of validated data (json values as their JSON text). */
@@ -85,4 +112,10 @@ export class RecordInput {
     }
     return problems;
   }
+}
+
+function checkSize(collection: CollectionSchema, data: unknown): void {
+  const size = Buffer.byteLength(JSON.stringify(data));
+  if (size > collection.options.maxRecordBytes)
+    throw new PayloadTooLarge(`The record is ${size} bytes; ${collection.name} accepts at most ${collection.options.maxRecordBytes}.`);
 }

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents } from '@backlot/events';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { IdempotencyKeys } from './idempotency';
+import { RecordCache } from './record-cache';
 import { RecordsRepository } from './records.repository';
 
 /**
@@ -20,6 +21,7 @@ export class RecordMaintenance implements OnModuleInit, OnApplicationShutdown {
     private readonly catalog: CollectionCatalog,
     private readonly records: RecordsRepository,
     private readonly idempotency: IdempotencyKeys,
+    private readonly cache: RecordCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,6 +41,7 @@ export class RecordMaintenance implements OnModuleInit, OnApplicationShutdown {
     await this.records.transaction(async (tx) => {
       for (const collection of collections) await this.records.forgetOwner(collection, userId, tx);
     });
+    for (const collection of collections) await this.cache.invalidate(collection);
   }
 
   async sweep(): Promise<{ trash: number; idempotencyKeys: number }> {

@@ -84,6 +84,18 @@ export class RecordsRepository {
     return (await this.run(collection, q, sql, params))[0];
   }
 
+  /** A live record regardless of rules, with microsecond timestamps: what the record cache holds. */
+  async findLive(collection: CollectionSchema, id: string): Promise<(RecordRow & { created_us: string; updated_us: string }) | undefined> {
+    const [row] = await this.db.query<RecordRow & { created_us: string; updated_us: string }>(
+      `SELECT ${RECORD_COLUMNS},
+              (extract(epoch FROM r.created_at) * 1000000)::bigint::text AS created_us,
+              (extract(epoch FROM r.updated_at) * 1000000)::bigint::text AS updated_us
+         FROM records r WHERE r.id = $1::uuid AND r.collection_id = $2::uuid AND r.deleted_at IS NULL`,
+      [id, collection.id],
+    );
+    return row;
+  }
+
   /** Ids among `ids` that are live records of the collection (relation checks; no rule: existence only). */
   async existing(collection: CollectionSchema, ids: string[], q: Queryable = this.db): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
 import { buildList, type ListQuery } from './record-list';
+import { RecordCache } from './record-cache';
 import { RecordInput } from './record-input';
 import type { RecordRow } from './record-row';
 import { RecordPresenter, type RecordView } from './record-view';
@@ -33,6 +34,7 @@ export class RecordsService {
     private readonly records: RecordsRepository,
     private readonly input: RecordInput,
     private readonly presenter: RecordPresenter,
+    private readonly cache: RecordCache,
   ) {}
 
   collection(name: string): Promise<CollectionSchema> {
@@ -40,7 +42,7 @@ export class RecordsService {
   }
 
   async get(collection: CollectionSchema, principal: Principal | null, id: string, options: ViewOptions = {}): Promise<RecordView> {
-    const row = await this.records.findOne(collection, principal, id);
+    const row = await this.cache.find(collection, principal, id);
     if (!row) throw notFound(collection, id);
     return (await this.present(collection, principal, [row], options))[0];
   }
@@ -93,8 +95,11 @@ export class RecordsService {
     prepared?: { data: Record<string, unknown>; tx: Queryable },
   ): Promise<RecordView> {
     const data = prepared?.data ?? (await this.input.prepare(collection, body, kind));
+    await this.input.checkChangedSize(collection, principal, target.id, kind, data, prepared?.tx);
     const row = await this.records.update(collection, principal, target, { kind, data } as RecordChange, prepared?.tx);
     if (!row) return this.explainMiss(collection, principal, target, 'update', prepared?.tx);
+    // Inside a caller's transaction the caller evicts after commit (an earlier eviction could be refilled with the old row).
+    if (!prepared) await this.cache.evict(collection, [row.id]);
     return this.presenter.view(collection, row);
   }
 
@@ -117,8 +122,15 @@ export class RecordsService {
       if (tx) await this.applyOnDelete(collection, [target.id], principal, tx, collections, 1);
     };
     if (within) return work(within.tx);
-    if (referrersOf(collection, collections).length === 0) return work();
-    await this.records.transaction(work);
+    if (referrersOf(collection, collections).length === 0) await work();
+    else await this.records.transaction(work);
+    await this.forgetCached(collection, [target.id], collections);
+  }
+
+  /** After a commit: evicts changed records and drops the caches of collections whose records on-delete rules may have changed. */
+  async forgetCached(collection: CollectionSchema, ids: string[], collections: CollectionSchema[]): Promise<void> {
+    await this.cache.evict(collection, ids);
+    for (const { collection: other } of referrersOf(collection, collections)) await this.cache.invalidate(other);
   }
 
   /** Why a write matched nothing: 404 (not visible), 412 (other version) or 403 (rule). Always throws. */
@@ -158,7 +170,8 @@ export class RecordsService {
       const byId = new Map(related.map((row) => [row.id, this.presenter.view(target, row)]));
       rows.forEach((row, index) => {
         const value = row.data[name];
-        const expanded = Array.isArray(value) ? idsOf(value).flatMap((id) => byId.get(id) ?? []) : (byId.get(value as string) ?? null);
+        // A multiple relation always expands to a list (empty when unset), a single one to a record or null.
+        const expanded = field.multiple ? idsOf(value).flatMap((id) => byId.get(id) ?? []) : (byId.get(value as string) ?? null);
         (views[index].expand ??= {})[name] = expanded;
       });
     }

@@ -37,7 +37,7 @@ export class FieldDefinitionDto {
   @MaxLength(63)
   from?: string;
 
-  @IsOptional() @IsBoolean() required?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() required?: boolean;
 
   @ApiPropertyOptional({ description: 'Value used when a create or replace leaves the field out.' })
   @Allow()
@@ -51,9 +51,9 @@ export class FieldDefinitionDto {
   @Allow()
   max?: number | string;
 
-  @IsOptional() @IsInt() @Min(0) minLength?: number;
-  @IsOptional() @IsInt() @Min(0) maxLength?: number;
-  @IsOptional() @IsString() @MaxLength(200) pattern?: string;
+  @ApiPropertyOptional({ type: Number, minimum: 0 }) @IsOptional() @IsInt() @Min(0) minLength?: number;
+  @ApiPropertyOptional({ type: Number, minimum: 0 }) @IsOptional() @IsInt() @Min(0) maxLength?: number;
+  @ApiPropertyOptional({ type: String, maxLength: 200 }) @IsOptional() @IsString() @MaxLength(200) pattern?: string;
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
@@ -63,19 +63,19 @@ export class FieldDefinitionDto {
   @MaxLength(200, { each: true })
   values?: string[];
 
-  @IsOptional() @IsBoolean() multiple?: boolean;
-  @IsOptional() @IsString() @MaxLength(63) collection?: string;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() multiple?: boolean;
+  @ApiPropertyOptional({ type: String, maxLength: 63 }) @IsOptional() @IsString() @MaxLength(63) collection?: string;
 
   @ApiPropertyOptional({ enum: ['cascade', 'setNull', 'restrict'] })
   @IsOptional()
   @IsIn(['cascade', 'setNull', 'restrict'])
   onDelete?: 'cascade' | 'setNull' | 'restrict';
 
-  @IsOptional() @IsBoolean() unique?: boolean;
-  @IsOptional() @IsBoolean() indexed?: boolean;
-  @IsOptional() @IsBoolean() hidden?: boolean;
-  @IsOptional() @IsBoolean() encrypted?: boolean;
-  @IsOptional() @IsBoolean() searchable?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() unique?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() indexed?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() hidden?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() encrypted?: boolean;
+  @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() searchable?: boolean;
 }
 
 /** Per action: absent or null → admins only; "" → everyone; otherwise a filter expression, e.g. `owner = @me`. */
@@ -144,13 +144,27 @@ export class CollectionOptionsDto implements Partial<CollectionOptions> {
   maxRecordBytes?: number;
 }
 
-export class CreateCollectionDto {
+/** What creating and changing a collection share. */
+class CollectionSettingsDto {
+  @ApiPropertyOptional({ type: String, maxLength: 1000 }) @IsOptional() @IsString() @MaxLength(1000) description?: string;
+
+  @ApiPropertyOptional({ type: CollectionRulesDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CollectionRulesDto)
+  rules?: CollectionRulesDto;
+  @ApiPropertyOptional({ type: CollectionOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CollectionOptionsDto)
+  options?: CollectionOptionsDto;
+}
+
+export class CreateCollectionDto extends CollectionSettingsDto {
   @ApiProperty({ example: 'tasks', pattern: NAME.source, maxLength: 63 })
   @IsString()
   @Matches(NAME, { message: 'name must be lower-case letters, digits and _, starting with a letter (max 63)' })
   name!: string;
-
-  @IsOptional() @IsString() @MaxLength(1000) description?: string;
 
   @ApiProperty({ type: [FieldDefinitionDto], maxItems: MAX_FIELDS })
   @IsArray()
@@ -158,20 +172,15 @@ export class CreateCollectionDto {
   @ValidateNested({ each: true })
   @Type(() => FieldDefinitionDto)
   fields!: FieldDefinitionDto[];
-
-  @IsOptional() @ValidateNested() @Type(() => CollectionRulesDto) rules?: CollectionRulesDto;
-  @IsOptional() @ValidateNested() @Type(() => CollectionOptionsDto) options?: CollectionOptionsDto;
 }
 
 /** A schema change: what is sent replaces what was; `fields` is the complete new list. */
-export class UpdateCollectionDto {
+export class UpdateCollectionDto extends CollectionSettingsDto {
   @ApiPropertyOptional({ description: 'Refuse (412) unless the collection is still at this version.' })
   @IsOptional()
   @IsInt()
   @Min(1)
   version?: number;
-
-  @IsOptional() @IsString() @MaxLength(1000) description?: string;
 
   @ApiPropertyOptional({ type: [FieldDefinitionDto], maxItems: MAX_FIELDS })
   @IsOptional()
@@ -180,15 +189,12 @@ export class UpdateCollectionDto {
   @ValidateNested({ each: true })
   @Type(() => FieldDefinitionDto)
   fields?: FieldDefinitionDto[];
-
-  @IsOptional() @ValidateNested() @Type(() => CollectionRulesDto) rules?: CollectionRulesDto;
-  @IsOptional() @ValidateNested() @Type(() => CollectionOptionsDto) options?: CollectionOptionsDto;
 }
 
 export class CollectionDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'tasks' }) name!: string;
-  description!: string;
+  @ApiProperty() description!: string;
   @ApiProperty({ type: [FieldDefinitionDto], description: 'Hidden fields are listed for admins only.' }) fields!: FieldDefinitionDto[];
   @ApiPropertyOptional({ type: CollectionRulesDto, description: 'Admins only.' }) rules?: CollectionRulesDto;
   @ApiProperty({ type: CollectionOptionsDto }) options!: CollectionOptionsDto;

@@ -142,7 +142,7 @@ export class RecordPageDto {
 }
 
 export class RevisionDto {
-  version!: number;
+  @ApiProperty({ minimum: 1 }) version!: number;
   @ApiProperty({ enum: ['create', 'update', 'delete', 'undelete', 'restore'] }) action!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) actor!: string | null;

@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { type CacheNamespace, CacheService } from '@backlot/cache';
+import type { Principal } from '@backlot/security';
+import type { CollectionSchema } from '../collections/collection-schema';
+import { NotEvaluable } from '../query/filter-evaluator';
+import type { RecordRow } from './record-row';
+import { RecordsRepository } from './records.repository';
+
+/** A live record as cached: JSON-safe, with microsecond timestamps for the rule predicate. */
+interface CachedRecord {
+  id: string;
+  owner_id: string | null;
+  data: Record<string, unknown>;
+  version: number;
+  created_us: string;
+  updated_us: string;
+}
+
+/**
+ * Hot record reads through the shared cache. Entries hold the stored row, not a caller's
+ * view: the view rule is applied on every read by a JavaScript predicate that answers
+ * exactly as the SQL would (rules that depend on database collation fall back to a query),
+ * so a cached answer never shows a record the rules hide. Every write evicts its records,
+ * on every instance; bulk rewrites (schema changes, cascades, account deletion) drop the
+ * collection's whole namespace.
+ */
+@Injectable()
+export class RecordCache {
+  private readonly namespaces = new Map<string, CacheNamespace>();
+
+  constructor(
+    private readonly cache: CacheService,
+    private readonly records: RecordsRepository,
+  ) {}
+
+  /** The record if the caller may view it, undefined if not or missing. */
+  async find(collection: CollectionSchema, principal: Principal | null, id: string): Promise<RecordRow | undefined> {
+    const predicate = collection.rulePredicate('view', principal);
+    const cached = await this.namespace(collection).getOrSet(id, async () => toCached(await this.records.findLive(collection, id)));
+    if (!cached) return undefined;
+    if (predicate) {
+      try {
+        const record = {
+          id: cached.id,
+          owner: cached.owner_id,
+          created: Number(cached.created_us),
+          updated: Number(cached.updated_us),
+          data: cached.data,
+        };
+        if (!predicate(record, { me: principal?.userId ?? null })) return undefined;
+      } catch (error) {
+        if (!(error instanceof NotEvaluable)) throw error;
+        return this.records.findOne(collection, principal, id);
+      }
+    }
+    return toRow(cached);
+  }
+
+  evict(collection: CollectionSchema, ids: readonly string[]): Promise<void> {
+    return this.namespace(collection).evict(ids);
+  }
+
+  invalidate(collection: CollectionSchema): Promise<void> {
+    return this.namespace(collection).invalidate();
+  }
+
+  private namespace(collection: CollectionSchema): CacheNamespace {
+    let namespace = this.namespaces.get(collection.id);
+    if (!namespace) {
+      namespace = this.cache.namespace(`records.${collection.id}`);
+      this.namespaces.set(collection.id, namespace);
+    }
+    return namespace;
+  }
+}
+
+function toCached(row: (RecordRow & { created_us: string; updated_us: string }) | undefined): CachedRecord | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    data: row.data,
+    version: row.version,
+    created_us: row.created_us,
+    updated_us: row.updated_us,
+  };
+}
+
+function toRow(cached: CachedRecord): RecordRow {
+  const date = (micros: string) => new Date(Math.floor(Number(micros) / 1000));
+  return {
+    id: cached.id,
+    owner_id: cached.owner_id,
+    data: cached.data,
+    version: cached.version,
+    created_at: date(cached.created_us),
+    updated_at: date(cached.updated_us),
+    deleted_at: null,
+  };
+}

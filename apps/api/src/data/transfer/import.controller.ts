@@ -1,0 +1,59 @@
+import { Controller, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { ApiProblems, PayloadTooLarge } from '@backlot/http';
+import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { CollectionRecordsParam } from '../records/dto/record.dto';
+import { RecordsService } from '../records/records.service';
+import { ImportQuery, ImportResultDto } from './dto/transfer.dto';
+import { ImportService } from './import.service';
+import { MEDIA_TYPES, uploadFormat } from './media-types';
+
+@ApiTags('records')
+@Controller('collections/:name/import')
+export class ImportController {
+  constructor(
+    private readonly records: RecordsService,
+    private readonly imports: ImportService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @OptionalAuthentication({ apiKeyScope: 'records:write' })
+  @ApiOperation({
+    summary: 'Create records from an NDJSON or CSV upload, under the create rule; the caller owns them',
+    description:
+      'NDJSON: one JSON object per line. CSV: a header row of field names, then one record per row (numbers, true/false, ' +
+      'JSON text for json and multi-valued fields; an empty cell leaves the field out). System fields such as id and owner ' +
+      'are ignored, so an export can be imported as it is. Errors name the line the record starts on.',
+  })
+  @ApiConsumes(MEDIA_TYPES.ndjson, MEDIA_TYPES.csv)
+  @ApiBody({ schema: { type: 'string' }, description: 'The records, streamed (at most IMPORT_MAX_BYTES).' })
+  @ApiCreatedResponse({ type: ImportResultDto, description: 'mode=atomic: every line was imported.' })
+  @ApiOkResponse({ type: ImportResultDto, description: 'mode=skip: the valid lines were imported; the others are listed.' })
+  @ApiProblems(400, 404, 413, 415, 422)
+  async import(
+    @Param() { name }: CollectionRecordsParam,
+    @Query() query: ImportQuery,
+    @OptionalPrincipal() principal: Principal | null,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ImportResultDto> {
+    try {
+      const format = uploadFormat(request.headers['content-type']);
+      const max = this.config.data.importMaxBytes;
+      if (Number(request.headers['content-length']) > max) throw new PayloadTooLarge(`The upload exceeds ${max} bytes.`);
+      const collection = await this.records.collection(name);
+      const mode = query.mode ?? 'atomic';
+      const result = await this.imports.import(collection, principal, { format, mode, body: request.body as Readable });
+      reply.status(mode === 'atomic' ? 201 : 200);
+      return result;
+    } catch (error) {
+      // Refused before the upload was read to its end: close rather than read the rest of it.
+      if (!request.raw.complete) reply.header('connection', 'close');
+      throw error;
+    }
+  }
+}

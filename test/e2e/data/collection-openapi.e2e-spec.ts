@@ -1,0 +1,100 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { signedInUser, type UserSession } from '../../helpers/auth';
+import { OpenApiContract } from '../../helpers/openapi-contract';
+import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+
+describe('OpenAPI: each collection documented with its own paths and schemas', () => {
+  let t: TestApp;
+  let admin: UserSession;
+  let user: UserSession;
+
+  const documentNow = async () => json<OpenAPIObject>(await t.request('/docs-json'));
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+    admin = await signedInUser(t, { role: 'admin' });
+    user = await signedInUser(t);
+    const created = await admin.json('POST', '/collections', {
+      name: 'field_notes',
+      description: 'Notes from the field',
+      fields: [
+        { name: 'title', type: 'text', required: true, maxLength: 120 },
+        { name: 'kind', type: 'select', values: ['bird', 'plant'] },
+        { name: 'count', type: 'integer', min: 0 },
+        { name: 'seen', type: 'datetime' },
+        { name: 'note', type: 'text', hidden: true },
+      ],
+      rules: { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' },
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(() => t.close());
+
+  it('adds typed paths and schemas for the collection, and the document stays valid OpenAPI', async () => {
+    const document = await documentNow();
+    const result = await new Validator().validate(structuredClone(document) as never);
+    expect(result.errors ?? []).toEqual([]);
+
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/collections/field_notes/records', '/api/v1/collections/field_notes/records/{id}']),
+    );
+    const schemas = document.components?.schemas as Record<string, { properties?: Record<string, object>; required?: string[] }>;
+    expect(schemas.FieldNotesCreate.required).toEqual(['title']);
+    expect(schemas.FieldNotesCreate.properties?.kind).toEqual({ type: 'string', enum: ['bird', 'plant'], nullable: true });
+    expect(schemas.FieldNotesRecord.properties?.note).toBeUndefined();
+    expect(schemas.FieldNotesCreate.properties?.note).toMatchObject({ writeOnly: true });
+    const create = (document.paths['/api/v1/collections/field_notes/records'] as Record<string, { operationId: string }>).post;
+    expect(create.operationId).toBe('field_notes_create');
+  });
+
+  it('describes the responses the collection routes send', async () => {
+    const contract = new OpenApiContract(await documentNow());
+    const created = await user.json('POST', '/collections/field_notes/records', {
+      title: 'Heron',
+      kind: 'bird',
+      count: 2,
+      seen: '2026-11-01T08:00:00Z',
+    });
+    expect(await contract.check('POST', '/api/v1/collections/field_notes/records', created)).toEqual([]);
+    const { id } = await json<{ id: string }>(created);
+    const calls: [string, string, Response][] = [
+      ['GET', `/api/v1/collections/field_notes/records/${id}`, await user.request(`/collections/field_notes/records/${id}`)],
+      ['GET', '/api/v1/collections/field_notes/records', await user.request('/collections/field_notes/records?count=true')],
+      [
+        'PATCH',
+        `/api/v1/collections/field_notes/records/${id}`,
+        await user.json('PATCH', `/collections/field_notes/records/${id}`, { count: 3 }),
+      ],
+      ['POST', '/api/v1/collections/field_notes/records', await user.json('POST', '/collections/field_notes/records', { title: 7 })],
+      ['GET', '/api/v1/collections/field_notes/records', await user.request('/collections/field_notes/records?filter=nope%20%3D%201')],
+    ];
+    for (const [method, path, response] of calls)
+      expect({ path, status: response.status, problems: await contract.check(method, path, response) }).toEqual({
+        path,
+        status: response.status,
+        problems: [],
+      });
+  });
+
+  it('follows schema changes: a new field appears, a dropped collection disappears', async () => {
+    const changed = await admin.json('PATCH', '/collections/field_notes', {
+      fields: [
+        { name: 'title', type: 'text', required: true, maxLength: 120 },
+        { name: 'kind', type: 'select', values: ['bird', 'plant'] },
+        { name: 'count', type: 'integer', min: 0 },
+        { name: 'seen', type: 'datetime' },
+        { name: 'note', type: 'text', hidden: true },
+        { name: 'place', type: 'text' },
+      ],
+    });
+    expect(changed.status).toBe(200);
+    const after = await documentNow();
+    expect((after.components?.schemas?.FieldNotesRecord as { properties: object }).properties).toHaveProperty('place');
+
+    expect((await admin.request('/collections/field_notes', { method: 'DELETE' })).status).toBe(204);
+    const dropped = await documentNow();
+    expect(dropped.paths['/api/v1/collections/field_notes/records']).toBeUndefined();
+    expect(dropped.components?.schemas?.FieldNotesRecord).toBeUndefined();
+  });
+});
