@@ -42,6 +42,11 @@ export class PayloadTooLarge extends DomainError {
   readonly kind = 'payload-too-large';
 }
 
+/** A body in a media type the route does not take: 415. */
+export class UnsupportedMediaType extends DomainError {
+  readonly kind = 'unsupported-media-type';
+}
+
 export class BadRequest extends DomainError {
   readonly kind = 'bad-request';
 }

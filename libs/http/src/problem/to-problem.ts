@@ -12,6 +12,7 @@ const STATUS_BY_KIND: Record<string, number> = {
   conflict: 409,
   'precondition-failed': 412,
   'payload-too-large': 413,
+  'unsupported-media-type': 415,
   unprocessable: 422,
   'rate-limited': 429,
   'account-locked': 429,

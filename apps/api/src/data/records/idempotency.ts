@@ -5,6 +5,8 @@ import { Conflict, Unprocessable, ValidationFailed } from '@backlot/http';
 import { createHash } from 'node:crypto';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
+// No request runs this long (transactions time out well before): a claim this old was abandoned.
+const ABANDONED_AFTER_SECONDS = 300;
 
 export interface IdempotentResponse<T> {
   status: number;
@@ -31,7 +33,7 @@ export class IdempotencyKeys {
 
   async run<T>(
     key: string | undefined,
-    scope: { userId: string | null; method: string; path: string },
+    scope: { userId: string | null; ip: string; method: string; path: string },
     body: unknown,
     work: () => Promise<{ status: number; body: T }>,
   ): Promise<IdempotentResponse<T>> {
@@ -40,16 +42,19 @@ export class IdempotencyKeys {
       throw new ValidationFailed([
         { path: 'Idempotency-Key', code: 'invalid', message: 'Idempotency-Key must be 1–255 visible ASCII characters' },
       ]);
-    const keyHash = sha256(`${scope.userId ?? 'anonymous'}\n${scope.method}\n${scope.path}\n${key}`);
+    // Anonymous callers are told apart by address, so one cannot replay another's response.
+    const keyHash = sha256(`${scope.userId ?? `anonymous@${scope.ip}`}\n${scope.method}\n${scope.path}\n${key}`);
     const requestHash = sha256(JSON.stringify(body ?? null));
     const claimed = await this.db.query(
       `INSERT INTO idempotency_keys (key_hash, request_hash, status, response, expires_at)
        VALUES ($1, $2, 0, 'null'::jsonb, now() + make_interval(secs => $3))
        ON CONFLICT (key_hash) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, status = 0, response = 'null'::jsonb, created_at = now(), expires_at = EXCLUDED.expires_at
+         -- expired, or claimed by a request that never finished (its process died)
          WHERE idempotency_keys.expires_at < now()
+            OR (idempotency_keys.status = 0 AND idempotency_keys.created_at < now() - make_interval(secs => $4))
        RETURNING key_hash`,
-      [keyHash, requestHash, this.ttlSeconds],
+      [keyHash, requestHash, this.ttlSeconds, ABANDONED_AFTER_SECONDS],
     );
     if (claimed.length === 0) return this.replay<T>(keyHash, requestHash);
     try {

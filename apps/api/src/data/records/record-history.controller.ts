@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, ValidationFailed } from '@backlot/http';
-import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
+import { CurrentRequest, OptionalAuthentication, OptionalPrincipal, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
 import {
   BatchDto,
@@ -117,13 +117,14 @@ export class RecordHistoryController {
     @Body() body: BatchDto,
     @Headers('idempotency-key') key: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
+    @CurrentRequest() request: RequestMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BatchResponseDto> {
     const collection = await this.records.collection(name);
     const operations = checkedOperations(body);
     const result = await this.idempotency.run(
       key,
-      { userId: principal?.userId ?? null, method: 'POST', path: `/collections/${name}/batch` },
+      { userId: principal?.userId ?? null, ip: request.ip, method: 'POST', path: `/collections/${name}/batch` },
       body,
       async () => ({ status: 200, body: { results: await this.batches.run(collection, principal, operations) } }),
     );

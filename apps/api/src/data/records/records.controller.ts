@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProblems } from '@backlot/http';
-import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
+import { CurrentRequest, OptionalAuthentication, OptionalPrincipal, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
 import { CollectionRecordsParam, ListRecordsQuery, RecordDto, RecordPageDto, RecordParam, RecordShapeQuery } from './dto/record.dto';
 import { IdempotencyKeys } from './idempotency';
@@ -65,12 +65,13 @@ export class RecordsController {
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
+    @CurrentRequest() request: RequestMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
     const collection = await this.records.collection(name);
     const result = await this.idempotency.run(
       key,
-      { userId: principal?.userId ?? null, method: 'POST', path: `/collections/${name}/records` },
+      { userId: principal?.userId ?? null, ip: request.ip, method: 'POST', path: `/collections/${name}/records` },
       body,
       async () => ({ status: 201, body: await this.records.create(collection, principal, body) }),
     );

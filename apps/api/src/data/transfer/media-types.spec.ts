@@ -1,4 +1,4 @@
-import { UnsupportedMediaTypeException } from '@nestjs/common';
+import { UnsupportedMediaType } from '@backlot/http';
 import { negotiateFormat, uploadFormat } from './media-types';
 
 describe('negotiateFormat', () => {
@@ -21,6 +21,6 @@ describe('uploadFormat', () => {
     expect(uploadFormat('application/x-ndjson')).toBe('ndjson');
     expect(uploadFormat('Text/CSV; charset="UTF-8"; header=present')).toBe('csv');
     for (const type of [undefined, 'application/json', 'text/plain', 'text/csv; charset=latin1'])
-      expect(() => uploadFormat(type)).toThrow(UnsupportedMediaTypeException);
+      expect(() => uploadFormat(type)).toThrow(UnsupportedMediaType);
   });
 });

@@ -1,4 +1,4 @@
-import { UnsupportedMediaTypeException } from '@nestjs/common';
+import { UnsupportedMediaType } from '@backlot/http';
 import type { TransferFormat } from './dto/transfer.dto';
 
 export const MEDIA_TYPES: Record<TransferFormat, string> = { ndjson: 'application/x-ndjson', csv: 'text/csv' };
@@ -31,6 +31,6 @@ export function uploadFormat(contentType: string | undefined): TransferFormat {
     ?.slice('charset='.length)
     .replaceAll('"', '');
   if (!format || (charset !== undefined && !['utf-8', 'utf8', 'us-ascii'].includes(charset)))
-    throw new UnsupportedMediaTypeException(`Send the records as ${MEDIA_TYPES.ndjson} or ${MEDIA_TYPES.csv} (UTF-8).`);
+    throw new UnsupportedMediaType(`Send the records as ${MEDIA_TYPES.ndjson} or ${MEDIA_TYPES.csv} (UTF-8).`);
   return format;
 }
