@@ -11,6 +11,7 @@ const Fastify = require('fastify');
 const { Pool } = require('pg');
 const jwt = require('jsonwebtoken');
 const { BASELINE_JWT_KEY } = require('./lib/auth');
+const { registerRecords } = require('./lib/baseline-records');
 
 const PREFIX = '/api/v1';
 
@@ -38,21 +39,27 @@ function registerHealth(app, pool) {
   });
 }
 
+/** The bearer JWT's subject (HS256), or undefined after answering 401. */
+function authenticate(request, reply) {
+  const header = request.headers.authorization ?? '';
+  try {
+    return jwt.verify(header.slice(7), BASELINE_JWT_KEY, { algorithms: ['HS256'] }).sub;
+  } catch {
+    reply.code(401).send({ status: 401 });
+    return undefined;
+  }
+}
+
 // GET /users/me: verify the bearer JWT (HS256), read the user by primary key, answer the same fields.
 function registerUsersMe(app, pool) {
   if (!pool) return;
   app.get(`${PREFIX}/users/me`, async (request, reply) => {
-    const header = request.headers.authorization ?? '';
-    let claims;
-    try {
-      claims = jwt.verify(header.slice(7), BASELINE_JWT_KEY, { algorithms: ['HS256'] });
-    } catch {
-      return reply.code(401).send({ status: 401 });
-    }
+    const userId = authenticate(request, reply);
+    if (!userId) return reply;
     const { rows } = await pool.query(
       `SELECT id, email, email_verified_at, role, display_name, bio, locale, timezone, avatar_url, mfa_enabled_at, created_at, updated_at
          FROM users WHERE id = $1`,
-      [claims.sub],
+      [userId],
     );
     const user = rows[0];
     if (!user) return reply.code(404).send({ status: 404 });
@@ -78,6 +85,7 @@ async function main() {
   const app = Fastify({ logger: false });
   registerHealth(app, pool);
   registerUsersMe(app, pool);
+  if (pool) registerRecords(app, pool, PREFIX, authenticate);
 
   const close = async () => {
     await app.close();

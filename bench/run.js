@@ -2,7 +2,8 @@
 /**
  * `npm run bench`: load-tests the built Backlot app and a bare Fastify baseline (bench/baseline.js)
  * with the same scenarios in one run, one target at a time, and prints throughput, latency
- * and memory. Env: BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (s), BENCH_SCENARIOS (a,b),
+ * and memory. Arguments: scenario names to run (`npm run bench -- records-get records-list`;
+ * `records-*` matches a prefix). Env: BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (s), BENCH_SCENARIOS (a,b),
  * BENCH_DATABASE_URL (admin URL of a PostgreSQL), BENCH_EMBEDDED=1 (force PGlite),
  * BENCH_APP_<NAME> (passed to the app as <NAME>, e.g. BENCH_APP_REDIS_URL).
  */
@@ -25,6 +26,9 @@ const IDLE_SETTLE_MS = 2_000; // let start-up garbage and the readiness polls se
 const GOALS = [
   { scenario: 'health-live', ratio: 0.6 },
   { scenario: 'users-me', ratio: 0.5 },
+  { scenario: 'records-get', ratio: 0.6 },
+  { scenario: 'records-list', ratio: 0.5 },
+  { scenario: 'records-create', ratio: 0.5 },
 ];
 
 // Everything cleanup must undo, filled in as it is created.
@@ -33,15 +37,18 @@ let cleanupPromise;
 
 const progress = (message) => process.stderr.write(`${message}\n`);
 
-function selectScenarios(filter) {
-  if (!filter || !filter.trim()) return allScenarios;
-  const names = filter
+/** Scenarios named on the command line, else in BENCH_SCENARIOS, else all; `prefix*` matches by prefix. */
+function selectScenarios(args, filter) {
+  const names = (args.length > 0 ? args.join(',') : (filter ?? ''))
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  const unknown = names.filter((name) => !allScenarios.some((s) => s.name === name));
-  if (unknown.length > 0) throw new Error(`Unknown scenario(s) in BENCH_SCENARIOS: ${unknown.join(', ')}`);
-  return allScenarios.filter((s) => names.includes(s.name));
+  if (names.length === 0) return allScenarios;
+  const matches = (pattern, name) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
+  const unknown = names.filter((pattern) => !allScenarios.some((s) => matches(pattern, s.name)));
+  if (unknown.length > 0)
+    throw new Error(`Unknown scenario(s): ${unknown.join(', ')} (known: ${allScenarios.map((s) => s.name).join(', ')})`);
+  return allScenarios.filter((s) => names.some((pattern) => matches(pattern, s.name)));
 }
 
 /** Chooses the database shape and, for PostgreSQL, creates the throw-away database. */
@@ -137,11 +144,22 @@ async function measureTarget(scenario, name, target, override, settings, round) 
 async function runScenario(scenario, targets, database, settings) {
   const skipBaseline = scenario.appOnly || (scenario.needsPostgres && database.kind !== 'postgres');
   const ctx = {
-    targets: { backlot: { url: targets.backlot.url }, baseline: skipBaseline ? undefined : { url: targets.baseline.url } },
+    targets: {
+      backlot: { url: targets.backlot.url, pid: targets.backlot.child.pid },
+      baseline: skipBaseline ? undefined : { url: targets.baseline.url },
+    },
     database: { kind: database.kind, url: database.url },
     settings,
   };
+  if (scenario.run) {
+    progress(`${scenario.name}: backlot…`);
+    const outcome = await scenario.run(ctx);
+    if (hasExited(targets.backlot.child))
+      throw new Error(`backlot died during ${scenario.name}\n${logTail(targets.backlot.child.logFile)}`);
+    return outcome.skip ? skipped(scenario, outcome.skip) : { name: scenario.name, summary: outcome.summary, details: outcome.details };
+  }
   const overrides = (scenario.setup && (await scenario.setup(ctx))) || {};
+  if (overrides.skip) return skipped(scenario, overrides.skip);
   // Strictly one after the other: on 2 cores, concurrent runs would measure each other. Several
   // alternating rounds, reporting the median one, because a shared VM's throughput drifts.
   const rounds = [];
@@ -158,6 +176,11 @@ async function runScenario(scenario, targets, database, settings) {
   return { name: scenario.name, ...median, roundRatios: rounds.map((r) => r.ratio) };
 }
 
+function skipped(scenario, reason) {
+  progress(`${scenario.name}: skipped: ${reason}`);
+  return { name: scenario.name, skipped: reason };
+}
+
 function goalLine(goal, results) {
   const result = results.find((r) => r.name === goal.scenario);
   const label = `goal ≥ ${goal.ratio * 100}% (${goal.scenario} backlot/baseline req/s)`;
@@ -168,7 +191,7 @@ function goalLine(goal, results) {
 
 async function main() {
   const settings = loadSettings(process.env);
-  const scenarios = selectScenarios(process.env.BENCH_SCENARIOS);
+  const scenarios = selectScenarios(process.argv.slice(2), process.env.BENCH_SCENARIOS);
   state.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-bench-'));
   const database = await prepareDatabase();
   const targets = await startTargets(database);
@@ -180,7 +203,11 @@ async function main() {
   for (const scenario of scenarios) results.push(await runScenario(scenario, targets, database, settings));
   const memory = { idleRssMb, peakRssDuringLoadMb: sampler.stop(), peakRssMb: readMemory(targets.backlot.child.pid)?.peakRssMb };
   const appLogMb = Math.round((fs.statSync(targets.backlot.child.logFile).size / 1048576) * 10) / 10;
-  const goals = GOALS.map((goal) => ({ ...goal, ...goalLine(goal, results) }));
+  // Goals of scenarios left out of this run are not reported as "not measured".
+  const goals = GOALS.filter((goal) => results.some((r) => r.name === goal.scenario)).map((goal) => ({
+    ...goal,
+    ...goalLine(goal, results),
+  }));
 
   const settingsLine = `connections ${settings.connections}, pipelining ${settings.pipelining}, ${settings.warmup} s warm-up, ${settings.rounds} rounds of ${settings.duration} s per target (median round shown)`;
   console.log(`\ndatabase: ${database.kind === 'postgres' ? database.description : 'embedded PGlite'} (${database.reason})`);

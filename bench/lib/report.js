@@ -34,6 +34,12 @@ function formatRatio(ratio) {
 function formatTable(results) {
   const lines = [row(COLUMNS.map(([title]) => title))];
   for (const result of results) {
+    if (result.skipped || result.summary) {
+      lines.push(
+        `${result.name.padEnd(COLUMNS[0][1])}  ${'backlot'.padEnd(COLUMNS[1][1])}  ${result.summary ?? `skipped: ${result.skipped}`}`,
+      );
+      continue;
+    }
     lines.push(targetRow(result.name, 'backlot', result.backlot));
     lines.push(targetRow(result.name, 'baseline', result.baseline));
     if (result.ratio !== undefined) {

@@ -71,10 +71,10 @@ export class CollectionsRepository {
           },
         });
         await this.recordVersion(tx, row, actorId);
-        for (const field of input.fields) {
-          const ddl = fieldIndexDdl(id, field);
-          if (ddl) await tx.$executeRawUnsafe(ddl.create);
-        }
+        await this.runDdl(
+          tx,
+          input.fields.flatMap((field) => fieldIndexDdl(id, field)?.create ?? []),
+        );
         return toRow(row);
       },
       { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
@@ -112,8 +112,14 @@ export class CollectionsRepository {
             UPDATE records SET data = data || jsonb_build_object(${fill.name}::text, ${JSON.stringify(fill.value)}::jsonb)
              WHERE collection_id = ${id}::uuid AND coalesce(jsonb_typeof(data -> ${fill.name}::text), 'null') = 'null'`;
         }
-        for (const ddl of plan.dropIndexes) await tx.$executeRawUnsafe(ddl.drop);
-        for (const ddl of plan.createIndexes) await tx.$executeRawUnsafe(ddl.create);
+        await this.runDdl(
+          tx,
+          plan.dropIndexes.flatMap((ddl) => ddl.drop),
+        );
+        await this.runDdl(
+          tx,
+          plan.createIndexes.flatMap((ddl) => ddl.create),
+        );
 
         const row = await tx.collection.update({
           where: { id },
@@ -140,14 +146,20 @@ export class CollectionsRepository {
   async drop(collection: CollectionSchema): Promise<void> {
     await this.prisma.transaction(
       async (tx) => {
-        for (const field of collection.row.fields) {
-          const ddl = fieldIndexDdl(collection.id, field);
-          if (ddl) await tx.$executeRawUnsafe(ddl.drop);
-        }
+        await this.runDdl(
+          tx,
+          collection.row.fields.flatMap((field) => fieldIndexDdl(collection.id, field)?.drop ?? []),
+        );
         await tx.collection.delete({ where: { id: collection.id } });
       },
       { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
     );
+  }
+
+  /** Runs generated DDL; after new statistics, ANALYZE so the planner has them at once. */
+  private async runDdl(tx: TransactionClient, statements: string[]): Promise<void> {
+    for (const statement of statements) await tx.$executeRawUnsafe(statement);
+    if (statements.some((statement) => statement.startsWith('CREATE STATISTICS'))) await tx.$executeRawUnsafe('ANALYZE records');
   }
 
   private async checkChange(tx: TransactionClient, current: CollectionSchema, change: CollectionChange): Promise<void> {

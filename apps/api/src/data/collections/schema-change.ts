@@ -100,8 +100,8 @@ export function planSchemaChange(
   // Indexes are named by collection and field, so a rename or a changed definition drops and recreates.
   const beforeDdl = new Map(before.map((field) => [field.name, fieldIndexDdl(collectionId, field)]));
   const afterDdl = new Map(fields.map((field) => [field.name, fieldIndexDdl(collectionId, field)]));
-  for (const [name, ddl] of beforeDdl) if (ddl && afterDdl.get(name)?.create !== ddl.create) plan.dropIndexes.push(ddl);
-  for (const [name, ddl] of afterDdl) if (ddl && beforeDdl.get(name)?.create !== ddl.create) plan.createIndexes.push(ddl);
+  for (const [name, ddl] of beforeDdl) if (ddl && afterDdl.get(name)?.create[0] !== ddl.create[0]) plan.dropIndexes.push(ddl);
+  for (const [name, ddl] of afterDdl) if (ddl && beforeDdl.get(name)?.create[0] !== ddl.create[0]) plan.createIndexes.push(ddl);
 
   const searchable = (list: readonly FieldDefinition[]) =>
     list

@@ -24,6 +24,19 @@ export function notModified(ifNoneMatch: string | undefined, version: number): b
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etagOf(version));
 }
 
+const NAME_LIST = /^[a-z][a-z0-9_]{0,62}(,[a-z][a-z0-9_]{0,62})*$/;
+
+/** Raw `fields` / `expand` query values, checked as RecordShapeQuery's decorators would. */
+export function shapeQuery(fields: unknown, expand: unknown): { fields?: string; expand?: string } {
+  const check = (value: unknown, name: string, max: number): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length > max || !NAME_LIST.test(value))
+      throw new ValidationFailed([{ path: name, code: 'matches', message: `${name} must be comma-separated field names` }]);
+    return value;
+  };
+  return { fields: check(fields, 'fields', 2_000), expand: check(expand, 'expand', 700) };
+}
+
 /** `fields` and `expand` query values → checked view options. */
 export function viewOptions(collection: CollectionSchema, query: { fields?: string; expand?: string }, admin: boolean): ViewOptions {
   const options: ViewOptions = {};

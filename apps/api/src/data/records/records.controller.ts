@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -7,14 +7,17 @@ import {
   ApiNotModifiedResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProblems } from '@backlot/http';
 import { CurrentRequest, OptionalAuthentication, OptionalPrincipal, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
-import { CollectionRecordsParam, ListRecordsQuery, RecordDto, RecordPageDto, RecordParam, RecordShapeQuery } from './dto/record.dto';
+import { ListRecordsQuery, RecordDto, RecordPageDto } from './dto/record.dto';
+import { CollectionName, RecordId } from './record-params';
 import { IdempotencyKeys } from './idempotency';
-import { etagOf, expectedVersion, notModified, viewOptions } from './record-http';
+import { etagOf, expectedVersion, notModified, shapeQuery, viewOptions } from './record-http';
 import type { RecordView } from './record-view';
 import { RecordsService } from './records.service';
 
@@ -27,6 +30,7 @@ const IDEMPOTENCY_KEY = {
 const RECORD_BODY = { schema: { type: 'object', additionalProperties: true }, description: 'The record’s fields (schema per collection).' };
 
 @ApiTags('records')
+@ApiParam({ name: 'name', description: 'The collection', example: 'tasks' })
 @Controller('collections/:name/records')
 export class RecordsController {
   constructor(
@@ -40,7 +44,7 @@ export class RecordsController {
   @ApiOkResponse({ type: RecordPageDto })
   @ApiProblems(400, 404)
   async list(
-    @Param() { name }: CollectionRecordsParam,
+    @CollectionName() name: string,
     @Query() query: ListRecordsQuery,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<RecordPageDto> {
@@ -61,7 +65,7 @@ export class RecordsController {
   @ApiCreatedResponse({ type: RecordDto })
   @ApiProblems(400, 404, 409, 413, 422)
   async create(
-    @Param() { name }: CollectionRecordsParam,
+    @CollectionName() name: string,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
@@ -84,19 +88,38 @@ export class RecordsController {
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
   @ApiOperation({ summary: 'One record, under the view rule; ETag, and 304 for a matching If-None-Match' })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiOkResponse({ type: RecordDto })
   @ApiNotModifiedResponse()
   @ApiProblems(400, 404)
+  @ApiQuery({
+    name: 'fields',
+    type: String,
+    required: false,
+    example: 'title,status',
+    description: 'Comma-separated fields to return (id is always returned).',
+  })
+  @ApiQuery({
+    name: 'expand',
+    type: String,
+    required: false,
+    example: 'project',
+    description: 'Comma-separated relation fields whose records to embed under `expand`.',
+  })
   async get(
-    @Param() { name, id }: RecordParam,
-    @Query() query: RecordShapeQuery,
+    @CollectionName() name: string,
+    @RecordId() id: string,
+    // Read as plain values (no DTO pass on the hottest route); shapeQuery checks them as RecordShapeQuery would.
+    @Query('fields') fields: unknown,
+    @Query('expand') expand: unknown,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView | undefined> {
+    const query = shapeQuery(fields, expand);
     const collection = await this.records.collection(name);
     const record = await this.records.get(collection, principal, id, viewOptions(collection, query, principal?.role === 'admin'));
     // Expanded records change without this record's version changing: no validator then.
@@ -110,6 +133,7 @@ export class RecordsController {
   }
 
   @Put(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Replace a record’s fields (hidden fields not sent are kept), under the update rule' })
   @ApiBody(RECORD_BODY)
@@ -117,16 +141,18 @@ export class RecordsController {
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409, 412, 413, 422)
   replace(
-    @Param() params: RecordParam,
+    @CollectionName() name: string,
+    @RecordId() id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    return this.change(params, 'replace', body, ifMatch, principal, reply);
+    return this.change(name, id, 'replace', body, ifMatch, principal, reply);
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Change some fields of a record (null clears one), under the update rule' })
   @ApiBody(RECORD_BODY)
@@ -134,16 +160,18 @@ export class RecordsController {
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409, 412, 413, 422)
   patch(
-    @Param() params: RecordParam,
+    @CollectionName() name: string,
+    @RecordId() id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    return this.change(params, 'patch', body, ifMatch, principal, reply);
+    return this.change(name, id, 'patch', body, ifMatch, principal, reply);
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @HttpCode(204)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Delete a record (to the trash unless the collection keeps none), under the delete rule' })
@@ -151,7 +179,8 @@ export class RecordsController {
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404, 409, 412)
   async remove(
-    @Param() { name, id }: RecordParam,
+    @CollectionName() name: string,
+    @RecordId() id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<void> {
@@ -160,7 +189,8 @@ export class RecordsController {
   }
 
   private async change(
-    { name, id }: RecordParam,
+    name: string,
+    id: string,
     kind: 'patch' | 'replace',
     body: unknown,
     ifMatch: string | undefined,
