@@ -16,17 +16,23 @@ interface CachedRecord {
   updated_us: string;
 }
 
+// Ids read once recently, per process: a record is cached from its second read on.
+const RECENT_LIMIT = 10_000;
+
 /**
  * Hot record reads through the shared cache. Entries hold the stored row, not a caller's
  * view: the view rule is applied on every read by a JavaScript predicate that answers
  * exactly as the SQL would (rules that depend on database collation fall back to a query),
  * so a cached answer never shows a record the rules hide. Every write evicts its records,
  * on every instance; bulk rewrites (schema changes, cascades, account deletion) drop the
- * collection's whole namespace.
+ * collection's whole namespace. Only hot records are cached: a first read is answered by
+ * SQL alone (rule in the WHERE clause), so scattered one-off reads do not pay for filling
+ * and churning the cache; a record read again soon after is loaded into it.
  */
 @Injectable()
 export class RecordCache {
   private readonly namespaces = new Map<string, CacheNamespace>();
+  private recent = new Set<string>();
 
   constructor(
     private readonly cache: CacheService,
@@ -36,8 +42,14 @@ export class RecordCache {
   /** The record if the caller may view it, undefined if not or missing. */
   async find(collection: CollectionSchema, principal: Principal | null, id: string): Promise<RecordRow | undefined> {
     const predicate = collection.rulePredicate('view', principal);
-    const cached = await this.namespace(collection).getOrSet(id, async () => toCached(await this.records.findLive(collection, id)));
-    if (!cached) return undefined;
+    const namespace = this.namespace(collection);
+    let cached = await namespace.get<CachedRecord>(id);
+    if (cached === undefined) {
+      if (!this.readBefore(`${collection.id}:${id}`)) return this.records.findOne(collection, principal, id);
+      cached = toCached(await this.records.findLive(collection, id));
+      if (!cached) return undefined;
+      await namespace.set(id, cached);
+    }
     if (predicate) {
       try {
         const record = {
@@ -62,6 +74,14 @@ export class RecordCache {
 
   invalidate(collection: CollectionSchema): Promise<void> {
     return this.namespace(collection).invalidate();
+  }
+
+  /** Whether this record was read recently (and forget it: the cache holds it from now on). */
+  private readBefore(key: string): boolean {
+    if (this.recent.delete(key)) return true;
+    if (this.recent.size >= RECENT_LIMIT) this.recent = new Set();
+    this.recent.add(key);
+    return false;
   }
 
   private namespace(collection: CollectionSchema): CacheNamespace {
