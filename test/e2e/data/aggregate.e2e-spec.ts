@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { parseCsv } from '../../helpers/csv';
@@ -45,7 +46,7 @@ describe('reports: aggregate records under the list rule', () => {
     admin = await signedInUser(t, { role: 'admin' });
     alice = await signedInUser(t);
     bob = await signedInUser(t);
-    const owned = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
+    const owned = OWNER_ONLY_RULES;
     const orders = await admin.json('POST', '/collections', {
       name: ORDERS,
       fields: [

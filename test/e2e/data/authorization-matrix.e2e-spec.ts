@@ -1,7 +1,6 @@
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-
-const OWNER_ONLY = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
+import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
+import type { UserSession } from '../../helpers/auth';
+import { json, type TestApp } from '../../helpers/test-app';
 
 // With owner-only rules, no path lets one user see or touch another's records.
 describe('authorization matrix: owner-only collections', () => {
@@ -14,14 +13,11 @@ describe('authorization matrix: owner-only collections', () => {
   let aliceRecord: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
-    admin = await signedInUser(t, { role: 'admin' });
-    alice = await signedInUser(t);
-    bob = await signedInUser(t);
+    ({ t, admin, alice, bob } = await startDataTestApp());
     const define = (body: unknown) => admin.json('POST', '/collections', body);
-    expect((await define({ name: 'projects', fields: [{ name: 'title', type: 'text', required: true }], rules: OWNER_ONLY })).status).toBe(
-      201,
-    );
+    expect(
+      (await define({ name: 'projects', fields: [{ name: 'title', type: 'text', required: true }], rules: OWNER_ONLY_RULES })).status,
+    ).toBe(201);
     expect(
       (
         await define({
@@ -31,7 +27,7 @@ describe('authorization matrix: owner-only collections', () => {
             { name: 'amount', type: 'number' },
             { name: 'project', type: 'relation', collection: 'projects' },
           ],
-          rules: OWNER_ONLY,
+          rules: OWNER_ONLY_RULES,
         })
       ).status,
     ).toBe(201);

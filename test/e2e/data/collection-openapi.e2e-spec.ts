@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { signedInUser, type UserSession } from '../../helpers/auth';
@@ -25,7 +26,7 @@ describe('OpenAPI: each collection documented with its own paths and schemas', (
         { name: 'seen', type: 'datetime' },
         { name: 'note', type: 'text', hidden: true },
       ],
-      rules: { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' },
+      rules: OWNER_ONLY_RULES,
     });
     expect(created.status).toBe(201);
   });

@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import type { Principal } from '@backlot/security';
 import { get } from 'node:http';
 import { CollectionCatalog } from '../../../apps/api/src/data/collections/collection-catalog';
@@ -24,7 +25,6 @@ type Row = Record<string, unknown>;
 const NDJSON = 'application/x-ndjson';
 const CSV = 'text/csv';
 const IMPORT_MAX_BYTES = 1024 * 1024;
-const OWNED = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
 const SYSTEM = ['id', 'owner', 'version', 'created', 'updated'];
 const NOTE_FIELDS = [
   { name: 'title', type: 'text', required: true },
@@ -88,7 +88,7 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
     admin = await signedInUser(t, { role: 'admin' });
     alice = await signedInUser(t);
     bob = await signedInUser(t);
-    for (const name of ['notes', 'notes_from_ndjson', 'notes_from_csv', 'inbox']) await define(name, NOTE_FIELDS, OWNED);
+    for (const name of ['notes', 'notes_from_ndjson', 'notes_from_csv', 'inbox']) await define(name, NOTE_FIELDS, OWNER_ONLY_RULES);
     for (const note of NOTES) expect((await alice.json('POST', '/collections/notes/records', note)).status).toBe(201);
     expect((await bob.json('POST', '/collections/notes/records', { title: 'bob’s', count: 2 })).status).toBe(201);
   });
@@ -307,7 +307,7 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
       } as RequestInit);
       await problem(streamed, 413);
 
-      await define('tiny', [{ name: 'title', type: 'text', maxLength: 100_000 }], OWNED, { maxRecordBytes: 256 });
+      await define('tiny', [{ name: 'title', type: 'text', maxLength: 100_000 }], OWNER_ONLY_RULES, { maxRecordBytes: 256 });
       const long = ndjson([{ title: 'fine' }, { title: 'x'.repeat(600) }]);
       await problem(await upload(alice, 'tiny', long, NDJSON, 'skip'), 413);
       // Over the record limit but within twice it: that line fails, the rest go in.
@@ -318,14 +318,14 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
     });
 
     it('refuses anonymous callers when the create rule is admins-only (null)', async () => {
-      await define('closed', [{ name: 'title', type: 'text' }], { ...OWNED, create: null });
+      await define('closed', [{ name: 'title', type: 'text' }], { ...OWNER_ONLY_RULES, create: null });
       await problem(await upload(null, 'closed', ndjson([{ title: 'x' }]), NDJSON), 403);
       await problem(await upload(alice, 'closed', ndjson([{ title: 'x' }]), NDJSON), 403);
       expect((await upload(admin, 'closed', ndjson([{ title: 'x' }]), NDJSON)).status).toBe(201);
     });
 
     it('reports records the create rule refuses, and unique values taken or repeated, by line', async () => {
-      await define('codes', [{ name: 'code', type: 'text', unique: true }], { ...OWNED, create: "@me != null && code != 'no'" });
+      await define('codes', [{ name: 'code', type: 'text', unique: true }], { ...OWNER_ONLY_RULES, create: "@me != null && code != 'no'" });
       expect((await alice.json('POST', '/collections/codes/records', { code: 'taken' })).status).toBe(201);
       const body = ndjson([{ code: 'c1' }, { code: 'taken' }, { code: 'no' }, { code: 'c2' }, { code: 'c1' }]);
       const refused = await problem(await upload(alice, 'codes', body, NDJSON), 422);
@@ -343,7 +343,7 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
     });
 
     it('checks relation and user references, also in one atomic transaction', async () => {
-      await define('projects', [{ name: 'name', type: 'text' }], OWNED);
+      await define('projects', [{ name: 'name', type: 'text' }], OWNER_ONLY_RULES);
       await define(
         'tasks',
         [
@@ -351,7 +351,7 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
           { name: 'project', type: 'relation', collection: 'projects' },
           { name: 'assignee', type: 'user' },
         ],
-        OWNED,
+        OWNER_ONLY_RULES,
       );
       const project = await json<Row>(await alice.json('POST', '/collections/projects/records', { name: 'p' }));
       const missing = '0190a0c4-7c1e-7cc2-9d3b-4c8f2b1a9e11';
@@ -382,7 +382,7 @@ describe('import and export: streamed NDJSON and CSV under the collection’s ru
           { name: 'n', type: 'integer' },
           { name: 'label', type: 'text' },
         ],
-        OWNED,
+        OWNER_ONLY_RULES,
       );
       const body = ndjson(Array.from({ length: COUNT }, (_, n) => ({ n, label: `label, number "${n}"` })));
       const response = await upload(alice, 'bulk', body, NDJSON);

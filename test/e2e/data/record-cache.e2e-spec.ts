@@ -1,9 +1,9 @@
+import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
 import { randomBytes } from 'node:crypto';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { json, startTestApp, type TestApp } from '../../helpers/test-app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
 
-const OWNER_ONLY = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
 const FIELDS = [
   { name: 'title', type: 'text', required: true },
   { name: 'public', type: 'boolean', default: false },
@@ -20,11 +20,8 @@ describe('cached record reads on one instance', () => {
   let bob: UserSession;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
-    admin = await signedInUser(t, { role: 'admin' });
-    alice = await signedInUser(t);
-    bob = await signedInUser(t);
-    expect((await admin.json('POST', '/collections', { name: 'notes', fields: FIELDS, rules: OWNER_ONLY })).status).toBe(201);
+    ({ t, admin, alice, bob } = await startDataTestApp());
+    expect((await admin.json('POST', '/collections', { name: 'notes', fields: FIELDS, rules: OWNER_ONLY_RULES })).status).toBe(201);
   });
   afterAll(() => t.close());
 
@@ -92,7 +89,7 @@ const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
     const admin = await signedInUser(a, { role: 'admin' });
     const alice = await signedInUser(a);
     const bob = await signedInUser(a);
-    expect((await admin.json('POST', '/collections', { name: 'shared_notes', fields: FIELDS, rules: OWNER_ONLY })).status).toBe(201);
+    expect((await admin.json('POST', '/collections', { name: 'shared_notes', fields: FIELDS, rules: OWNER_ONLY_RULES })).status).toBe(201);
     const { id } = await json<{ id: string }>(await alice.json('POST', '/collections/shared_notes/records', { title: 'v1', public: true }));
     expect(await json(await through(b, alice, `/collections/shared_notes/records/${id}`))).toMatchObject({ title: 'v1' });
     await alice.json('PATCH', `/collections/shared_notes/records/${id}`, { title: 'v2' });

@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { json, startTestApp, type TestApp } from '../../helpers/test-app';
 
@@ -56,7 +57,7 @@ describe('records: hostile and malformed input is refused with a problem, never 
         { name: 'secret', type: 'text', encrypted: true },
         { name: 'internal', type: 'text', hidden: true },
       ],
-      rules: { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' },
+      rules: OWNER_ONLY_RULES,
       options: { maxRecordBytes: 1024 },
     });
     expect(created.status).toBe(201);

@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { json, startTestApp, type TestApp } from '../../helpers/test-app';
 
@@ -41,7 +42,7 @@ describe('records under concurrent requests', () => {
         { name: 'amount', type: 'number' },
         ...COUNTERS.map((name) => ({ name, type: 'integer' })),
       ],
-      rules: { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' },
+      rules: OWNER_ONLY_RULES,
     });
     expect(created.status).toBe(201);
   });

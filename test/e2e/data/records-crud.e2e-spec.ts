@@ -1,5 +1,6 @@
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
+import type { UserSession } from '../../helpers/auth';
+import { json, type TestApp } from '../../helpers/test-app';
 
 describe('records: create, read, change, delete under owner rules', () => {
   let t: TestApp;
@@ -8,10 +9,7 @@ describe('records: create, read, change, delete under owner rules', () => {
   let bob: UserSession;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
-    admin = await signedInUser(t, { role: 'admin' });
-    alice = await signedInUser(t);
-    bob = await signedInUser(t);
+    ({ t, admin, alice, bob } = await startDataTestApp());
     const created = await admin.json('POST', '/collections', {
       name: 'tasks',
       fields: [
@@ -21,7 +19,7 @@ describe('records: create, read, change, delete under owner rules', () => {
         { name: 'secret', type: 'text', encrypted: true },
         { name: 'internal', type: 'text', hidden: true },
       ],
-      rules: { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' },
+      rules: OWNER_ONLY_RULES,
     });
     expect(created.status).toBe(201);
   });

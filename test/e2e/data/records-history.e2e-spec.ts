@@ -1,3 +1,4 @@
+import { OWNER_ONLY_RULES } from '../../helpers/data';
 import { postJson, signedInUser, type UserSession } from '../../helpers/auth';
 import { json, startTestApp, type TestApp } from '../../helpers/test-app';
 
@@ -23,8 +24,6 @@ interface Page {
   items: RecordBody[];
 }
 
-const OWNER_RULES = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
-
 describe('records: history, restore, trash, deletion and who may do what', () => {
   let t: TestApp;
   let admin: UserSession;
@@ -32,7 +31,7 @@ describe('records: history, restore, trash, deletion and who may do what', () =>
   let bob: UserSession;
 
   async function collection(name: string, fields: unknown[], extra: Record<string, unknown> = {}): Promise<void> {
-    const response = await admin.json('POST', '/collections', { name, fields, rules: OWNER_RULES, ...extra });
+    const response = await admin.json('POST', '/collections', { name, fields, rules: OWNER_ONLY_RULES, ...extra });
     expect(response.status).toBe(201);
   }
   async function created(session: UserSession, name: string, data: Record<string, unknown>): Promise<RecordBody> {
@@ -314,7 +313,7 @@ describe('records: history, restore, trash, deletion and who may do what', () =>
 
     it('applies a rule comparing a system timestamp with a datetime field alike to lists and single reads', async () => {
       await collection('deadlines', [{ name: 'due', type: 'datetime' }], {
-        rules: { ...OWNER_RULES, list: '!(created < due)', view: '!(created < due)' },
+        rules: { ...OWNER_ONLY_RULES, list: '!(created < due)', view: '!(created < due)' },
       });
       const past = await created(alice, 'deadlines', { due: '2020-01-01T00:00:00Z' });
       const future = await created(alice, 'deadlines', { due: '2999-01-01T00:00:00Z' });

@@ -1,7 +1,8 @@
+import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
 import { randomUUID } from 'node:crypto';
 import { RecordsRepository } from '../../../apps/api/src/data/records/records.repository';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import type { UserSession } from '../../helpers/auth';
+import { json, type TestApp } from '../../helpers/test-app';
 
 interface Problem {
   status: number;
@@ -20,7 +21,6 @@ interface Row {
 type Field = Record<string, unknown>;
 
 const OPEN = { list: '', view: '', create: '', update: '', delete: '' };
-const OWNED = { list: 'owner = @me', view: 'owner = @me', create: '@me != null', update: 'owner = @me', delete: 'owner = @me' };
 
 async function problem(response: Response, status: number): Promise<Problem> {
   expect(response.status).toBe(status);
@@ -35,11 +35,8 @@ describe('relations: references are checked, expanded under the target’s rules
   let bob: UserSession;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
-    admin = await signedInUser(t, { role: 'admin' });
-    alice = await signedInUser(t);
-    bob = await signedInUser(t);
-    await define('projects', [{ name: 'name', type: 'text', required: true }], OWNED);
+    ({ t, admin, alice, bob } = await startDataTestApp());
+    await define('projects', [{ name: 'name', type: 'text', required: true }], OWNER_ONLY_RULES);
     await define(
       'tasks',
       [
@@ -48,7 +45,7 @@ describe('relations: references are checked, expanded under the target’s rules
         { name: 'projects', type: 'relation', collection: 'projects', multiple: true },
         { name: 'assignee', type: 'user' },
       ],
-      OWNED,
+      OWNER_ONLY_RULES,
     );
   });
   afterAll(() => t.close());
@@ -252,9 +249,13 @@ describe('relations: references are checked, expanded under the target’s rules
     });
 
     it('trashes dependants under cascade, through every level, even those the deleting user could not delete', async () => {
-      await define('c_parents', [{ name: 'name', type: 'text' }], OWNED);
-      await define('c_children', [{ name: 'parent', type: 'relation', collection: 'c_parents', onDelete: 'cascade' }], OWNED);
-      await define('c_grandchildren', [{ name: 'parent', type: 'relation', collection: 'c_children', onDelete: 'cascade' }], OWNED);
+      await define('c_parents', [{ name: 'name', type: 'text' }], OWNER_ONLY_RULES);
+      await define('c_children', [{ name: 'parent', type: 'relation', collection: 'c_parents', onDelete: 'cascade' }], OWNER_ONLY_RULES);
+      await define(
+        'c_grandchildren',
+        [{ name: 'parent', type: 'relation', collection: 'c_children', onDelete: 'cascade' }],
+        OWNER_ONLY_RULES,
+      );
       const [doomed, spared] = [await add(alice, 'c_parents', { name: 'doomed' }), await add(alice, 'c_parents', { name: 'spared' })];
       const ownChild = await add(alice, 'c_children', { parent: doomed.id });
       const bobsChild = await add(bob, 'c_children', { parent: doomed.id });

@@ -1,14 +1,10 @@
+import { FUZZ_FIELDS } from '../../../../../test/helpers/filter-arbitraries';
 import { compileFilter, type FilterContext, SqlParams } from './filter-compiler';
 import { FilterError } from './filter-error';
 import { fieldExpression, type FilterField } from './filter-fields';
 
 const FIELDS: FilterField[] = [
-  { name: 'title', type: 'text' },
-  { name: 'amount', type: 'number' },
-  { name: 'done', type: 'boolean' },
-  { name: 'due', type: 'datetime' },
-  { name: 'tags', type: 'multi' },
-  { name: 'meta', type: 'json' },
+  ...FUZZ_FIELDS,
   { name: 'secret', type: 'text', hidden: true },
   { name: 'ssn', type: 'text', encrypted: true },
 ];
