@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { ClusterBus } from '@backlot/cache';
+import { signedInUser } from '../helpers/auth';
 import { ProbeModule } from '../helpers/probe.module';
 import { json, startTestApp, type TestApp } from '../helpers/test-app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/test-env';
+import { eventually, queueOf, TestJobsModule, testJobRuns } from '../helpers/test-jobs';
 
 const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
 
@@ -11,8 +15,16 @@ const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
   let b: TestApp;
 
   beforeAll(async () => {
-    a = await startTestApp({ imports: [ProbeModule] });
-    b = await startTestApp({ imports: [ProbeModule], sameEnvironmentAs: a });
+    // One deployment: the same signing secret and encryption key on every instance.
+    const env = {
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      JOBS_POLL_INTERVAL_MS: '100',
+      JOBS_CONCURRENCY: '2',
+    };
+    const imports = [ProbeModule, TestJobsModule.register({ tickSchedule: '* * * * * *' })];
+    a = await startTestApp({ env, imports });
+    b = await startTestApp({ env, imports, sameEnvironmentAs: a });
   });
   afterAll(async () => {
     await b?.close();
@@ -38,6 +50,59 @@ const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
     const statuses = [];
     for (const t of [a, b, a, b]) statuses.push((await t.request('/api/v1/probe/limited')).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+
+  it('refuse on one instance a session revoked through the other, at once', async () => {
+    const user = await signedInUser(a);
+    const onB = (path: string, init: RequestInit = {}) =>
+      b.request(path, { ...init, headers: { authorization: `Bearer ${user.accessToken}`, ...init.headers } });
+    // B has the session cached as live.
+    expect((await onB('/api/v1/users/me')).status).toBe(200);
+    expect((await user.request(`/auth/sessions/${user.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    const refused = await onB('/api/v1/users/me');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
+  it('run each job once, on whichever instance claims it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await queueOf(i % 2 ? a : b).enqueue('test.slow', { holdMs: 50 }))!);
+    await eventually('every job to complete', async () => {
+      for (const id of ids) if ((await queueOf(a).get(id)).state !== 'completed') return false;
+      return true;
+    });
+    const runs = testJobRuns.filter((run) => ids.includes(run.jobId));
+    expect(runs).toHaveLength(ids.length);
+    expect(new Set(runs.map((run) => run.jobId)).size).toBe(ids.length);
+    expect(new Set(runs.map((run) => run.instance)).size).toBe(2);
+  });
+
+  it('run a scheduled job once per slot, not once per instance', async () => {
+    const since = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const ticks = testJobRuns.filter((run) => run.name === 'test.tick');
+    const recent = (await queueOf(a).list({ name: 'test.tick', limit: 200 })).items.filter((job) => Date.parse(job.createdAt) >= since);
+    expect(recent.length).toBeGreaterThanOrEqual(2);
+    // About one job per second elapsed; one per instance per slot would be about twice as many.
+    expect(recent.length).toBeLessThanOrEqual(5);
+    // Every slot's job ran exactly once, though both instances saw every slot come due.
+    for (const job of recent) expect(ticks.filter((run) => run.jobId === job.id)).toHaveLength(1);
+    const slots = await queueOf(a).schedules();
+    expect(slots.find((schedule) => schedule.name === 'test.tick')).toMatchObject({ cron: '* * * * * *' });
+  });
+
+  it('deliver a message published on one instance to subscribers on both (realtime fan-out)', async () => {
+    const received: { instance: string; message: unknown }[] = [];
+    const unsubscribe = await Promise.all(
+      [a, b].map((t, index) =>
+        t.app.get(ClusterBus).subscribe('test.fanout', (message) => received.push({ instance: `${index}`, message })),
+      ),
+    );
+    await a.app.get(ClusterBus).publish('test.fanout', { n: 1 });
+    await eventually('both instances to receive the message', () => received.length === 2);
+    expect(received.map((entry) => entry.instance).sort()).toEqual(['0', '1']);
+    expect(received.every((entry) => (entry.message as { n: number }).n === 1)).toBe(true);
+    for (const stop of unsubscribe) await stop();
   });
 
   it('both report ready with database and Redis up', async () => {

@@ -46,6 +46,12 @@ describe('HTTP platform', () => {
     expect(body.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it('lets the route explain an overlong path parameter (400 problem, not a bare 414)', async () => {
+    const response = await t.request(`/api/v1/collections/${'x'.repeat(500)}/records`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
   it('answers a request that is not HTTP with a 400 problem', async () => {
     const response = await rawRequest(t.baseUrl, 'GARBAGE\r\n\r\n');
     expect(response).toMatch(/^HTTP\/1\.1 400 /);

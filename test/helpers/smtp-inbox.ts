@@ -33,8 +33,11 @@ export interface SmtpInbox {
 
 const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
-/** A real SMTP server on a free local port that keeps what it receives, for tests. */
-export async function startSmtpInbox(): Promise<SmtpInbox> {
+/**
+ * A real SMTP server on a free local port that keeps what it receives, for tests.
+ * `listenPort` reopens an inbox where an earlier one listened (a mail server coming back).
+ */
+export async function startSmtpInbox(listenPort = 0): Promise<SmtpInbox> {
   const messages: ReceivedMail[] = [];
   // Called with nothing when mail arrives, with an error when the inbox closes.
   const waiters = new Set<(closed?: Error) => void>();
@@ -69,7 +72,7 @@ export async function startSmtpInbox(): Promise<SmtpInbox> {
   server.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listenPort, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
 

@@ -46,6 +46,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
     forceCloseConnections: 'idle',
+    // Fastify answers a path parameter over 100 characters with a bare 414 before any route
+    // runs; a longer bound lets the route's own validation explain what is wrong (problem+json).
+    routerOptions: { maxParamLength: 1_000 },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, options.imports), adapter, {
     logger: new PinoNestLogger(logger),

@@ -3,9 +3,11 @@ import { CacheModule } from '@backlot/cache';
 import { type AppConfig, ConfigModule } from '@backlot/config';
 import { DatabaseModule } from '@backlot/database';
 import { EventsModule } from '@backlot/events';
-import { MailModule } from '@backlot/mail';
+import { JobsModule } from '@backlot/jobs';
+import { MailModule, MailOutboxModule } from '@backlot/mail';
 import { ObservabilityModule } from '@backlot/observability';
 import { RateLimitModule, SecurityModule } from '@backlot/security';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { DataModule } from './data/data.module';
 import { UsersModule } from './users/users.module';
@@ -25,10 +27,13 @@ export class AppModule {
         RateLimitModule,
         SecurityModule,
         EventsModule,
+        JobsModule,
         MailModule,
+        MailOutboxModule,
         UsersModule,
         AuthModule,
         DataModule,
+        AdminModule,
         ...extra,
       ],
     };

@@ -3,18 +3,24 @@ import { ConfigError, loadConfig } from '@backlot/config';
 import { createMigration, migrate, migrationStatus } from './commands/migrate.command';
 import { writeOpenApi } from './commands/openapi.command';
 import { createAdmin } from './commands/create-admin.command';
+import { backupCommand, restoreCommand } from './commands/backup.command';
 
 const USAGE = `Usage: backlot-cli <command>
   migrate               apply pending migrations to the configured database
   migrate:status        list applied and pending migrations and schema drift (exit 1 if not clean)
   migrate:create <name> write a migration from the schema's changes
   openapi               write openapi.json from the app's routes
-  create-admin <email>  create a verified admin (password from ADMIN_PASSWORD or stdin), or promote an existing account`;
+  create-admin <email>  create a verified admin (password from ADMIN_PASSWORD or stdin), or promote an existing account
+  backup [--sessions] [--dir <dir>]
+                        back up the database into BACKUP_DIR (or <dir>); the server must be stopped on the embedded database
+  restore <file> [--yes]
+                        migrate, verify and load a backup into an EMPTY database (progress on stderr)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  // A command that boots the app (create-admin, openapi) must not pick up the deployment's jobs.
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, JOBS_WORKER: 'false' });
   switch (command) {
     case 'migrate':
       return migrate(config, print);
@@ -26,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
       return writeOpenApi(config, print);
     case 'create-admin':
       return createAdmin(config, args[0]?.toLowerCase(), print);
+    case 'backup':
+      return backupCommand(config, args, print);
+    case 'restore':
+      return restoreCommand(config, args, print);
     default:
       print(USAGE);
       return command ? 2 : 0;

@@ -3,6 +3,7 @@ import { type CacheManagerOptions, CacheModule as NestCacheModule } from '@nestj
 import { Global, Logger, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import Keyv from 'keyv';
+import { ClusterBus } from './bus/cluster-bus';
 import { CacheService } from './cache.service';
 import { RedisConnection } from './redis/redis.connection';
 import { RedisModule } from './redis/redis.module';
@@ -35,7 +36,7 @@ import { RedisKeyvStore } from './store/redis-keyv-store';
       },
     }),
   ],
-  providers: [CacheService],
-  exports: [CacheService, RedisModule],
+  providers: [CacheService, ClusterBus],
+  exports: [CacheService, ClusterBus, RedisModule],
 })
 export class CacheModule {}

@@ -6,7 +6,8 @@ import type { Cache } from 'cache-manager';
 import { Counter } from 'prom-client';
 import { RedisConnection } from './redis/redis.connection';
 
-const NAMESPACE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+/** What a namespace name looks like (the admin API checks names against it). */
+export const CACHE_NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 const REPEAT_EVICTION_MS = 1_000;
 type Outcome = 'hit' | 'miss' | 'bypass';
 
@@ -21,6 +22,7 @@ type Outcome = 'hit' | 'miss' | 'bypass';
 export class CacheService {
   private readonly logger = new Logger('Cache');
   private readonly localVersions = new Map<string, number>();
+  private readonly known = new Set<string>();
   private readonly pendingInvalidations = new Set<string>();
   private nextReplayAt = 0;
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -44,8 +46,36 @@ export class CacheService {
   }
 
   namespace(name: string): CacheNamespace {
-    if (!NAMESPACE.test(name)) throw new Error(`Invalid cache namespace "${name}"`);
+    if (!CACHE_NAMESPACE_PATTERN.test(name)) throw new Error(`Invalid cache namespace "${name}"`);
+    this.known.add(name);
     return new CacheNamespace(this, name);
+  }
+
+  /** Namespaces this instance has opened (others may know more: some open per collection, on first use). */
+  namespaces(): string[] {
+    return [...this.known].sort();
+  }
+
+  /**
+   * Drops every cached entry, on every instance. The known namespaces' versions move on too, so
+   * a load that started before the flush writes where nobody reads. With Redis, only this
+   * deployment's `cache:` keys go; when Redis cannot be reached the known namespaces are
+   * invalidated as soon as it returns, and the error is passed on.
+   */
+  async flushAll(): Promise<void> {
+    if (!this.redis) {
+      for (const name of this.known) this.localVersions.set(name, (this.localVersions.get(name) ?? 0) + 1);
+      await this.cache.clear();
+      return;
+    }
+    try {
+      if (!this.redis.available) throw new Error('Redis unavailable');
+      await Promise.all([...this.known].map((name) => this.redis!.client.incr(versionKey(name))));
+      await this.cache.clear();
+    } catch (error) {
+      for (const name of this.known) this.pendingInvalidations.add(name);
+      throw error;
+    }
   }
 
   /** Hit ratio since start, for the admin stats. */

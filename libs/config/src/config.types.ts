@@ -83,8 +83,42 @@ export interface DataConfig {
   idempotencyTtlSeconds: number;
   /** Largest import body (NDJSON or CSV), in bytes. */
   importMaxBytes: number;
-  /** How often expired trash and idempotency keys are swept. */
-  sweepIntervalSeconds: number;
+}
+
+/** A five- or six-field cron expression (UTC), or null when the schedule is switched off. */
+export type CronSchedule = string | null;
+
+export interface JobsConfig {
+  /** Whether this process runs jobs at all (CLI commands and API-only instances do not). */
+  worker: boolean;
+  /** Jobs one instance runs at the same time. */
+  concurrency: number;
+  /** How often an idle instance looks for due jobs (a job enqueued on the instance starts at once). */
+  pollIntervalMs: number;
+  /** Attempts before a job is dead-lettered (state `failed`). */
+  maxAttempts: number;
+  /** First retry delay; each further retry doubles it (with jitter), capped at an hour. */
+  backoffSeconds: number;
+  /** Completed jobs are deleted after this many days; failed ones stay until retried or discarded. */
+  retentionDays: number;
+  /** Purge of expired sessions, tokens, idempotency keys, trash and old jobs. */
+  cleanupSchedule: CronSchedule;
+}
+
+export interface BackupConfig {
+  /** Where backup files are written and listed from. */
+  dir: string;
+  schedule: CronSchedule;
+  /** Scheduled backups kept; older ones are deleted after each scheduled run. */
+  keep: number;
+  /** Whether scheduled backups include sessions and refresh tokens. */
+  includeSessions: boolean;
+}
+
+export interface AuditConfig {
+  /** Audit events older than this are deleted daily; 0 keeps them forever. */
+  retentionDays: number;
+  retentionSchedule: CronSchedule;
 }
 
 export interface AppConfig {
@@ -99,6 +133,9 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   auth: AuthConfig;
   data: DataConfig;
+  jobs: JobsConfig;
+  backup: BackupConfig;
+  audit: AuditConfig;
   mail: MailConfig;
   observability: ObservabilityConfig;
 }

@@ -23,6 +23,22 @@ describe('loadConfig', () => {
       expect(config.rateLimit).toEqual({ ttlSeconds: 60, max: 300 });
       expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Backlot <no-reply@localhost>' });
       expect(config.observability).toEqual({ logLevel: 'silent', metricsToken: undefined });
+      expect(config.jobs).toEqual({
+        worker: true,
+        concurrency: 4,
+        pollIntervalMs: 1_000,
+        maxAttempts: 5,
+        backoffSeconds: 10,
+        retentionDays: 7,
+        cleanupSchedule: '0 * * * *',
+      });
+      expect(config.backup).toEqual({
+        dir: resolve(process.cwd(), 'data', 'backups'),
+        schedule: '0 3 * * *',
+        keep: 7,
+        includeSessions: false,
+      });
+      expect(config.audit).toEqual({ retentionDays: 365, retentionSchedule: '30 2 * * *' });
     });
 
     it('logs at info by default outside tests', () => {
@@ -72,6 +88,25 @@ describe('loadConfig', () => {
       expect(error.name).toBe('ConfigError');
       expect(error.message).toContain('(2 problems)');
       expect(error.message).toContain('PORT: must be an integer from 0 to 65535 (got "70000")');
+    });
+
+    it('accepts cron schedules with five or six fields, and "off"', () => {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        CLEANUP_SCHEDULE: '*/30 * * * * *',
+        BACKUP_SCHEDULE: 'OFF',
+        AUDIT_RETENTION_SCHEDULE: '0 4 * * 1',
+      });
+      expect(config.jobs.cleanupSchedule).toBe('*/30 * * * * *');
+      expect(config.backup.schedule).toBeNull();
+      expect(config.audit.retentionSchedule).toBe('0 4 * * 1');
+    });
+
+    it('rejects a schedule that is not a cron expression', () => {
+      expect(problemsOf({ NODE_ENV: 'test', CLEANUP_SCHEDULE: 'hourly', BACKUP_SCHEDULE: '0 3 * *' })).toEqual([
+        expect.stringMatching(/^CLEANUP_SCHEDULE: "hourly" is not a cron expression/),
+        expect.stringMatching(/^BACKUP_SCHEDULE: "0 3 \* \*" is not a cron expression/),
+      ]);
     });
 
     it('rejects an unknown NODE_ENV', () => {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
-import type { AppConfig, DatabaseConfig, HttpConfig, NodeEnv } from './config.types';
+import { CronExpressionParser } from 'cron-parser';
+import type { AppConfig, CronSchedule, DatabaseConfig, HttpConfig, NodeEnv } from './config.types';
 import { EnvReader } from './env-reader';
 import { packageVersion, projectRoot } from './project-root';
 import { readSecrets } from './secrets';
@@ -50,7 +51,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     data: {
       idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60, max: 30 * 86_400 }),
       importMaxBytes: read.int('IMPORT_MAX_BYTES', 100 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 * 1024 }),
-      sweepIntervalSeconds: read.int('DATA_SWEEP_INTERVAL_SECONDS', 3_600, { min: 10, max: 86_400 }),
+    },
+    jobs: {
+      worker: read.bool('JOBS_WORKER', true),
+      concurrency: read.int('JOBS_CONCURRENCY', 4, { min: 1, max: 100 }),
+      pollIntervalMs: read.int('JOBS_POLL_INTERVAL_MS', 1_000, { min: 50, max: 60_000 }),
+      maxAttempts: read.int('JOBS_MAX_ATTEMPTS', 5, { min: 1, max: 100 }),
+      backoffSeconds: read.int('JOBS_BACKOFF_SECONDS', 10, { min: 1, max: 3_600 }),
+      retentionDays: read.int('JOBS_RETENTION_DAYS', 7, { min: 1, max: 3_650 }),
+      cleanupSchedule: readCron(read, 'CLEANUP_SCHEDULE', '0 * * * *'),
+    },
+    backup: {
+      dir: absolute(read.string('BACKUP_DIR', join(dataDir, 'backups'))),
+      schedule: readCron(read, 'BACKUP_SCHEDULE', '0 3 * * *'),
+      keep: read.int('BACKUP_KEEP', 7, { min: 1, max: 1_000 }),
+      includeSessions: read.bool('BACKUP_INCLUDE_SESSIONS', false),
+    },
+    audit: {
+      retentionDays: read.int('AUDIT_RETENTION_DAYS', 365, { min: 0, max: 36_500 }),
+      retentionSchedule: readCron(read, 'AUDIT_RETENTION_SCHEDULE', '30 2 * * *'),
     },
     mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
     observability: {
@@ -64,6 +83,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
 function absolute(path: string): string {
   return path === EMBEDDED_IN_MEMORY || isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+/** A cron expression (five fields, or six with seconds; UTC), or `off`. */
+function readCron(read: EnvReader, name: string, fallback: string): CronSchedule {
+  const value = read.string(name, fallback).trim();
+  if (value.toLowerCase() === 'off') return null;
+  try {
+    CronExpressionParser.parse(value, { tz: 'UTC' });
+    const fields = value.split(/\s+/).length;
+    if (fields === 5 || fields === 6) return value;
+  } catch {
+    // reported below
+  }
+  read.fail(name, `"${value}" is not a cron expression with 5 or 6 fields (or "off")`);
+  return null;
 }
 
 function readHttp(read: EnvReader): HttpConfig {

@@ -3,3 +3,4 @@ export * from './database.module';
 export * from './migrations/migrator';
 export { Prisma } from './generated/prisma/client';
 export * from './prisma.service';
+export * from './query/like-pattern';

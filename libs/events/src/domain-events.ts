@@ -8,6 +8,8 @@ export interface DomainEventMap {
   'user.credentials-changed': { userId: string; keepSessionId?: string; reason: string };
   /** Role or enabled state changed: cached principals must be reloaded. */
   'user.access-changed': { userId: string };
+  /** The whole database was replaced from a backup: derived state (runtime indexes …) must be rebuilt. */
+  'database.restored': { backup: string };
 }
 
 export type DomainEventName = keyof DomainEventMap;

@@ -8,3 +8,5 @@ export * from './problem/problem-writer';
 export * from './problem/to-problem';
 export * from './validation/validation-pipe';
 export * from './access/public.decorator';
+export * from './csv/csv';
+export * from './pagination/time-cursor';

@@ -69,14 +69,6 @@ export class MailService implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Sends without holding up the request: the answer must not take longer when a mail goes
-   * out (that would tell whether an account exists). Failures are logged, not retried yet.
-   */
-  sendInBackground(message: MailMessage): void {
-    this.send(message).catch((error: unknown) => this.logger.error({ msg: 'mail not delivered', error: (error as Error).message }));
-  }
-
   onApplicationShutdown(): void {
     this.transport?.close();
   }

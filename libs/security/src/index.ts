@@ -9,6 +9,7 @@ export * from './access/api-key-scopes';
 export * from './access/principal';
 export * from './access/request-context';
 export * from './audit/audit.service';
+export * from './audit/audit-retention';
 export * from './audit/audit.types';
 export * from './crypto';
 export * from './tokens/one-time-tokens.service';

@@ -6,6 +6,7 @@ import { AccessGuard } from './access/access.guard';
 import { AccessTokens } from './access/access-tokens';
 import { JwtStrategy } from './access/jwt.strategy';
 import { AuditRepository } from './audit/audit.repository';
+import { AuditRetention } from './audit/audit-retention';
 import { AuditService } from './audit/audit.service';
 import { FieldEncryption, PasswordHasher } from './crypto';
 import { OneTimeTokensRepository } from './tokens/one-time-tokens.repository';
@@ -32,6 +33,7 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
     },
     AuditRepository,
     AuditService,
+    AuditRetention,
     OneTimeTokensRepository,
     OneTimeTokens,
   ],

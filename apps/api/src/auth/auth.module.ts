@@ -10,6 +10,7 @@ import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthController } from './auth.controller';
+import { AuthHousekeeping } from './auth-housekeeping';
 import { LockoutService } from './lockout.service';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginService } from './login.service';
@@ -113,7 +114,10 @@ class BootstrapAdmin implements OnApplicationBootstrap {
     TokenResponse,
     AccountEventHandlers,
     BootstrapAdmin,
+    AuthHousekeeping,
     { provide: PrincipalResolver, useClass: AuthPrincipalResolver },
   ],
+  // The admin surface shows a user's live sessions.
+  exports: [SessionsService],
 })
 export class AuthModule {}

@@ -6,6 +6,14 @@ import { PrismaService } from '@backlot/database';
 export class LoginFailuresRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** Failure counts past their window and without a running lock no longer matter. */
+  async purgeStale(before: Date): Promise<number> {
+    const { count } = await this.prisma.loginFailure.deleteMany({
+      where: { lastFailureAt: { lt: before }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: new Date() } }] },
+    });
+    return count;
+  }
+
   async lockedUntil(emailHash: string): Promise<Date | null> {
     const row = await this.prisma.loginFailure.findUnique({ where: { emailHash }, select: { lockedUntil: true } });
     return row?.lockedUntil ?? null;

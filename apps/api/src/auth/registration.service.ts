@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents } from '@backlot/events';
 import { BadRequest, Conflict } from '@backlot/http';
-import { MailService } from '@backlot/mail';
+import { MailOutbox } from '@backlot/mail';
 import { AuditService, OneTimeTokens, type RequestMeta } from '@backlot/security';
 import { CredentialsService } from '../users/credentials.service';
 import { normalizeEmail, UsersService } from '../users/users.service';
@@ -24,7 +24,7 @@ export class RegistrationService {
     private readonly users: UsersService,
     private readonly credentials: CredentialsService,
     private readonly tokens: OneTimeTokens,
-    private readonly mail: MailService,
+    private readonly outbox: MailOutbox,
     private readonly audit: AuditService,
     private readonly events: DomainEvents,
     private readonly lockout: LockoutService,
@@ -73,7 +73,7 @@ export class RegistrationService {
   async forgotPassword(rawEmail: string, request: RequestMeta): Promise<void> {
     const user = await this.users.findByEmail(rawEmail);
     if (!user || user.disabledAt) return;
-    this.mail.sendInBackground(resetPasswordMail(user.email, await this.resetLink(user.id), this.resetTtlMinutes));
+    this.outbox.send(resetPasswordMail(user.email, await this.resetLink(user.id), this.resetTtlMinutes));
     await this.audit.record({
       action: 'auth.password.reset-requested',
       outcome: 'success',
@@ -97,7 +97,7 @@ export class RegistrationService {
 
   private async registeredTwice(userId: string | null, email: string, request: RequestMeta): Promise<void> {
     const link = userId ? await this.resetLink(userId) : `${this.appUrl}/forgot-password`;
-    this.mail.sendInBackground(alreadyRegisteredMail(email, link));
+    this.outbox.send(alreadyRegisteredMail(email, link));
     await this.audit.record({
       action: 'auth.register',
       outcome: 'failure',
@@ -110,7 +110,7 @@ export class RegistrationService {
 
   private async sendVerification(userId: string, email: string): Promise<void> {
     const { token } = await this.tokens.issue(userId, 'verify_email', this.verifyTtlHours * 3600);
-    this.mail.sendInBackground(verifyEmailMail(email, `${this.appUrl}/verify-email?token=${token}`, this.verifyTtlHours));
+    this.outbox.send(verifyEmailMail(email, `${this.appUrl}/verify-email?token=${token}`, this.verifyTtlHours));
   }
 
   private async resetLink(userId: string): Promise<string> {

@@ -4,6 +4,7 @@ import { CollectionCatalog } from './collections/collection-catalog';
 import { CollectionsController } from './collections/collections.controller';
 import { CollectionsRepository } from './collections/collections.repository';
 import { CollectionsService } from './collections/collections.service';
+import { FieldIndexSync } from './collections/field-index-sync';
 import { CollectionOpenApi } from './openapi/collection-openapi';
 import { IdempotencyKeys } from './records/idempotency';
 import { RecordBatchService } from './records/record-batch.service';
@@ -32,6 +33,7 @@ import { AggregateService } from './reports/aggregate.service';
     CollectionsRepository,
     CollectionCatalog,
     CollectionsService,
+    FieldIndexSync,
     RecordsRepository,
     RecordCache,
     RecordInput,

@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents, UserDataExport } from '@backlot/events';
 import { BadRequest, Conflict } from '@backlot/http';
-import { MailService } from '@backlot/mail';
+import { MailOutbox } from '@backlot/mail';
 import { AuditService, OneTimeTokens, type Principal, type RequestMeta } from '@backlot/security';
 import { emailChangedNotice, emailChangeMail } from './account-mails';
 import { CredentialsService } from './credentials.service';
 import { UserDto } from './dto/user.dto';
-import { toProfile, UsersRepository } from './users.repository';
+import { toProfile } from './users.repository';
 import { normalizeEmail, UsersService } from './users.service';
 
 /** Changes a user makes to their own account: password, email, export, deletion. */
@@ -18,10 +18,9 @@ export class AccountService {
 
   constructor(
     private readonly users: UsersService,
-    private readonly repository: UsersRepository,
     private readonly credentials: CredentialsService,
     private readonly tokens: OneTimeTokens,
-    private readonly mail: MailService,
+    private readonly outbox: MailOutbox,
     private readonly audit: AuditService,
     private readonly events: DomainEvents,
     private readonly exports: UserDataExport,
@@ -58,7 +57,7 @@ export class AccountService {
     // Answer alike whether or not the address is taken, so this cannot probe for accounts.
     if (taken) return;
     const { token } = await this.tokens.issue(userId, 'change_email', this.emailTtlHours * 3600, { email });
-    this.mail.sendInBackground(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
+    this.outbox.send(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
   }
 
   async confirmEmailChange(token: string, request: RequestMeta): Promise<void> {
@@ -75,7 +74,7 @@ export class AccountService {
     // Reset and verification links went to the old mailbox; it no longer speaks for the account.
     await this.tokens.revokeAll(stored.userId, 'reset_password');
     await this.tokens.revokeAll(stored.userId, 'verify_email');
-    this.mail.sendInBackground(emailChangedNotice(before.email, email));
+    this.outbox.send(emailChangedNotice(before.email, email));
     await this.audit.record({ action: 'user.email.changed', outcome: 'success', actor: { type: 'user', id: stored.userId }, request });
   }
 
@@ -104,22 +103,10 @@ export class AccountService {
     };
   }
 
-  /**
-   * Deletes the account after re-authentication. `user.deleted` lets every domain remove
-   * or anonymize what it holds first; the audit trail keeps the events without IP or device.
-   */
+  /** Deletes the account after re-authentication (see UsersService.deleteAccount). */
   async delete(userId: string, password: string, code: string | undefined, request: RequestMeta): Promise<void> {
     const user = await this.users.get(userId);
     await this.credentials.reauthenticate(user, password, code);
-    await this.events.emit('user.deleted', { userId });
-    await this.audit.anonymizeActor(userId);
-    await this.repository.delete(userId);
-    await this.audit.record({
-      action: 'user.deleted',
-      outcome: 'success',
-      actor: { type: 'user', id: userId },
-      target: { type: 'user', id: userId },
-      details: { requestId: request.requestId },
-    });
+    await this.users.deleteAccount(userId, { type: 'user', id: userId }, request);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
-import { PrismaService } from '@backlot/database';
+import { escapeLike, type Prisma, PrismaService } from '@backlot/database';
 import type { Role } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -59,6 +59,34 @@ export function toProfile(user: UserRecord): UserProfile {
 }
 
 export type ProfileFields = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'locale' | 'timezone' | 'avatarUrl'>>;
+
+/** What admins filter the user list by; every condition is optional and they all apply. */
+export interface UserFilter {
+  /** Substring of the email or the display name, any case. */
+  q?: string;
+  role?: Role;
+  disabled?: boolean;
+  verified?: boolean;
+  mfa?: boolean;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+/** A position in the newest-first user list: the last row's creation time and id. */
+export interface UserListKey {
+  createdAt: Date;
+  id: string;
+}
+
+export interface UserCounts {
+  total: number;
+  admins: number;
+  disabled: number;
+  unverified: number;
+}
+
+/** Role and enabled state: what decides whether an account is an enabled admin. */
+export type AccessChange = Partial<Pick<UserRecord, 'role' | 'disabledAt'>>;
 
 /**
  * The users table and the user's recovery codes. Every method is scoped to one user id.
@@ -176,6 +204,44 @@ export class UsersRepository {
     return this.prisma.recoveryCode.count({ where: { userId: id, usedAt: null } });
   }
 
+  /** One page of the admin list, newest first (keyset on created_at, id). */
+  search(filter: UserFilter, after: UserListKey | null, take: number): Promise<UserRecord[]> {
+    const where: Prisma.UserWhereInput = { AND: [whereOf(filter), after ? afterKey(after) : {}] };
+    return this.prisma.user.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
+  }
+
+  count(filter: UserFilter): Promise<number> {
+    return this.prisma.user.count({ where: whereOf(filter) });
+  }
+
+  async counts(): Promise<UserCounts> {
+    const [row] = await this.prisma.$queryRaw<UserCounts[]>`
+      SELECT count(*)::int AS total,
+             count(*) FILTER (WHERE role = 'admin')::int AS admins,
+             count(*) FILTER (WHERE disabled_at IS NOT NULL)::int AS disabled,
+             count(*) FILTER (WHERE email_verified_at IS NULL)::int AS unverified
+        FROM users`;
+    return row;
+  }
+
+  /**
+   * Changes role or enabled state unless that would leave no enabled admin ('last-admin',
+   * nothing written). The enabled admins' rows are locked first, so two admins demoting or
+   * disabling each other at the same moment are serialized and the second sees the first's change.
+   */
+  async changeAccess(id: string, change: AccessChange): Promise<UserRecord | 'last-admin'> {
+    return this.evictAfter(
+      id,
+      this.prisma.transaction(async (tx) => {
+        const admins = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE`;
+        const removesAdmin = change.role === 'user' || (change.disabledAt !== undefined && change.disabledAt !== null);
+        if (removesAdmin && admins.length === 1 && admins[0].id === id) return 'last-admin' as const;
+        return tx.user.update({ where: { id }, data: change });
+      }),
+    );
+  }
+
   async delete(id: string): Promise<void> {
     await this.evictAfter(id, this.prisma.user.delete({ where: { id } }));
   }
@@ -186,4 +252,22 @@ export class UsersRepository {
     await this.profiles.evict([id]);
     return result;
   }
+}
+
+function whereOf(filter: UserFilter): Prisma.UserWhereInput {
+  const conditions: Prisma.UserWhereInput[] = [];
+  if (filter.q) {
+    const contains = escapeLike(filter.q);
+    conditions.push({ OR: [{ email: { contains, mode: 'insensitive' } }, { displayName: { contains, mode: 'insensitive' } }] });
+  }
+  if (filter.role) conditions.push({ role: filter.role });
+  if (filter.disabled !== undefined) conditions.push({ disabledAt: filter.disabled ? { not: null } : null });
+  if (filter.verified !== undefined) conditions.push({ emailVerifiedAt: filter.verified ? { not: null } : null });
+  if (filter.mfa !== undefined) conditions.push({ mfaEnabledAt: filter.mfa ? { not: null } : null });
+  if (filter.createdFrom || filter.createdTo) conditions.push({ createdAt: { gte: filter.createdFrom, lte: filter.createdTo } });
+  return { AND: conditions };
+}
+
+function afterKey(after: UserListKey): Prisma.UserWhereInput {
+  return { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] };
 }

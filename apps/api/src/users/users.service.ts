@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '@backlot/events';
 import { Conflict, NotFound } from '@backlot/http';
-import type { Role } from '@backlot/security';
-import { type ProfileFields, toProfile, type UserProfile, type UserRecord, UsersRepository } from './users.repository';
+import { type AuditActor, AuditService, type RequestMeta, type Role } from '@backlot/security';
+import {
+  type AccessChange,
+  type ProfileFields,
+  toProfile,
+  type UserCounts,
+  type UserProfile,
+  type UserRecord,
+  UsersRepository,
+} from './users.repository';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -14,6 +22,7 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly events: DomainEvents,
+    private readonly audit: AuditService,
   ) {}
 
   findById(id: string): Promise<UserRecord | null> {
@@ -76,5 +85,37 @@ export class UsersService {
     const user = await this.users.update(id, { role });
     await this.events.emit('user.access-changed', { userId: id });
     return user;
+  }
+
+  /** Role or enabled state; 409 when the change would leave no enabled admin. Cached principals are reloaded. */
+  async changeAccess(id: string, change: AccessChange): Promise<UserRecord> {
+    const user = await this.users.changeAccess(id, change);
+    if (user === 'last-admin')
+      throw new Conflict('This is the last enabled admin account; make another account an admin (or enable one) first.');
+    await this.events.emit('user.access-changed', { userId: id });
+    return user;
+  }
+
+  /**
+   * Deletes the account, whoever asked (the user or an admin). It is disabled first, with the
+   * last-admin check, so nothing signs in while `user.deleted` lets every domain remove or
+   * anonymize what it holds; the audit trail keeps the user's events without IP or device.
+   */
+  async deleteAccount(userId: string, actor: AuditActor, request: RequestMeta): Promise<void> {
+    await this.changeAccess(userId, { disabledAt: new Date() });
+    await this.events.emit('user.deleted', { userId });
+    await this.audit.anonymizeActor(userId);
+    await this.users.delete(userId);
+    await this.audit.record({
+      action: 'user.deleted',
+      outcome: 'success',
+      actor,
+      target: { type: 'user', id: userId },
+      details: { requestId: request.requestId },
+    });
+  }
+
+  counts(): Promise<UserCounts> {
+    return this.users.counts();
   }
 }

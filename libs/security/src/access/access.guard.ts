@@ -2,9 +2,13 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { DomainError, Forbidden, Unauthenticated } from '@backlot/http';
+import type { FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service';
+import { actorOf } from '../audit/audit.types';
 import { ACCESS_RULE, type AccessRule } from './access.decorators';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { type Principal, PrincipalResolver } from './principal';
+import { requestMetaOf } from './request-context';
 
 export const API_KEY_HEADER = 'x-api-key';
 
@@ -39,6 +43,7 @@ export class AccessGuard implements CanActivate {
   private readonly rules = new WeakMap<object, AccessRule | null>();
   private readonly jwt = new JwtGuard();
   private resolver?: PrincipalResolver;
+  private audit?: AuditService;
 
   constructor(
     private readonly reflector: Reflector,
@@ -54,12 +59,40 @@ export class AccessGuard implements CanActivate {
     if (rule.optional && !request.headers.authorization && !request.headers[API_KEY_HEADER]) return true;
     const principal = await this.authenticate(context, request);
     if (principal.kind === 'api-key') {
-      if (rule.apiKeyScopes.length === 0) throw new Forbidden('API keys cannot call this route; use an access token.');
+      if (rule.apiKeyScopes.length === 0)
+        return this.deny(context, principal, rule, 'API keys cannot call this route; use an access token.');
       const missing = rule.apiKeyScopes.filter((scope) => !principal.scopes.includes(scope));
-      if (missing.length > 0) throw new Forbidden(`The API key lacks the scope ${missing.join(', ')}.`);
+      if (missing.length > 0) return this.deny(context, principal, rule, `The API key lacks the scope ${missing.join(', ')}.`, { missing });
     }
-    if (rule.roles.length > 0 && !rule.roles.includes(principal.role)) throw new Forbidden('Your role does not allow this.');
+    if (rule.roles.length > 0 && !rule.roles.includes(principal.role))
+      return this.deny(context, principal, rule, 'Your role does not allow this.');
     return true;
+  }
+
+  /** A signed-in caller was refused: audited (who, which route, what it needs) before the 403. */
+  private async deny(
+    context: ExecutionContext,
+    principal: Principal,
+    rule: Extract<AccessRule, { public: false }>,
+    message: string,
+    details: Record<string, unknown> = {},
+  ): Promise<never> {
+    this.audit ??= this.moduleRef.get(AuditService, { strict: false });
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    await this.audit.record({
+      action: 'access.denied',
+      outcome: 'denied',
+      actor: actorOf(principal),
+      request: requestMetaOf(request),
+      details: {
+        method: request.method,
+        route: request.routeOptions?.url,
+        requiredRoles: rule.roles,
+        requiredScopes: rule.apiKeyScopes,
+        ...details,
+      },
+    });
+    throw new Forbidden(message);
   }
 
   private async authenticate(context: ExecutionContext, request: AuthenticatedRequest): Promise<Principal> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '@backlot/database';
+import { escapeLike, Prisma, PrismaService } from '@backlot/database';
 import { v7 as uuidv7 } from 'uuid';
-import type { AuditEntry } from './audit.types';
+import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
 
 @Injectable()
 export class AuditRepository {
@@ -29,9 +29,41 @@ export class AuditRepository {
     return this.prisma.auditEvent.findMany({ where: { actorId }, orderBy: { at: 'desc' }, take: limit });
   }
 
+  /** Newest first, keyset on (at, id): the indexes on (at), (actor_id, at), (action, at) and (target_type, target_id, at) serve it. */
+  page(filter: AuditFilter, after: AuditKey | null, take: number): Promise<AuditEventRecord[]> {
+    const where: Prisma.AuditEventWhereInput = { AND: [whereOf(filter), after ? afterKey(after) : {}] };
+    return this.prisma.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { id: 'desc' }], take });
+  }
+
+  count(filter: AuditFilter): Promise<number> {
+    return this.prisma.auditEvent.count({ where: whereOf(filter) });
+  }
+
+  /** Deletes up to `limit` of the oldest events before `cutoff`; short statements, so the embedded database is never held long. */
+  purgeBefore(cutoff: Date, limit: number): Promise<number> {
+    return this.prisma.$executeRaw`
+      DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ${cutoff} ORDER BY at LIMIT ${limit})`;
+  }
+
   /** Keeps a deleted user's events (the trail stays whole) but drops what identifies them. */
   async anonymizeActor(actorId: string): Promise<void> {
     await this.prisma.auditEvent.updateMany({ where: { actorId }, data: { ip: null, userAgent: null } });
     await this.prisma.auditEvent.updateMany({ where: { targetType: 'user', targetId: actorId }, data: { ip: null, userAgent: null } });
   }
+}
+
+function whereOf(filter: AuditFilter): Prisma.AuditEventWhereInput {
+  const action = filter.action?.endsWith('*') ? { startsWith: escapeLike(filter.action.slice(0, -1)) } : filter.action;
+  return {
+    actorId: filter.actorId,
+    action,
+    targetType: filter.targetType,
+    targetId: filter.targetId,
+    outcome: filter.outcome,
+    ...((filter.from || filter.to) && { at: { gte: filter.from, lte: filter.to } }),
+  };
+}
+
+function afterKey(after: AuditKey): Prisma.AuditEventWhereInput {
+  return { OR: [{ at: { lt: after.at } }, { at: after.at, id: { lt: after.id } }] };
 }

@@ -1,11 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { decodeTimeCursor, encodeTimeCursor, ValidationFailed } from '@backlot/http';
 import { AuditRepository } from './audit.repository';
-import type { AuditEntry } from './audit.types';
+import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
+
+export interface AuditPage {
+  items: AuditEventRecord[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+/** Events per query of an export or a purge: bounded memory, short statements. */
+const BATCH = 500;
 
 /**
  * Records security-relevant events (sign-ins, token reuse, lockouts, key and session
  * changes …) in the audit_events table and as a structured log line. Recording never
  * fails the request that triggered it: a lost audit row is logged as an error instead.
+ * Admins read the log page by page or as a streamed export; retention purges old events.
  */
 @Injectable()
 export class AuditService {
@@ -38,4 +49,60 @@ export class AuditService {
   anonymizeActor(actorId: string): Promise<void> {
     return this.repository.anonymizeActor(actorId);
   }
+
+  /** One page, newest first; `count` adds the number of matching events. */
+  async query(filter: AuditFilter, page: { cursor?: string; limit: number; count?: boolean }): Promise<AuditPage> {
+    checkRange(filter);
+    const after = page.cursor === undefined ? null : decodeTimeCursor(page.cursor);
+    const [rows, total] = await Promise.all([
+      this.repository.page(filter, after, page.limit + 1),
+      page.count ? this.repository.count(filter) : Promise.resolve(undefined),
+    ]);
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > page.limit && last ? encodeTimeCursor(keyOf(last)) : null,
+      ...(total !== undefined && { total }),
+    };
+  }
+
+  /** The most recent matching event, if any. */
+  async latest(filter: AuditFilter): Promise<AuditEventRecord | undefined> {
+    return (await this.repository.page(filter, null, 1))[0];
+  }
+
+  /**
+   * Every matching event, newest first, in batches read one query at a time as the consumer
+   * asks for them. The filter is checked and the first batch read before this resolves, so
+   * bad input is still an error response rather than a broken download.
+   */
+  async export(filter: AuditFilter): Promise<AsyncIterable<AuditEventRecord[]>> {
+    checkRange(filter);
+    const first = await this.repository.page(filter, null, BATCH);
+    const repository = this.repository;
+    return (async function* () {
+      for (let rows = first; rows.length > 0; rows = rows.length < BATCH ? [] : await repository.page(filter, keyOf(rows.at(-1)!), BATCH))
+        yield rows;
+    })();
+  }
+
+  /** Deletes events older than `cutoff`, batch by batch; stops between batches when `signal` aborts. Returns how many went. */
+  async purgeBefore(cutoff: Date, signal?: AbortSignal): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const count = await this.repository.purgeBefore(cutoff, BATCH);
+      deleted += count;
+      if (count < BATCH || signal?.aborted) return deleted;
+    }
+  }
+}
+
+function checkRange(filter: AuditFilter): void {
+  if (filter.from && filter.to && filter.from > filter.to)
+    throw new ValidationFailed([{ path: 'from', code: 'range', message: 'from must not be later than to' }]);
+}
+
+function keyOf(event: AuditEventRecord): AuditKey {
+  return { at: event.at, id: event.id };
 }

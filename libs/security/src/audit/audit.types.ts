@@ -2,6 +2,7 @@ import type { RequestMeta } from '../access/request-context';
 import type { Principal } from '../access/principal';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied'];
 
 export interface AuditActor {
   type: 'user' | 'api-key' | 'anonymous' | 'system';
@@ -20,4 +21,38 @@ export interface AuditEntry {
 
 export function actorOf(principal: Principal): AuditActor {
   return { type: principal.kind === 'api-key' ? 'api-key' : 'user', id: principal.userId };
+}
+
+/** A stored audit event. */
+export interface AuditEventRecord {
+  id: string;
+  at: Date;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: string;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+}
+
+/** Which events to read; every condition is optional and they all apply. Times are inclusive. */
+export interface AuditFilter {
+  actorId?: string;
+  /** An exact action, or a prefix ending in `*` (`auth.*`). */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  outcome?: AuditOutcome;
+  from?: Date;
+  to?: Date;
+}
+
+/** A position in the newest-first audit log. */
+export interface AuditKey {
+  at: Date;
+  id: string;
 }

@@ -50,6 +50,14 @@ export class OneTimeTokensRepository {
     return attempts;
   }
 
+  /** Tokens past their expiry, or used before `usedBefore`, can never be redeemed again. */
+  async purgeSpent(usedBefore: Date): Promise<number> {
+    const { count } = await this.prisma.oneTimeToken.deleteMany({
+      where: { OR: [{ expiresAt: { lt: new Date() } }, { usedAt: { lt: usedBefore } }] },
+    });
+    return count;
+  }
+
   async revokeAll(userId: string, purpose: TokenPurpose): Promise<void> {
     await this.prisma.oneTimeToken.deleteMany({ where: { userId, purpose, usedAt: null } });
   }

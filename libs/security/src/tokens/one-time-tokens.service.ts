@@ -55,4 +55,8 @@ export class OneTimeTokens {
   revokeAll(userId: string, purpose: TokenPurpose): Promise<void> {
     return this.repository.revokeAll(userId, purpose);
   }
+
+  purgeSpent(usedBefore: Date): Promise<number> {
+    return this.repository.purgeSpent(usedBefore);
+  }
 }

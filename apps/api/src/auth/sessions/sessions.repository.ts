@@ -158,6 +158,17 @@ export class SessionsRepository {
     });
   }
 
+  /**
+   * Deletes sessions that ended (expired or revoked) before `before`, with their refresh tokens.
+   * Live sessions keep their spent tokens: those are what reveals a stolen token's reuse.
+   */
+  async purgeEnded(before: Date): Promise<number> {
+    const { count } = await this.prisma.session.deleteMany({
+      where: { OR: [{ expiresAt: { lt: before } }, { revokedAt: { lt: before } }] },
+    });
+    return count;
+  }
+
   /** Every session id of the user, revoked or not (evicting them all from the cache). */
   async allIds(userId: string): Promise<string[]> {
     return (await this.prisma.session.findMany({ where: { userId }, select: { id: true } })).map((s) => s.id);

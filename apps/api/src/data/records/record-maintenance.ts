@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents } from '@backlot/events';
+import { JobQueue } from '@backlot/jobs';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { IdempotencyKeys } from './idempotency';
 import { RecordCache } from './record-cache';
@@ -8,16 +9,16 @@ import { RecordsRepository } from './records.repository';
 
 /**
  * Housekeeping the data module owns: a deleted user's records go as each collection says,
- * and expired trash and idempotency keys are swept periodically. (The sweep is idempotent,
- * so running it on several instances is harmless; a scheduler can take it over later.)
+ * and the `data.purge-expired` job (cleanup schedule, once per slot across instances)
+ * removes trash past its collection's retention and expired idempotency keys.
  */
 @Injectable()
-export class RecordMaintenance implements OnModuleInit, OnApplicationShutdown {
+export class RecordMaintenance implements OnModuleInit {
   private readonly logger = new Logger('Records');
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly events: DomainEvents,
+    private readonly jobs: JobQueue,
     private readonly catalog: CollectionCatalog,
     private readonly records: RecordsRepository,
     private readonly idempotency: IdempotencyKeys,
@@ -27,12 +28,8 @@ export class RecordMaintenance implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.events.on('user.deleted', ({ userId }) => this.forgetUser(userId));
-    this.timer = setInterval(() => void this.sweep(), this.config.data.sweepIntervalSeconds * 1000);
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.jobs.define({ name: 'data.purge-expired', handler: () => this.sweep() });
+    this.jobs.schedule('data.purge-expired', this.config.jobs.cleanupSchedule);
   }
 
   /** Removes or anonymizes the user's records in every collection, all or nothing. */
@@ -44,16 +41,12 @@ export class RecordMaintenance implements OnModuleInit, OnApplicationShutdown {
     for (const collection of collections) await this.cache.invalidate(collection);
   }
 
+  /** Idempotent: a retry after a partial run purges what is left. */
   async sweep(): Promise<{ trash: number; idempotencyKeys: number }> {
     let trash = 0;
-    try {
-      for (const collection of await this.catalog.all()) trash += await this.records.purgeExpiredTrash(collection);
-      const idempotencyKeys = await this.idempotency.sweep();
-      if (trash + idempotencyKeys > 0) this.logger.log({ msg: 'swept expired data', trash, idempotencyKeys });
-      return { trash, idempotencyKeys };
-    } catch (error) {
-      this.logger.warn({ msg: 'sweep failed; retrying at the next interval', error: (error as Error).message });
-      return { trash, idempotencyKeys: 0 };
-    }
+    for (const collection of await this.catalog.all()) trash += await this.records.purgeExpiredTrash(collection);
+    const idempotencyKeys = await this.idempotency.sweep();
+    if (trash + idempotencyKeys > 0) this.logger.log({ msg: 'swept expired data', trash, idempotencyKeys });
+    return { trash, idempotencyKeys };
   }
 }

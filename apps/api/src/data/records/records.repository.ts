@@ -23,6 +23,12 @@ export type RecordChange =
   | { kind: 'replace'; data: Record<string, unknown> }
   | { kind: 'restore'; data: Record<string, unknown> };
 
+export interface CollectionRecordCounts {
+  name: string;
+  live: number;
+  trashed: number;
+}
+
 /** Rows only: trash holds soft-deleted ones, live the others. */
 type Liveness = 'live' | 'trashed' | 'any';
 
@@ -219,6 +225,16 @@ export class RecordsRepository {
         WHERE collection_id = $1::uuid AND deleted_at IS NULL
           AND (data -> $2::text) ?| $3::text[]`,
       [collection.id, field, ids],
+    );
+  }
+
+  /** Live and trashed records per collection, for the admin stats: totals only, no rows, so no caller's rule applies. */
+  countsByCollection(): Promise<CollectionRecordCounts[]> {
+    return this.db.query<CollectionRecordCounts>(
+      `SELECT c.name, count(r.id) FILTER (WHERE r.deleted_at IS NULL)::int AS live,
+              count(r.id) FILTER (WHERE r.deleted_at IS NOT NULL)::int AS trashed
+         FROM collections c LEFT JOIN records r ON r.collection_id = c.id
+        GROUP BY c.name ORDER BY c.name`,
     );
   }
 

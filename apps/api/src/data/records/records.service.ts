@@ -10,7 +10,7 @@ import { RecordCache } from './record-cache';
 import { RecordInput } from './record-input';
 import type { RecordRow } from './record-row';
 import { RecordPresenter, type RecordView } from './record-view';
-import { type RecordChange, RecordsRepository, type RecordTarget } from './records.repository';
+import { type CollectionRecordCounts, type RecordChange, RecordsRepository, type RecordTarget } from './records.repository';
 
 export const MAX_EXPAND = 10;
 const MAX_CASCADE_DEPTH = 5;
@@ -39,6 +39,11 @@ export class RecordsService {
 
   collection(name: string): Promise<CollectionSchema> {
     return this.catalog.get(name);
+  }
+
+  /** Every collection with its numbers of live and trashed records (admin stats). */
+  countsByCollection(): Promise<CollectionRecordCounts[]> {
+    return this.records.countsByCollection();
   }
 
   async get(collection: CollectionSchema, principal: Principal | null, id: string, options: ViewOptions = {}): Promise<RecordView> {

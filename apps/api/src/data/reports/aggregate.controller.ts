@@ -1,11 +1,10 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, CSV_CONTENT_TYPE, csvLine, prefersCsv } from '@backlot/http';
 import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
 import { CollectionRecordsParam } from '../records/dto/record.dto';
 import { AggregateService } from './aggregate.service';
-import { CSV_CONTENT_TYPE, csvLine, prefersCsv } from './csv';
 import { AggregateRecordsQuery, AggregateResultDto, DEFAULT_GROUP_LIMIT } from './dto/aggregate.dto';
 
 const CSV_EXAMPLE = 'status,created,count,sum(amount)\r\nopen,2026-11-01T00:00:00.000Z,3,12.5\r\n';

@@ -1,5 +1,4 @@
-import { PayloadTooLarge } from '@backlot/http';
-import { csvLine } from '../reports/csv';
+import { csvLine, PayloadTooLarge } from '@backlot/http';
 import { CsvError, type CsvRecord, parseCsvRecord, readCsvRecords } from './csv-reader';
 import { readLines } from './line-reader';
 
@@ -20,7 +19,7 @@ describe('parseCsvRecord', () => {
     expect(parseCsvRecord('a,')).toEqual(['a', '']);
   });
 
-  it('round-trips what csvLine (reports/csv) writes', () => {
+  it('round-trips what csvLine (@backlot/http) writes', () => {
     const cells = ['x', 'a,b', '"quoted"', 'multi\r\nline', '', ' spaced '];
     expect(parseCsvRecord(csvLine(cells).slice(0, -2))).toEqual(cells);
   });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { csvLine } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import { Readable } from 'node:stream';
 import type { CollectionSchema } from '../collections/collection-schema';
@@ -7,7 +8,6 @@ import { clientExpression } from '../records/record-list';
 import { RECORD_COLUMNS, type RecordRow } from '../records/record-row';
 import { RecordPresenter, SYSTEM_VIEW_FIELDS } from '../records/record-view';
 import { RecordsRepository } from '../records/records.repository';
-import { csvLine } from '../reports/csv';
 import type { TransferFormat } from './dto/transfer.dto';
 import { toCell } from './field-cells';
 

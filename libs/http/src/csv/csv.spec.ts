@@ -1,4 +1,4 @@
-import { parseCsv } from '../../../../../test/helpers/csv';
+import { parseCsv } from '../../../../test/helpers/csv';
 import { csvEscape, csvLine, prefersCsv } from './csv';
 
 describe('csvEscape', () => {

@@ -32,12 +32,12 @@ function csvText(value: unknown): string {
  * that of `application/json` (JSON wins ties, and is the default: no header, or only wildcards).
  */
 export function prefersCsv(accept: string | undefined): boolean {
-  const csv = quality(accept, 'text/csv');
-  return csv > 0 && csv > quality(accept, 'application/json');
+  const csv = acceptQuality(accept, 'text/csv');
+  return csv > 0 && csv > acceptQuality(accept, 'application/json');
 }
 
 /** The q value an Accept header gives one exact media type (0 when it is not listed). */
-function quality(accept: string | undefined, mediaType: string): number {
+export function acceptQuality(accept: string | undefined, mediaType: string): number {
   for (const range of (accept ?? '').split(',')) {
     const [type, ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
     if (type !== mediaType) continue;

@@ -1,0 +1,106 @@
+import { Body, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiProblems } from '@backlot/http';
+import { actorOf, CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } from '@backlot/security';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PageQuery } from '../admin-page.dto';
+import { AdminAction, AdminController } from '../admin-controller.decorator';
+import { BackupsService } from './backups.service';
+import { BackupManifestDto, BackupNameParam, BackupPageDto, CreateBackupDto, RestoreBackupDto, RestoreResultDto } from './dto/backup.dto';
+
+const GZIP = 'application/gzip';
+
+@AdminController('backups')
+export class BackupsController {
+  constructor(private readonly backups: BackupsService) {}
+
+  @Post()
+  @AdminAction('backups.create')
+  @ApiOperation({
+    summary: 'Back up everything now (users, collections, records, history, audit log, settings); answers when the file is complete',
+  })
+  @ApiCreatedResponse({ type: BackupManifestDto })
+  @ApiProblems(400, 409)
+  async create(
+    @Body() body: CreateBackupDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<BackupManifestDto> {
+    return BackupManifestDto.from(await this.backups.create(body?.includeSessions ?? false, actorOf(principal), request));
+  }
+
+  @Get()
+  @AdminAction('backups.list')
+  @ApiOperation({ summary: 'The backups in BACKUP_DIR, newest first' })
+  @ApiOkResponse({ type: BackupPageDto })
+  @ApiProblems(400)
+  async list(@Query() query: PageQuery): Promise<BackupPageDto> {
+    const page = await this.backups.list(query);
+    return { ...page, items: page.items.map((manifest) => BackupManifestDto.from(manifest)) };
+  }
+
+  @Get(':name')
+  @AdminAction('backups.view')
+  @ApiOperation({ summary: 'One backup’s manifest: schema level, row counts and checksums' })
+  @ApiOkResponse({ type: BackupManifestDto })
+  @ApiProblems(400, 404)
+  async view(@Param() { name }: BackupNameParam): Promise<BackupManifestDto> {
+    return BackupManifestDto.from(await this.backups.get(name));
+  }
+
+  @Get(':name/download')
+  @AdminAction('backups.download')
+  @ApiOperation({ summary: 'Download the backup file (gzip-compressed NDJSON), streamed' })
+  @ApiProduces(GZIP)
+  @ApiOkResponse({
+    description: 'The file, as an attachment named `<name>.backup.gz`.',
+    content: { [GZIP]: { schema: { type: 'string', format: 'binary' } } },
+    headers: { 'Content-Disposition': { description: 'attachment; filename="<name>.backup.gz"', schema: { type: 'string' } } },
+  })
+  @ApiProblems(400, 404)
+  async download(@Param() { name }: BackupNameParam, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { manifest, file } = await this.backups.open(name);
+    reply
+      .type(GZIP)
+      .header('content-length', String(manifest.size))
+      .header('content-disposition', `attachment; filename="${manifest.name}.backup.gz"`);
+    if (request.method === 'HEAD') {
+      file.destroy();
+      void reply.send();
+      return;
+    }
+    // Not awaited: the reply settles when the download ends.
+    void reply.send(file);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @AdminAction('backups.delete')
+  @ApiOperation({ summary: 'Delete a backup file and its manifest' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 404)
+  async remove(@Param() { name }: BackupNameParam): Promise<void> {
+    await this.backups.remove(name);
+  }
+
+  @Post(':name/restore')
+  @HttpCode(200)
+  @AdminAction('backups.restore')
+  @ApiOperation({
+    summary: 'Replace the whole database with this backup (the current state is backed up first)',
+    description:
+      'Guarded: `confirm` must repeat the name. The file is verified first (checksums, completeness, schema level): a ' +
+      'damaged, truncated or newer-schema backup is refused with 422 and nothing changes. The load is one transaction. ' +
+      'Caches are flushed and field indexes rebuilt afterwards. A backup without sessions ends every session, the caller’s included.',
+  })
+  @ApiOkResponse({ type: RestoreResultDto })
+  @ApiProblems(400, 404, 409, 422)
+  restore(
+    @Param() { name }: BackupNameParam,
+    @Body() body: RestoreBackupDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<RestoreResultDto> {
+    return this.backups.restore(name, body.confirm, actorOf(principal), request);
+  }
+}

@@ -1,0 +1,151 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BackupEngine, type BackupKind, type BackupManifest, totalRows } from '@backlot/backup';
+import { CacheService } from '@backlot/cache';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { DomainEvents } from '@backlot/events';
+import { BadRequest, Conflict } from '@backlot/http';
+import { type AuditActor, AuditService, type RequestMeta } from '@backlot/security';
+import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { DEFAULT_LIMIT } from '../admin-page.dto';
+
+export interface BackupPage {
+  items: BackupManifest[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+export interface RestoreOutcome {
+  restored: string;
+  preRestoreBackup: string;
+  counts: Record<string, number>;
+  sessionsRestored: boolean;
+}
+
+/**
+ * Backups and restores as operations of a running instance: one at a time per instance
+ * (409 otherwise), each audited. A restore first proves the file whole, then backs up the
+ * current state, then replaces the database in one transaction; afterwards every cache is
+ * flushed and `database.restored` lets other modules rebuild what they derive from the data.
+ */
+@Injectable()
+export class BackupsService {
+  private readonly logger = new Logger('Backups');
+  private running: string | null = null;
+
+  constructor(
+    private readonly engine: BackupEngine,
+    private readonly events: DomainEvents,
+    private readonly cache: CacheService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async list(query: { limit?: number; cursor?: string; count?: boolean }): Promise<BackupPage> {
+    const all = await this.engine.store.list();
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const remaining = after ? all.filter((m) => m.createdAt < after[0] || (m.createdAt === after[0] && m.name < after[1])) : all;
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const items = remaining.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: remaining.length > limit && last ? encodeCursor(last) : null,
+      ...(query.count ? { total: all.length } : {}),
+    };
+  }
+
+  get(name: string): Promise<BackupManifest> {
+    return this.engine.store.get(name);
+  }
+
+  async open(name: string): Promise<{ manifest: BackupManifest; file: Readable }> {
+    const manifest = await this.engine.store.get(name);
+    return { manifest, file: createReadStream(this.engine.store.filePath(name)) };
+  }
+
+  remove(name: string): Promise<void> {
+    return this.engine.store.remove(name);
+  }
+
+  create(includeSessions: boolean, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
+    return this.exclusive('backup', () => this.backup('manual', includeSessions, actor, request));
+  }
+
+  /** The `backup.scheduled` job: a backup, then only the newest BACKUP_KEEP scheduled ones are kept. */
+  async createScheduled(): Promise<BackupManifest> {
+    const manifest = await this.exclusive('backup', () => this.backup('scheduled', this.config.backup.includeSessions, { type: 'system' }));
+    const pruned = await this.engine.store.prune('scheduled', this.config.backup.keep);
+    if (pruned.length > 0) this.logger.log({ msg: 'old scheduled backups deleted', backups: pruned });
+    return manifest;
+  }
+
+  async restore(name: string, confirm: string, actor: AuditActor, request: RequestMeta): Promise<RestoreOutcome> {
+    await this.engine.store.get(name);
+    if (confirm !== name)
+      throw new BadRequest(`confirm must repeat the backup's name (${name}): a restore replaces every record, user and setting.`);
+    return this.exclusive('restore', async () => {
+      const verified = await this.engine.verifyStored(name);
+      const before = await this.backup('pre-restore', true, actor, request);
+      const { counts } = await this.engine.load(this.engine.store.filePath(name), verified);
+      await this.flushCache();
+      await this.events.emit('database.restored', { backup: name });
+      const outcome = { restored: name, preRestoreBackup: before.name, counts, sessionsRestored: verified.header.includesSessions };
+      await this.audit.record({
+        action: 'backup.restored',
+        outcome: 'success',
+        actor,
+        target: { type: 'backup', id: name },
+        request,
+        details: { preRestoreBackup: before.name, rows: totalRows(counts), counts, source: verified.header.source },
+      });
+      return outcome;
+    });
+  }
+
+  private async backup(kind: BackupKind, includeSessions: boolean, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
+    const manifest = await this.engine.create(kind, includeSessions);
+    await this.audit.record({
+      action: 'backup.created',
+      outcome: 'success',
+      actor,
+      target: { type: 'backup', id: manifest.name },
+      request,
+      details: { kind, includesSessions: includeSessions, rows: totalRows(manifest.counts), counts: manifest.counts, size: manifest.size },
+    });
+    return manifest;
+  }
+
+  /** The restored rows differ from every cached copy; with Redis down the flush is replayed when it returns. */
+  private async flushCache(): Promise<void> {
+    try {
+      await this.cache.flushAll();
+    } catch (error) {
+      this.logger.warn({ msg: 'cache flush after restore deferred until Redis is back', error: (error as Error).message });
+    }
+  }
+
+  private async exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.running) throw new Conflict(`A ${this.running} is already running on this instance; try again when it has finished.`);
+    this.running = what;
+    try {
+      return await work();
+    } finally {
+      this.running = null;
+    }
+  }
+}
+
+function encodeCursor(manifest: BackupManifest): string {
+  return Buffer.from(JSON.stringify([manifest.createdAt, manifest.name])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) return value as [string, string];
+  } catch {
+    // reported below
+  }
+  throw new BadRequest('The cursor is not one this list handed out.');
+}

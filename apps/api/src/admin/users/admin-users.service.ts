@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@backlot/security';
+import { SessionsService } from '../../auth/sessions/sessions.service';
+import { UserAdminService } from '../../users/user-admin.service';
+import { DEFAULT_LIMIT, toDate } from '../admin-page.dto';
+import { type AdminUserDetailDto, AdminUserDto, type AdminUserListQuery, type AdminUserPageDto } from './dto/admin-user.dto';
+
+/** Reads for the users admin API: the users domain's view, plus session facts from auth and the audit log. */
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    private readonly users: UserAdminService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: AdminUserListQuery): Promise<AdminUserPageDto> {
+    const page = await this.users.list({
+      ...query,
+      createdFrom: toDate(query.createdFrom),
+      createdTo: toDate(query.createdTo),
+      limit: query.limit ?? DEFAULT_LIMIT,
+    });
+    return { ...page, items: page.items.map((user) => AdminUserDto.of(user)) };
+  }
+
+  async detail(id: string): Promise<AdminUserDetailDto> {
+    const user = await this.users.get(id);
+    const [sessions, signIn] = await Promise.all([
+      this.sessions.list(id),
+      this.audit.latest({ actorId: id, action: 'auth.session.created' }),
+    ]);
+    return { ...AdminUserDto.of(user), activeSessions: sessions.length, lastSignInAt: signIn?.at.toISOString() ?? null };
+  }
+}

@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { JobQueue } from '@backlot/jobs';
+import { OneTimeTokens } from '@backlot/security';
+import { LoginFailuresRepository } from './login-failures.repository';
+import { SessionsRepository } from './sessions/sessions.repository';
+
+/** Ended sessions stay listable for this long (a user checking "where was I signed in?"). */
+const ENDED_SESSION_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/**
+ * The `auth.purge-expired` job, on the cleanup schedule (once per slot across instances):
+ * ended sessions and their refresh tokens, spent or expired one-time tokens, stale lockout counters.
+ */
+@Injectable()
+export class AuthHousekeeping implements OnModuleInit {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    private readonly jobs: JobQueue,
+    private readonly sessions: SessionsRepository,
+    private readonly tokens: OneTimeTokens,
+    private readonly loginFailures: LoginFailuresRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.define({ name: 'auth.purge-expired', handler: () => this.purge() });
+    this.jobs.schedule('auth.purge-expired', this.config.jobs.cleanupSchedule);
+  }
+
+  async purge(): Promise<{ sessions: number; tokens: number; loginFailures: number }> {
+    const now = Date.now();
+    const purged = {
+      sessions: await this.sessions.purgeEnded(new Date(now - ENDED_SESSION_DAYS * DAY_MS)),
+      tokens: await this.tokens.purgeSpent(new Date(now - DAY_MS)),
+      loginFailures: await this.loginFailures.purgeStale(new Date(now - DAY_MS)),
+    };
+    if (purged.sessions + purged.tokens + purged.loginFailures > 0) this.logger.log({ msg: 'purged expired auth data', ...purged });
+    return purged;
+  }
+}

@@ -1,0 +1,167 @@
+import type { BackupManifest } from '@backlot/backup';
+import { type AppConfig, loadConfig } from '@backlot/config';
+import { DatabaseConnection } from '@backlot/database';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backupCommand, restoreCommand, runBackup, runRestore } from '../../../apps/cli/src/commands/backup.command';
+import { signedInUser } from '../../helpers/auth';
+import { corruptBackup } from '../../helpers/backup-files';
+import { seedLibrary } from '../../helpers/backup-seed';
+import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { TEST_DATABASE_URL } from '../../helpers/test-env';
+import { openTestDatabase, type TestDatabase } from '../../helpers/test-database';
+import { ADMIN_TEST_ENV } from './admin-helpers';
+
+/** stderr as the CLI sees it when piped (a line per 10% of progress). */
+function capture(): { text: string; isTTY: boolean; write(text: string): void } {
+  return {
+    text: '',
+    isTTY: false,
+    write(text: string) {
+      this.text += text;
+    },
+  };
+}
+
+/** Opens the configured database as the CLI does (its own connection, closed afterwards). */
+async function withConnection<T>(config: AppConfig, work: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+  const connection = new DatabaseConnection(config.database);
+  try {
+    return await work(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+describe('CLI backup and restore', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backlot-cli-backups-'));
+  let source: BackupManifest;
+  let sourceFile: string;
+  const databases: TestDatabase[] = [];
+
+  const emptyDatabase = async () => {
+    const db = await openTestDatabase({ empty: true });
+    databases.push(db);
+    return db;
+  };
+
+  beforeAll(async () => {
+    const t = await startTestApp({ env: ADMIN_TEST_ENV });
+    try {
+      const admin = await signedInUser(t, { role: 'admin' });
+      await seedLibrary(admin, await signedInUser(t));
+      const response = await admin.json('POST', '/admin/backups', {});
+      expect(response.status).toBe(201);
+      source = await json<BackupManifest>(response);
+      sourceFile = join(dir, `${source.name}.backup.gz`);
+      copyFileSync(join(t.config.backup.dir, `${source.name}.backup.gz`), sourceFile);
+    } finally {
+      await t.close();
+    }
+  });
+  afterAll(async () => {
+    for (const db of databases) await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates a fresh empty database, restores into it with progress on stderr, and reports the rates', async () => {
+    const db = await emptyDatabase();
+    const out: string[] = [];
+    const stderr = capture();
+    expect(await runRestore(db.connection, db.config, sourceFile, (line) => out.push(line), stderr)).toBe(0);
+
+    expect(stderr.text).toMatch(/^Verifying: 100%/m);
+    expect(stderr.text).toMatch(/^Restoring: 100%/m);
+    expect(stderr.text.split('\n').filter((line) => line.startsWith('Restoring')).length).toBeLessThanOrEqual(11);
+    expect(out.join('\n')).toMatch(/records\/s, [\d,]+ rows\/s; peak RSS \d+ MB/);
+
+    // Backed up again by the CLI, the restored database is the source, table for table.
+    const again = join(dir, 'again');
+    mkdirSync(again);
+    expect(
+      await runBackup(db.connection, { ...db.config, backup: { ...db.config.backup, dir: again } }, false, () => undefined, capture()),
+    ).toBe(0);
+    const sidecar = readdirSync(again).find((file) => file.endsWith('.json'))!;
+    const copy = JSON.parse(readFileSync(join(again, sidecar), 'utf8')) as BackupManifest;
+    expect(copy.counts).toEqual(source.counts);
+    expect(copy.checksums).toEqual(source.checksums);
+  });
+
+  it('refuses a database that is not empty, and changes nothing', async () => {
+    const db = await emptyDatabase();
+    expect(await runRestore(db.connection, db.config, sourceFile, () => undefined, capture())).toBe(0);
+    await db.connection.query(`UPDATE users SET display_name = 'kept'`);
+    const out: string[] = [];
+    expect(await runRestore(db.connection, db.config, sourceFile, (line) => out.push(line), capture())).toBe(1);
+    expect(out.join('\n')).toMatch(/not empty \(2 user\(s\), 2 collection\(s\)\).*empty database only/);
+    const names = await db.connection.query<{ display_name: string }>('SELECT display_name FROM users');
+    expect(names.map((row) => row.display_name)).toEqual(['kept', 'kept']);
+  });
+
+  it('refuses a corrupted file with a clear message, leaving the database empty', async () => {
+    const db = await emptyDatabase();
+    const damaged = join(dir, 'damaged.backup.gz');
+    copyFileSync(sourceFile, damaged);
+    corruptBackup(damaged);
+    const out: string[] = [];
+    expect(await runRestore(db.connection, db.config, damaged, (line) => out.push(line), capture())).toBe(1);
+    expect(out.join('\n')).toMatch(/Refused: The backup file is corrupted.*Nothing was changed\./);
+    expect(await db.connection.query('SELECT 1 FROM users UNION ALL SELECT 1 FROM records')).toEqual([]);
+  });
+
+  it('leaves the field indexes to the server, which builds them when it starts on the restored database', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'backlot-cli-restored-'));
+    const pgliteDir = join(home, 'pglite');
+    let db: TestDatabase | undefined;
+    let t: TestApp | undefined;
+    try {
+      if (TEST_DATABASE_URL) {
+        db = await emptyDatabase();
+        expect(await runRestore(db.connection, db.config, sourceFile, () => undefined, capture())).toBe(0);
+      } else {
+        const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: home, PGLITE_DATA_DIR: pgliteDir });
+        expect(await withConnection(config, (connection) => runRestore(connection, config, sourceFile, () => undefined, capture()))).toBe(
+          0,
+        );
+      }
+      t = await startTestApp({ env: db ? { DATABASE_URL: db.environment.databaseUrl! } : { PGLITE_DATA_DIR: pgliteDir } });
+      const [{ indexes, statistics }] = await t.app.get(DatabaseConnection).query<{ indexes: number; statistics: number }>(
+        `SELECT (SELECT count(*) FROM pg_indexes WHERE tablename = 'records' AND indexname LIKE 'rec\\_%')::int AS indexes,
+                  (SELECT count(*) FROM pg_statistic_ext WHERE stxname LIKE 'rec\\_%')::int AS statistics`,
+      );
+      expect({ indexes, statistics }).toEqual({ indexes: 2, statistics: 2 });
+    } finally {
+      await t?.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('says so clearly when the server holds the embedded database', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'backlot-cli-locked-'));
+    try {
+      const dataDir = join(home, 'pglite');
+      mkdirSync(dataDir);
+      // A live process (our parent) holds the lock, as a running server would.
+      writeFileSync(`${dataDir}.lock`, String(process.ppid));
+      const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: home, PGLITE_DATA_DIR: dataDir });
+      await expect(backupCommand(config, [], () => undefined, capture())).rejects.toThrow(
+        /in use by process .*server is probably running.*admin API/s,
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('answers bad arguments with usage or a reason', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, PGLITE_DATA_DIR: 'memory://' });
+    const out: string[] = [];
+    const print = (line: string) => out.push(line);
+    expect(await restoreCommand(config, [], print)).toBe(2);
+    expect(await restoreCommand(config, ['a', 'b', '--yes'], print)).toBe(2);
+    expect(await backupCommand(config, ['--dir'], print)).toBe(2);
+    expect(await backupCommand(config, ['--everything'], print)).toBe(2);
+    expect(await restoreCommand(config, [join(dir, 'missing.backup.gz'), '--yes'], print)).toBe(1);
+    expect(out.join('\n')).toMatch(/Usage: restore <file or backup name> \[--yes\][\s\S]*Usage: backup[\s\S]*No backup file/);
+  });
+});

@@ -1,0 +1,389 @@
+import { BackupEngine } from '@backlot/backup';
+import { DatabaseConnection } from '@backlot/database';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { JobQueue } from '@backlot/jobs';
+import { SCHEDULED_BACKUP_JOB } from '../../../apps/api/src/admin/backups/backup-schedule';
+import { BackupsService } from '../../../apps/api/src/admin/backups/backups.service';
+import { login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
+import { copyThen, corruptBackup, rewriteBackup, storeDamagedCopy, truncateBackup } from '../../helpers/backup-files';
+import { seedLibrary, type SeededLibrary } from '../../helpers/backup-seed';
+import { json, type TestApp } from '../../helpers/test-app';
+import { type AdminApp, eventually, problem, startAdminApp } from './admin-helpers';
+
+interface Manifest {
+  name: string;
+  kind: string;
+  createdAt: string;
+  migrationLevel: string | null;
+  migrations: string[];
+  includesSessions: boolean;
+  counts: Record<string, number>;
+  checksums: Record<string, string>;
+  sha256: string;
+  size: number;
+}
+
+const UNKNOWN = 'backlot-20200101T000000Z-manual-00000000';
+
+describe('admin backups', () => {
+  let app: AdminApp;
+  let t: TestApp;
+  let admin: UserSession;
+  let alice: UserSession;
+  let seeded: SeededLibrary;
+  let first: Manifest;
+
+  beforeAll(async () => {
+    app = await startAdminApp();
+    ({ t, admin } = app);
+    alice = await signedInUser(t);
+    seeded = await seedLibrary(admin, alice);
+    first = await create({ includeSessions: false });
+  });
+  afterAll(() => t.close());
+
+  async function create(body: unknown = {}): Promise<Manifest> {
+    const response = await app.conforms('POST', '/admin/backups', await admin.json('POST', '/admin/backups', body));
+    expect(response.status).toBe(201);
+    return json<Manifest>(response);
+  }
+
+  const dir = () => t.config.backup.dir;
+
+  /** What a failed restore must leave untouched: row counts, and one record as its owner reads it. */
+  async function state(): Promise<unknown> {
+    const [counts] = await t.app.get(DatabaseConnection).query(
+      `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM collections)::int AS collections,
+                (SELECT count(*) FROM records)::int AS records, (SELECT count(*) FROM record_revisions)::int AS revisions`,
+    );
+    const record = await json(await alice.request(`/collections/books/records/${seeded.books[0].id}`));
+    return { counts, record };
+  }
+
+  describe('access', () => {
+    const routes: [string, string][] = [
+      ['GET', '/admin/backups'],
+      ['POST', '/admin/backups'],
+      ['GET', `/admin/backups/${UNKNOWN}`],
+      ['GET', `/admin/backups/${UNKNOWN}/download`],
+      ['DELETE', `/admin/backups/${UNKNOWN}`],
+      ['POST', `/admin/backups/${UNKNOWN}/restore`],
+    ];
+
+    it.each(routes)('%s %s: 401 for anonymous callers, 403 for non-admins', async (method, path) => {
+      await problem(await t.request(`/api/v1${path}`, { method }), 401);
+      await problem(await alice.json(method, path, method === 'POST' ? { confirm: UNKNOWN } : undefined), 403);
+    });
+  });
+
+  describe('creating, listing, reading, downloading, deleting', () => {
+    it('writes a complete backup (0600) with a manifest of counts, checksums and the schema level', async () => {
+      expect(first).toMatchObject({ kind: 'manual', includesSessions: false, migrationLevel: expect.stringMatching(/^\d{14}_/) });
+      expect(first.counts).toMatchObject({ users: 2, collections: 2, records: 8 });
+      expect(first.counts).not.toHaveProperty('sessions');
+      expect(Object.keys(first.checksums)).toEqual(Object.keys(first.counts));
+      const file = join(dir(), `${first.name}.backup.gz`);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(file).size).toBe(first.size);
+    });
+
+    it('includes sessions and refresh tokens only when asked', async () => {
+      const withSessions = await create({ includeSessions: true });
+      expect(withSessions.includesSessions).toBe(true);
+      expect(withSessions.counts.sessions).toBeGreaterThanOrEqual(2);
+      expect(withSessions.counts).toHaveProperty('refresh_tokens');
+    });
+
+    it('accepts a POST without a body', async () => {
+      const response = await admin.request('/admin/backups', { method: 'POST' });
+      expect(response.status).toBe(201);
+    });
+
+    it('lists manifests newest first, with cursor pagination and a total', async () => {
+      const response = await app.conforms('GET', '/admin/backups', await admin.request('/admin/backups?count=true'));
+      const page = await json<{ items: Manifest[]; nextCursor: string | null; total: number }>(response);
+      expect(page.total).toBe(page.items.length);
+      const times = page.items.map((m) => m.createdAt);
+      expect(times).toEqual([...times].sort().reverse());
+      expect(page.items.map((m) => m.name)).toContain(first.name);
+
+      const pages: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const next: { items: Manifest[]; nextCursor: string | null } = await json(
+          await admin.request(`/admin/backups?limit=1${cursor ? `&cursor=${cursor}` : ''}`),
+        );
+        pages.push(...next.items.map((m) => m.name));
+        cursor = next.nextCursor;
+      } while (cursor);
+      expect(pages).toEqual(page.items.map((m) => m.name));
+    });
+
+    it('reads one manifest', async () => {
+      const response = await app.conforms('GET', `/admin/backups/${first.name}`, await admin.request(`/admin/backups/${first.name}`));
+      expect(await json(response)).toEqual(first);
+    });
+
+    it('streams the file with its length, type and a file name', async () => {
+      const response = await admin.request(`/admin/backups/${first.name}/download`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/gzip');
+      expect(response.headers.get('content-length')).toBe(String(first.size));
+      expect(response.headers.get('content-disposition')).toBe(`attachment; filename="${first.name}.backup.gz"`);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
+    });
+
+    it('deletes a backup (file and manifest)', async () => {
+      const doomed = await create();
+      const response = await admin.request(`/admin/backups/${doomed.name}`, { method: 'DELETE' });
+      expect(response.status).toBe(204);
+      expect(existsSync(join(dir(), `${doomed.name}.backup.gz`))).toBe(false);
+      expect(existsSync(join(dir(), `${doomed.name}.json`))).toBe(false);
+      await problem(await admin.request(`/admin/backups/${doomed.name}`), 404);
+    });
+
+    it('audits each backup', async () => {
+      const rows = await t.app
+        .get(DatabaseConnection)
+        .query<{ action: string }>('SELECT action FROM audit_events WHERE target_id = $1 ORDER BY at', [first.name]);
+      expect(rows.map((row) => row.action)).toEqual(expect.arrayContaining(['backup.created']));
+    });
+  });
+
+  describe('bad input', () => {
+    const badNames = [
+      ['a path traversal', '..%2F..%2Fetc%2Fpasswd'],
+      ['an encoded traversal into the directory', `${UNKNOWN}%2F..%2F..%2Fsecrets`],
+      ['a name with an extension', `${UNKNOWN}.backup.gz`],
+      ['a wrong kind', 'backlot-20200101T000000Z-weekly-00000000'],
+    ];
+    const routes = (name: string): [string, string, unknown][] => [
+      ['GET', `/admin/backups/${name}`, undefined],
+      ['GET', `/admin/backups/${name}/download`, undefined],
+      ['DELETE', `/admin/backups/${name}`, undefined],
+      ['POST', `/admin/backups/${name}/restore`, { confirm: name }],
+    ];
+
+    it.each(badNames)('refuses %s as a backup name on every route (400)', async (_, name) => {
+      for (const [method, path, body] of routes(name)) {
+        const body400 = await problem(await admin.json(method, path, body), 400);
+        expect(body400.errors?.[0]).toMatchObject({ path: 'name' });
+      }
+    });
+
+    it('never reaches a file through dot segments or huge names (404, 400)', async () => {
+      // fetch resolves `%2E%2E` like `..`: the request lands on another route, not in the directory.
+      for (const [method, path, body] of routes('%2E%2E')) await problem(await admin.json(method, path, body), 404);
+      for (const [method, path, body] of routes('x'.repeat(300))) await problem(await admin.json(method, path, body), 400);
+    });
+
+    it('answers 404 for a well-formed name that is not there, on every route', async () => {
+      for (const [method, path, body] of routes(UNKNOWN)) {
+        expect((await problem(await admin.json(method, path, body), 404)).detail).toContain(UNKNOWN);
+      }
+    });
+
+    it.each([
+      ['includeSessions as a string', { includeSessions: 'yes' }, 'includeSessions'],
+      ['an unknown property', { dir: '/tmp' }, 'dir'],
+    ])('refuses a create with %s (400)', async (_, body, path) => {
+      const refused = await problem(await admin.json('POST', '/admin/backups', body), 400);
+      expect(refused.errors?.map((e) => e.path)).toContain(path);
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=abc', 'limit'],
+      ['count=maybe', 'count'],
+      ['cursor=%2F%2F', 'cursor'],
+    ])('refuses a list with %s (400)', async (query, path) => {
+      const refused = await problem(await admin.request(`/admin/backups?${query}`), 400);
+      expect(refused.errors?.map((e) => e.path)).toContain(path);
+    });
+
+    it('refuses a cursor it did not hand out (400)', async () => {
+      await problem(await admin.request('/admin/backups?cursor=bm90LWEtY3Vyc29y'), 400);
+    });
+
+    it.each([
+      ['no confirm', {}],
+      ['confirm as a number', { confirm: 42 }],
+      ['an unknown property', { confirm: 'x', force: true }],
+    ])('refuses a restore with %s (400) and changes nothing', async (_, body) => {
+      const before = await state();
+      await problem(await admin.json('POST', `/admin/backups/${first.name}/restore`, body), 400);
+      expect(await state()).toEqual(before);
+    });
+
+    it('refuses a restore whose confirm is not the backup’s name (400) and changes nothing', async () => {
+      const before = await state();
+      const refused = await problem(await admin.json('POST', `/admin/backups/${first.name}/restore`, { confirm: UNKNOWN }), 400);
+      expect(refused.detail).toContain(first.name);
+      expect(await state()).toEqual(before);
+    });
+  });
+
+  describe('refused restores leave the database unchanged', () => {
+    async function refusedRestore(name: string): Promise<{ detail: string; reason?: string }> {
+      const before = await state();
+      const backups = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items.length;
+      const response = await admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name });
+      await app.conforms('POST', `/admin/backups/${name}/restore`, response.clone());
+      const refused = (await problem(response, 422)) as unknown as { detail: string; reason?: string };
+      expect(await state()).toEqual(before);
+      // Refused before anything happened: no pre-restore backup either.
+      expect((await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items).toHaveLength(backups);
+      return refused;
+    }
+
+    it('refuses a corrupted file (bytes flipped in the middle)', async () => {
+      const name = await storeDamagedCopy(dir(), first as never, copyThen(corruptBackup));
+      const refused = await refusedRestore(name);
+      expect(refused).toMatchObject({ reason: 'corrupted' });
+      expect(refused.detail).toMatch(/corrupted/);
+    });
+
+    it('refuses a truncated file', async () => {
+      const name = await storeDamagedCopy(dir(), first as never, copyThen(truncateBackup));
+      const refused = await refusedRestore(name);
+      expect(refused).toMatchObject({ reason: 'truncated' });
+      expect(refused.detail).toMatch(/truncated/);
+    });
+
+    it('refuses a file whose rows do not match their checksum', async () => {
+      // Still valid gzip, but one row changed after the checksums were written.
+      const edit = (path: string) =>
+        writeFileSync(path, gzipSync(gunzipSync(readFileSync(path)).toString('utf8').replace('Ursula Le Guin', 'Ursula K. Le Guin')));
+      const name = await storeDamagedCopy(dir(), first as never, copyThen(edit));
+      const refused = await refusedRestore(name);
+      expect(refused).toMatchObject({ reason: 'corrupted' });
+      expect(refused.detail).toMatch(/table records holds 8 row\(s\) with checksum/);
+    });
+
+    it('refuses a backup from a newer schema, naming the unknown migration', async () => {
+      const future = '29991231000000_future';
+      const name = await storeDamagedCopy(
+        dir(),
+        first as never,
+        (source, target) =>
+          rewriteBackup(source, target, (line) =>
+            line.$ === 'header' ? { ...line, migrations: [...(line.migrations as string[]), future] } : line,
+          ),
+        { migrations: [...first.migrations, future] },
+      );
+      const refused = await refusedRestore(name);
+      expect(refused).toMatchObject({ reason: 'newer-schema' });
+      expect(refused.detail).toContain(future);
+      expect(refused.detail).toMatch(/newer schema/);
+    });
+  });
+
+  it('refuses a second backup or restore while one runs on this instance (409)', async () => {
+    const engine = t.app.get(BackupEngine);
+    const original = engine.create.bind(engine);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
+      await gate;
+      return original(...args);
+    });
+    try {
+      const running = admin.json('POST', '/admin/backups', {});
+      await eventually(async () => spy.mock.calls.length > 0);
+      await problem(await admin.json('POST', '/admin/backups', {}), 409);
+      await problem(await admin.json('POST', `/admin/backups/${first.name}/restore`, { confirm: first.name }), 409);
+      release();
+      expect((await running).status).toBe(201);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('keeps only the newest BACKUP_KEEP scheduled backups; manual ones are never pruned', async () => {
+    const service = t.app.get(BackupsService);
+    const manual = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items.filter(
+      (m) => m.kind !== 'scheduled',
+    );
+    const made: string[] = [];
+    for (let i = 0; i < t.config.backup.keep + 2; i++) made.push((await service.createScheduled()).name);
+    const after = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items;
+    expect(after.filter((m) => m.kind === 'scheduled').map((m) => m.name)).toEqual(made.slice(-t.config.backup.keep).reverse());
+    expect(after.filter((m) => m.kind !== 'scheduled').map((m) => m.name)).toEqual(manual.map((m) => m.name));
+  });
+
+  describe('restore round trip', () => {
+    it('brings back users, collections, records, history and the trash exactly, and rebuilds field indexes', async () => {
+      const book = seeded.books[0];
+      const history = await json(await alice.request(`/collections/books/records/${book.id}/history`));
+      const before = await state();
+
+      // Change everything a restore must undo.
+      expect((await alice.json('PATCH', `/collections/books/records/${book.id}`, { title: 'Changed' })).status).toBe(200);
+      expect((await alice.json('DELETE', `/collections/books/records/${seeded.books[1].id}`)).status).toBe(204);
+      expect((await alice.json('POST', '/collections/books/records', { title: 'New', isbn: 'new-1' })).status).toBe(201);
+      const intruder = await signedInUser(t);
+      expect((await admin.json('POST', '/collections', { name: 'extra', fields: [{ name: 'x', type: 'text' }] })).status).toBe(201);
+
+      const response = await admin.json('POST', `/admin/backups/${first.name}/restore`, { confirm: first.name });
+      await app.conforms('POST', `/admin/backups/${first.name}/restore`, response.clone());
+      expect(response.status).toBe(200);
+      const outcome = await json<{ restored: string; preRestoreBackup: string; counts: Record<string, number>; sessionsRestored: boolean }>(
+        response,
+      );
+      expect(outcome).toMatchObject({ restored: first.name, counts: first.counts, sessionsRestored: false });
+
+      // The backup held no sessions: every session ended, the caller's too.
+      expect((await admin.request('/admin/backups')).status).toBe(401);
+      admin = sessionFor(t, admin, await login(t, admin.email, admin.password));
+      alice = sessionFor(t, alice, await login(t, alice.email, alice.password));
+      await expect(login(t, intruder.email, intruder.password)).rejects.toThrow(/401/);
+
+      expect(await state()).toEqual(before);
+      expect(await json(await alice.request(`/collections/books/records/${book.id}/history`))).toEqual(history);
+      expect((await alice.request(`/collections/books/records/${seeded.books[1].id}`)).status).toBe(200);
+      const trash = await json<{ items: { id: string }[] }>(await alice.request('/collections/books/trash'));
+      expect(trash.items.map((r) => r.id)).toEqual([seeded.trashed.id]);
+      await problem(await admin.request('/collections/extra'), 404);
+
+      // The unique field is enforced again (its index was rebuilt for the restored collection).
+      const duplicate = await alice.json('POST', '/collections/books/records', { title: 'Dup', isbn: book.isbn });
+      expect(duplicate.status).toBe(409);
+
+      // The state before the restore was kept, and the restore is in the (restored) audit log.
+      const pre = await json<Manifest>(await admin.request(`/admin/backups/${outcome.preRestoreBackup}`));
+      expect(pre).toMatchObject({ kind: 'pre-restore', includesSessions: true });
+      expect(pre.counts.users).toBe(first.counts.users + 1);
+      const audit = await t.app
+        .get(DatabaseConnection)
+        .query<{ action: string }>(`SELECT action FROM audit_events WHERE target_id = $1`, [first.name]);
+      expect(audit.map((row) => row.action)).toEqual(expect.arrayContaining(['backup.restored']));
+    });
+  });
+});
+
+describe('scheduled backups', () => {
+  let app: AdminApp;
+
+  beforeAll(async () => {
+    app = await startAdminApp({ env: { BACKUP_SCHEDULE: '* * * * * *', BACKUP_KEEP: '2', JOBS_POLL_INTERVAL_MS: '100' } });
+  });
+  afterAll(() => app.t.close());
+
+  it('registers backup.scheduled on BACKUP_SCHEDULE and runs it through the job queue', async () => {
+    const queue = app.t.app.get(JobQueue);
+    expect(await queue.schedules()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: SCHEDULED_BACKUP_JOB, cron: '* * * * * *' })]),
+    );
+    const done = await eventually(async () => {
+      const { items } = await queue.list({ name: SCHEDULED_BACKUP_JOB, state: 'completed', limit: 5 });
+      return items.length >= 1 && items;
+    });
+    expect(done[0].name).toBe(SCHEDULED_BACKUP_JOB);
+    const { items } = await json<{ items: Manifest[] }>(await app.admin.request('/admin/backups?limit=200'));
+    expect(items.some((m) => m.kind === 'scheduled')).toBe(true);
+  });
+});

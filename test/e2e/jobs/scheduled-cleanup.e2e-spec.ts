@@ -1,0 +1,71 @@
+import { DatabaseConnection } from '@backlot/database';
+import { signedInUser } from '../../helpers/auth';
+import { startTestApp, type TestApp } from '../../helpers/test-app';
+import { eventually, queueOf } from '../../helpers/test-jobs';
+
+const CLEANUP_JOBS = ['auth.purge-expired', 'data.purge-expired', 'jobs.purge-completed'];
+
+describe('scheduled cleanup', () => {
+  let t: TestApp;
+  let db: DatabaseConnection;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { JOBS_POLL_INTERVAL_MS: '100' } });
+    db = t.app.get(DatabaseConnection);
+  });
+  afterAll(() => t?.close());
+
+  it('registers the cleanup jobs on the cleanup schedule', async () => {
+    const schedules = await queueOf(t).schedules();
+    for (const name of CLEANUP_JOBS) expect(schedules).toContainEqual(expect.objectContaining({ name, cron: '0 * * * *' }));
+    expect(schedules).toContainEqual(expect.objectContaining({ name: 'backup.scheduled', cron: '0 3 * * *' }));
+  });
+
+  it('purges ended sessions, spent tokens and completed jobs past their retention, and nothing live', async () => {
+    const live = await signedInUser(t);
+    const ended = await signedInUser(t);
+    await db.query(`UPDATE sessions SET revoked_at = now() - interval '31 days', revoked_reason = 'test' WHERE id = $1`, [ended.sessionId]);
+    await db.query(
+      `INSERT INTO one_time_tokens (id, user_id, purpose, token_hash, expires_at) VALUES
+        (gen_random_uuid(), $1, 'reset_password', repeat('a', 64), now() - interval '1 minute'),
+        (gen_random_uuid(), $1, 'verify_email', repeat('b', 64), now() + interval '1 hour')`,
+      [live.userId],
+    );
+    const oldJob = (await queueOf(t).enqueue('auth.purge-expired', {}, { runAt: new Date(Date.now() + 3_600_000) }))!;
+    await db.query(`UPDATE jobs SET state = 'completed', finished_at = now() - interval '8 days' WHERE id = $1`, [oldJob]);
+
+    for (const name of ['auth.purge-expired', 'jobs.purge-completed']) {
+      const id = (await queueOf(t).enqueue(name, {}))!;
+      await eventually(`${name} to complete`, async () => (await queueOf(t).get(id)).state === 'completed');
+    }
+
+    const sessions = await db.query<{ id: string }>('SELECT id FROM sessions WHERE id = ANY($1::uuid[])', [
+      [live.sessionId, ended.sessionId],
+    ]);
+    expect(sessions.map((row) => row.id)).toEqual([live.sessionId]);
+    const tokens = await db.query<{ purpose: string }>('SELECT purpose::text FROM one_time_tokens WHERE user_id = $1', [live.userId]);
+    expect(tokens.map((row) => row.purpose)).toEqual(['verify_email']);
+    await expect(queueOf(t).get(oldJob)).rejects.toMatchObject({ kind: 'not-found' });
+    expect((await live.request('/users/me')).status).toBe(200);
+  });
+});
+
+describe('a schedule switched off', () => {
+  it('is not registered, and a row left by an instance that had it on is never fired', async () => {
+    const t = await startTestApp({ env: { CLEANUP_SCHEDULE: 'off', BACKUP_SCHEDULE: 'off', JOBS_POLL_INTERVAL_MS: '50' } });
+    try {
+      const names = (await queueOf(t).schedules()).map((schedule) => schedule.name);
+      for (const name of [...CLEANUP_JOBS, 'backup.scheduled']) expect(names).not.toContain(name);
+
+      const db = t.app.get(DatabaseConnection);
+      await db.query(
+        `INSERT INTO job_schedules (name, cron, next_run_at) VALUES ('data.purge-expired', '* * * * * *', now() - interval '1 minute')`,
+      );
+      // Several poll cycles pass; a negative check, so the wait only has to be long enough to matter.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await queueOf(t).list({ name: 'data.purge-expired', limit: 10 })).items).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
