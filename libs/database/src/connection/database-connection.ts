@@ -124,6 +124,26 @@ export class DatabaseConnection implements Queryable {
     }
   }
 
+  /**
+   * Like withAdvisoryLock, but does not wait: `busy` is called instead when another instance
+   * holds the lock (an operation that must not queue up behind itself, such as a restore).
+   */
+  async tryAdvisoryLock<T>(lockId: number, work: () => Promise<T>, busy: () => never): Promise<T> {
+    if (!this.pool) return work();
+    const client = await this.pool.connect();
+    try {
+      const [{ locked }] = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [lockId])).rows;
+      if (!locked) busy();
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   /** A physical copy of the embedded database (PGlite's data directory as a tar archive). */
   async dumpEmbedded(): Promise<Blob> {
     if (!this.pglite) throw new Error('Only the embedded database can be dumped this way');

@@ -2,12 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BackupEngine, type BackupKind, type BackupManifest, totalRows } from '@backlot/backup';
 import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { DatabaseConnection } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import { BadRequest, Conflict } from '@backlot/http';
 import { type AuditActor, AuditService, type RequestMeta } from '@backlot/security';
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { DEFAULT_LIMIT } from '../admin-page.dto';
+
+/** pg advisory lock id held while a restore runs (any instance). */
+const RESTORE_LOCK_ID = 0x6261636b;
 
 export interface BackupPage {
   items: BackupManifest[];
@@ -38,6 +42,7 @@ export class BackupsService {
     private readonly events: DomainEvents,
     private readonly cache: CacheService,
     private readonly audit: AuditService,
+    private readonly db: DatabaseConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -125,11 +130,15 @@ export class BackupsService {
     }
   }
 
-  private async exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+  /** One backup or restore at a time on this instance, and one restore at a time in the whole deployment. */
+  private async exclusive<T>(what: 'backup' | 'restore', work: () => Promise<T>): Promise<T> {
     if (this.running) throw new Conflict(`A ${this.running} is already running on this instance; try again when it has finished.`);
     this.running = what;
     try {
-      return await work();
+      if (what === 'backup') return await work();
+      return await this.db.tryAdvisoryLock(RESTORE_LOCK_ID, work, () => {
+        throw new Conflict('A restore is already running on another instance; try again when it has finished.');
+      });
     } finally {
       this.running = null;
     }
