@@ -3,7 +3,8 @@ import type { Queryable } from '@backlot/database';
 /**
  * Backed-up tables in foreign-key order (parents first), so a restore inserts them as listed.
  * Left out on purpose: login_failures, idempotency_keys (short-lived), jobs and job_schedules
- * (this instance's work queue), and _prisma_migrations (recorded as the schema level).
+ * (this instance's work queue), webhook_deliveries (a log of past deliveries, whose jobs are
+ * not backed up either), and _prisma_migrations (recorded as the schema level).
  */
 export const BACKUP_TABLES = [
   'settings',
@@ -18,15 +19,17 @@ export const BACKUP_TABLES = [
   'collection_versions',
   'records',
   'record_revisions',
+  'webhooks',
 ] as const;
 
 export const SESSION_TABLES: readonly string[] = ['sessions', 'refresh_tokens'];
 
 /**
  * Emptied by every restore although not backed up: sessions always (a backup without them
- * ends every session), and idempotency replays, which describe records of the old state.
+ * ends every session), idempotency replays, which describe records of the old state, and the
+ * delivery log of the replaced webhooks.
  */
-export const ALWAYS_EMPTIED: readonly string[] = ['sessions', 'refresh_tokens', 'idempotency_keys'];
+export const ALWAYS_EMPTIED: readonly string[] = ['sessions', 'refresh_tokens', 'idempotency_keys', 'webhook_deliveries'];
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 

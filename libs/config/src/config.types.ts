@@ -121,6 +121,32 @@ export interface AuditConfig {
   retentionSchedule: CronSchedule;
 }
 
+export interface RealtimeConfig {
+  /** Seconds between heartbeat comments (and session re-checks) on each SSE connection. */
+  heartbeatSeconds: number;
+  /** Change events kept per instance for Last-Event-ID resume. */
+  replaySize: number;
+  /** Open SSE connections per user (per IP for anonymous callers), per instance. */
+  maxConnectionsPerUser: number;
+  /** Unsent bytes a connection may hold before it is dropped as a slow consumer. */
+  maxBufferBytes: number;
+}
+
+export interface WebhooksConfig {
+  /** Hostnames, IP addresses or CIDRs that deliveries may reach even though they are private or loopback. */
+  allowedHosts: string[];
+  /** Budget for one delivery attempt: connect, send, and read the (capped) response. */
+  timeoutMs: number;
+  /** Attempts per delivery before it is marked failed. */
+  maxAttempts: number;
+  /** First retry delay; each further retry doubles it (±20% jitter). */
+  backoffSeconds: number;
+  /** Failed attempts in a row (across deliveries) after which a webhook is disabled. */
+  disableAfterFailures: number;
+  /** Finished deliveries are deleted from the log after this many days (cleanup schedule). */
+  deliveryRetentionDays: number;
+}
+
 export interface AppConfig {
   env: NodeEnv;
   version: string;
@@ -136,6 +162,8 @@ export interface AppConfig {
   jobs: JobsConfig;
   backup: BackupConfig;
   audit: AuditConfig;
+  realtime: RealtimeConfig;
+  webhooks: WebhooksConfig;
   mail: MailConfig;
   observability: ObservabilityConfig;
 }

@@ -39,6 +39,15 @@ describe('loadConfig', () => {
         includeSessions: false,
       });
       expect(config.audit).toEqual({ retentionDays: 365, retentionSchedule: '30 2 * * *' });
+      expect(config.realtime).toEqual({ heartbeatSeconds: 15, replaySize: 1_000, maxConnectionsPerUser: 10, maxBufferBytes: 1_048_576 });
+      expect(config.webhooks).toEqual({
+        allowedHosts: [],
+        timeoutMs: 10_000,
+        maxAttempts: 6,
+        backoffSeconds: 30,
+        disableAfterFailures: 10,
+        deliveryRetentionDays: 30,
+      });
     });
 
     it('logs at info by default outside tests', () => {

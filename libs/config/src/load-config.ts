@@ -71,6 +71,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       retentionDays: read.int('AUDIT_RETENTION_DAYS', 365, { min: 0, max: 36_500 }),
       retentionSchedule: readCron(read, 'AUDIT_RETENTION_SCHEDULE', '30 2 * * *'),
     },
+    realtime: {
+      heartbeatSeconds: read.int('REALTIME_HEARTBEAT_SECONDS', 15, { min: 1, max: 3_600 }),
+      replaySize: read.int('REALTIME_REPLAY_SIZE', 1_000, { min: 1, max: 1_000_000 }),
+      maxConnectionsPerUser: read.int('REALTIME_MAX_CONNECTIONS_PER_USER', 10, { min: 1, max: 100_000 }),
+      maxBufferBytes: read.int('REALTIME_MAX_BUFFER_BYTES', 1_048_576, { min: 1_024, max: 1_073_741_824 }),
+    },
+    webhooks: {
+      allowedHosts: readAllowedHosts(read),
+      timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
+      maxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 6, { min: 1, max: 50 }),
+      backoffSeconds: read.int('WEBHOOK_BACKOFF_SECONDS', 30, { min: 1, max: 3_600 }),
+      disableAfterFailures: read.int('WEBHOOK_DISABLE_AFTER_FAILURES', 10, { min: 1, max: 10_000 }),
+      deliveryRetentionDays: read.int('WEBHOOK_DELIVERY_RETENTION_DAYS', 30, { min: 1, max: 3_650 }),
+    },
     mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
     observability: {
       logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
@@ -127,6 +141,22 @@ function readTrustProxy(read: EnvReader): boolean | number | string[] {
     const valid = family !== 0 && validBits && extra === undefined;
     if (!valid) read.fail('TRUST_PROXY', `"${entry}" is not true, false, a hop count, or an IP address/CIDR`);
     return valid;
+  });
+}
+
+/** Hostnames (exact, case-insensitive), IP addresses and CIDRs that webhook deliveries may reach despite being internal. */
+function readAllowedHosts(read: EnvReader): string[] {
+  return read.list('WEBHOOK_ALLOWED_HOSTS').flatMap((raw) => {
+    const entry = raw.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const validCidr =
+      family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32)));
+    const validHost =
+      bits === undefined && /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/.test(entry);
+    if (validCidr || validHost) return [entry.replace(/\.$/, '')];
+    read.fail('WEBHOOK_ALLOWED_HOSTS', `"${raw}" is not a hostname, an IP address or a CIDR`);
+    return [];
   });
 }
 

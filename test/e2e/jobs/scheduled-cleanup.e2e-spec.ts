@@ -3,7 +3,7 @@ import { signedInUser } from '../../helpers/auth';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
 import { eventually, queueOf } from '../../helpers/test-jobs';
 
-const CLEANUP_JOBS = ['auth.purge-expired', 'data.purge-expired', 'jobs.purge-completed'];
+const CLEANUP_JOBS = ['auth.purge-expired', 'data.purge-expired', 'jobs.purge-completed', 'webhooks.purge-deliveries'];
 
 describe('scheduled cleanup', () => {
   let t: TestApp;
@@ -21,7 +21,7 @@ describe('scheduled cleanup', () => {
     expect(schedules).toContainEqual(expect.objectContaining({ name: 'backup.scheduled', cron: '0 3 * * *' }));
   });
 
-  it('purges ended sessions, spent tokens and completed jobs past their retention, and nothing live', async () => {
+  it('purges ended sessions, spent tokens, completed jobs and finished webhook deliveries past their retention, and nothing live', async () => {
     const live = await signedInUser(t);
     const ended = await signedInUser(t);
     await db.query(`UPDATE sessions SET revoked_at = now() - interval '31 days', revoked_reason = 'test' WHERE id = $1`, [ended.sessionId]);
@@ -34,7 +34,17 @@ describe('scheduled cleanup', () => {
     const oldJob = (await queueOf(t).enqueue('auth.purge-expired', {}, { runAt: new Date(Date.now() + 3_600_000) }))!;
     await db.query(`UPDATE jobs SET state = 'completed', finished_at = now() - interval '8 days' WHERE id = $1`, [oldJob]);
 
-    for (const name of ['auth.purge-expired', 'jobs.purge-completed']) {
+    await db.query(
+      `INSERT INTO webhooks (id, url, events, secret) VALUES ('00000000-0000-7000-8000-000000000001', 'https://x.invalid/', '{*}', 'sealed')`,
+    );
+    await db.query(
+      `INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload, status, created_at) VALUES
+        (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', gen_random_uuid(), 'old.done', '{}', 'succeeded', now() - interval '31 days'),
+        (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', gen_random_uuid(), 'old.waiting', '{}', 'pending', now() - interval '31 days'),
+        (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', gen_random_uuid(), 'recent.done', '{}', 'failed', now())`,
+    );
+
+    for (const name of ['auth.purge-expired', 'jobs.purge-completed', 'webhooks.purge-deliveries']) {
       const id = (await queueOf(t).enqueue(name, {}))!;
       await eventually(`${name} to complete`, async () => (await queueOf(t).get(id)).state === 'completed');
     }
@@ -47,6 +57,8 @@ describe('scheduled cleanup', () => {
     expect(tokens.map((row) => row.purpose)).toEqual(['verify_email']);
     await expect(queueOf(t).get(oldJob)).rejects.toMatchObject({ kind: 'not-found' });
     expect((await live.request('/users/me')).status).toBe(200);
+    const deliveries = await db.query<{ event: string }>('SELECT event FROM webhook_deliveries ORDER BY event');
+    expect(deliveries.map((row) => row.event)).toEqual(['old.waiting', 'recent.done']);
   });
 });
 

@@ -14,6 +14,7 @@ import { AdminUsersService } from './users/admin-users.service';
 import { BackupSchedule } from './backups/backup-schedule';
 import { BackupsController } from './backups/backups.controller';
 import { BackupsService } from './backups/backups.service';
+import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
 
 /** The operators' surface under /api/v1/admin: users, audit log, stats, cache, jobs, backups. */
 @Module({
@@ -25,6 +26,7 @@ import { BackupsService } from './backups/backups.service';
     AdminStatsController,
     AdminCacheController,
     AdminJobsController,
+    AdminWebhooksController,
   ],
   providers: [BackupEngine, BackupsService, BackupSchedule, AdminAuditInterceptor, AdminUsersService, AdminStatsService],
 })

@@ -4,6 +4,7 @@ import type { Principal } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
 import { SqlParams } from '../query/filter-compiler';
+import { type RecordAction, RecordChanges } from './record-changes';
 import { RECORD_COLUMNS, type RecordRow, toRecordError } from './record-row';
 
 export interface NewRecord {
@@ -39,10 +40,21 @@ type Liveness = 'live' | 'trashed' | 'any';
  */
 @Injectable()
 export class RecordsRepository {
-  constructor(private readonly db: DatabaseConnection) {}
+  constructor(
+    private readonly db: DatabaseConnection,
+    private readonly changes: RecordChanges,
+  ) {}
 
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+  /** Changes made in the transaction are announced after it commits, and never if it rolls back. */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    let held: Queryable | undefined;
+    const result = await this.db.transaction((tx) => {
+      held = tx;
+      this.changes.hold(tx);
+      return work(tx);
+    });
+    if (held) this.changes.release(held);
+    return result;
   }
 
   /** Inserts records the create rule allows; returns them (fewer than given means the rule refused some). */
@@ -74,7 +86,7 @@ export class RecordsRepository {
         INSERT INTO record_revisions (id, record_id, version, action, data, actor_id, at)
         SELECT r.revision_id, i.id, 1, 'create', i.data, ${actor}, i.created_at FROM inserted i JOIN r ON r.id = i.id)
       SELECT ${RECORD_COLUMNS} FROM inserted r`;
-    return this.run(collection, q, sql, params);
+    return this.announce(collection, 'created', principal, q, await this.run(collection, q, sql, params));
   }
 
   async findOne(
@@ -139,7 +151,7 @@ export class RecordsRepository {
     if (target.expectedVersion !== undefined) conditions.push(`r.version = ${params.add(target.expectedVersion, 'int')}`);
     const set = `data = ${next}, search = ${collection.searchVector(next)}`;
     const sql = withRevision(set, conditions, change.kind === 'restore' ? 'restore' : 'update', principal, params);
-    return (await this.run(collection, q, sql, params))[0];
+    return this.announce(collection, 'updated', principal, q, await this.run(collection, q, sql, params))[0];
   }
 
   /** Soft delete (to the trash) or hard delete, under the delete rule. */
@@ -155,12 +167,13 @@ export class RecordsRepository {
     const conditions = [`r.id = ${params.add(target.id, 'uuid')}`, this.scope(collection, principal, 'delete', params, from)];
     if (target.expectedVersion !== undefined) conditions.push(`r.version = ${params.add(target.expectedVersion, 'int')}`);
     if (mode === 'purge') {
-      return (
-        await this.run(collection, q, `DELETE FROM records r WHERE ${conditions.join(' AND ')} RETURNING ${RECORD_COLUMNS}`, params)
-      )[0];
+      const sql = `DELETE FROM records r WHERE ${conditions.join(' AND ')} RETURNING ${RECORD_COLUMNS}`;
+      const rows = await this.run(collection, q, sql, params);
+      // Purging from the trash removes what subscribers were already told was deleted.
+      return (from === 'live' ? this.announce(collection, 'deleted', principal, q, rows) : rows)[0];
     }
     const sql = withRevision('deleted_at = now()', conditions, 'delete', principal, params);
-    return (await this.run(collection, q, sql, params))[0];
+    return this.announce(collection, 'deleted', principal, q, await this.run(collection, q, sql, params))[0];
   }
 
   /** Takes a record out of the trash (delete rule: whoever may delete it may undo that). */
@@ -173,7 +186,8 @@ export class RecordsRepository {
     const params = new SqlParams();
     const conditions = [`r.id = ${params.add(id, 'uuid')}`, this.scope(collection, principal, 'delete', params, 'trashed')];
     const sql = withRevision('deleted_at = NULL', conditions, 'undelete', principal, params);
-    return (await this.run(collection, q, sql, params))[0];
+    // Back from the trash, the record appears again for subscribers.
+    return this.announce(collection, 'created', principal, q, await this.run(collection, q, sql, params))[0];
   }
 
   /** Rows of any query the list builder made (its WHERE already holds the rule). */
@@ -216,16 +230,18 @@ export class RecordsRepository {
 
   /** Clears a relation to `ids` in every record of the collection (on-delete "setNull"). */
   async clearReferences(collection: CollectionSchema, field: string, ids: string[], q: Queryable): Promise<void> {
-    await q.query(
+    const cleared = await q.query<RecordRow>(
       `UPDATE records SET version = version + 1, updated_at = now(),
               data = CASE WHEN jsonb_typeof(data -> $2::text) = 'array'
                           THEN jsonb_set(data, ARRAY[$2::text], coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(data -> $2::text) e
                                                                            WHERE NOT (e #>> '{}') = ANY($3::text[])), '[]'::jsonb))
                           ELSE jsonb_set(data, ARRAY[$2::text], 'null'::jsonb) END
         WHERE collection_id = $1::uuid AND deleted_at IS NULL
-          AND (data -> $2::text) ?| $3::text[]`,
+          AND (data -> $2::text) ?| $3::text[]
+        RETURNING id, owner_id, data, version, created_at, updated_at, deleted_at`,
       [collection.id, field, ids],
     );
+    this.announce(collection, 'updated', null, q, cleared);
   }
 
   /** Live and trashed records per collection, for the admin stats: totals only, no rows, so no caller's rule applies. */
@@ -249,10 +265,32 @@ export class RecordsRepository {
 
   /** A deleted user's records: removed, or kept without owner (and without the user in their history). */
   async forgetOwner(collection: CollectionSchema, userId: string, q: Queryable): Promise<void> {
+    const returning = 'RETURNING id, owner_id, data, version, created_at, updated_at, deleted_at';
     if (collection.options.onUserDeleted === 'delete') {
-      await q.query('DELETE FROM records WHERE collection_id = $1::uuid AND owner_id = $2::uuid', [collection.id, userId]);
+      const rows = await q.query<RecordRow>(`DELETE FROM records WHERE collection_id = $1::uuid AND owner_id = $2::uuid ${returning}`, [
+        collection.id,
+        userId,
+      ]);
+      // Rows already in the trash were announced as deleted when they went there.
+      this.announce(
+        collection,
+        'deleted',
+        null,
+        q,
+        rows.filter((row) => row.deleted_at === null),
+      );
     } else {
-      await q.query('UPDATE records SET owner_id = NULL WHERE collection_id = $1::uuid AND owner_id = $2::uuid', [collection.id, userId]);
+      const rows = await q.query<RecordRow>(
+        `UPDATE records SET owner_id = NULL WHERE collection_id = $1::uuid AND owner_id = $2::uuid ${returning}`,
+        [collection.id, userId],
+      );
+      this.announce(
+        collection,
+        'updated',
+        null,
+        q,
+        rows.filter((row) => row.deleted_at === null),
+      );
     }
     await q.query(
       `UPDATE record_revisions SET actor_id = NULL
@@ -276,6 +314,17 @@ export class RecordsRepository {
     if (collection.hidden.size === 0) return payload;
     const hidden = params.add([...collection.hidden], 'text[]');
     return `(coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(r.data) e WHERE e.key = ANY(${hidden}) AND NOT ${payload} ? e.key), '{}'::jsonb) || ${payload})`;
+  }
+
+  private announce(
+    collection: CollectionSchema,
+    action: RecordAction,
+    principal: Principal | null,
+    q: Queryable,
+    rows: RecordRow[],
+  ): RecordRow[] {
+    this.changes.record(collection, action, rows, principal?.userId ?? null, q);
+    return rows;
   }
 
   private async run<T = RecordRow>(collection: CollectionSchema, q: Queryable, sql: string, params: SqlParams): Promise<T[]> {

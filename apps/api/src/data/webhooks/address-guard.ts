@@ -1,0 +1,144 @@
+import { BlockList, isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+
+/** Why an address is internal; `undefined` for a public address. */
+type Reason = 'loopback' | 'private' | 'link-local' | 'metadata' | 'carrier-grade NAT' | 'unspecified' | 'multicast' | 'reserved';
+
+/** Ranges a webhook may not reach unless allow-listed: everything that is not the public internet. */
+const INTERNAL: readonly [cidr: string, reason: Reason][] = [
+  ['169.254.169.254/32', 'metadata'],
+  ['127.0.0.0/8', 'loopback'],
+  ['10.0.0.0/8', 'private'],
+  ['172.16.0.0/12', 'private'],
+  ['192.168.0.0/16', 'private'],
+  ['169.254.0.0/16', 'link-local'],
+  ['100.64.0.0/10', 'carrier-grade NAT'],
+  ['0.0.0.0/8', 'unspecified'],
+  ['192.0.0.0/24', 'reserved'],
+  ['198.18.0.0/15', 'reserved'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved'],
+  ['::1/128', 'loopback'],
+  ['::/128', 'unspecified'],
+  // IPv4-compatible addresses (deprecated): would smuggle an IPv4 target through IPv6.
+  ['::/96', 'reserved'],
+  ['fd00:ec2::254/128', 'metadata'],
+  ['fc00::/7', 'private'],
+  ['fe80::/10', 'link-local'],
+  ['fec0::/10', 'private'],
+  ['ff00::/8', 'multicast'],
+];
+
+const RULES = INTERNAL.map(([cidr, reason]) => {
+  const [address, bits] = cidr.split('/');
+  const list = new BlockList();
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  list.addSubnet(address, Number(bits), family);
+  return { list, reason };
+});
+
+function familyOf(address: string): 'ipv4' | 'ipv6' {
+  return isIP(address) === 6 ? 'ipv6' : 'ipv4';
+}
+
+/** Why `address` (an IP literal) is internal, or undefined when it is public. IPv4-mapped IPv6 counts as its IPv4 address. */
+export function internalReason(address: string): Reason | undefined {
+  const family = familyOf(address);
+  return RULES.find((rule) => rule.list.check(address, family))?.reason;
+}
+
+/** The URL host as a bare name or address (`[::1]` → `::1`, trailing dot dropped, lower case). */
+export function bareHost(url: URL): string {
+  return url.hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** A delivery target that passed the check: connect to `address`, not to a fresh lookup of the name. */
+export interface CheckedTarget {
+  host: string;
+  address: ResolvedAddress;
+}
+
+/** A URL whose host is (or resolves to) an address webhooks may not reach. */
+export class ForbiddenTarget extends Error {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly reason: Reason,
+  ) {
+    super(
+      `${host === address ? address : `${host} resolves to ${address}, which`} is a ${reason} address; add it to WEBHOOK_ALLOWED_HOSTS to allow it`,
+    );
+    this.name = 'ForbiddenTarget';
+  }
+}
+
+/**
+ * The SSRF defence: a webhook may reach public addresses only, unless its host name or the
+ * address it resolves to is on the allow-list (`WEBHOOK_ALLOWED_HOSTS`: names, IPs, CIDRs).
+ * Every address a name resolves to must pass, and the caller connects to the checked one,
+ * so a second lookup (DNS rebinding) cannot swap in an internal address.
+ */
+export class AddressGuard {
+  private readonly names = new Set<string>();
+  private readonly allowed = new BlockList();
+
+  constructor(
+    allowedHosts: readonly string[],
+    private readonly resolve: (host: string) => Promise<ResolvedAddress[]> = resolveAll,
+  ) {
+    for (const entry of allowedHosts) {
+      const [address, bits] = entry.split('/');
+      if (isIP(address) === 0) this.names.add(entry);
+      else if (bits === undefined) this.allowed.addAddress(address, familyOf(address));
+      else this.allowed.addSubnet(address, Number(bits), familyOf(address));
+    }
+  }
+
+  /** Resolves the URL's host and returns the address to connect to; throws ForbiddenTarget, or the lookup's error. */
+  async check(url: URL): Promise<CheckedTarget> {
+    const host = bareHost(url);
+    const family = isIP(host);
+    const addresses = family !== 0 ? [{ address: host, family: family as 4 | 6 }] : await this.resolve(host);
+    if (addresses.length === 0) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
+    if (!this.names.has(host)) {
+      for (const { address } of addresses) {
+        const reason = this.allowed.check(address, familyOf(address)) ? undefined : internalReason(address);
+        if (reason) throw new ForbiddenTarget(host, address, reason);
+      }
+    }
+    return { host, address: addresses[0] };
+  }
+
+  /**
+   * The check at creation: refuses a host that is (or resolves now to) an internal address.
+   * A name that does not resolve in time is accepted; the delivery checks it again.
+   */
+  async checkNow(url: URL, timeoutMs: number): Promise<ForbiddenTarget | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = this.check(url).then(
+      () => undefined,
+      (error: unknown) => (error instanceof ForbiddenTarget ? error : undefined),
+    );
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      return await Promise.race([outcome, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+async function resolveAll(host: string): Promise<ResolvedAddress[]> {
+  const found = await lookup(host, { all: true, verbatim: true });
+  return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+}

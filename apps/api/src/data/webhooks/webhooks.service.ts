@@ -1,0 +1,270 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import type { Prisma } from '@backlot/database';
+import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound, ValidationFailed } from '@backlot/http';
+import { FieldEncryption } from '@backlot/security';
+import { AddressGuard } from './address-guard';
+import { isEventPattern } from './event-patterns';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { newWebhookSecret } from './webhook-signature';
+import { type DeliveryRow, type DeliveryStatus, type WebhookRow, WebhooksRepository } from './webhooks.repository';
+
+export const MAX_URL_LENGTH = 2048;
+/** How long creation waits for DNS before accepting a name it cannot resolve yet. */
+const CREATE_LOOKUP_TIMEOUT_MS = 2_000;
+
+export interface WebhookInput {
+  url: string;
+  events: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+export interface WebhookView {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  consecutiveFailures: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DeliveryView {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  event: string;
+  status: string;
+  attempts: number;
+  responseCode: number | null;
+  latencyMs: number | null;
+  responseBody: string | null;
+  error: string | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+/** Admin management of webhooks: configuration, secrets, pings and the delivery log. */
+@Injectable()
+export class WebhooksService {
+  private readonly guard: AddressGuard;
+
+  constructor(
+    private readonly repository: WebhooksRepository,
+    private readonly dispatcher: WebhookDispatcher,
+    private readonly encryption: FieldEncryption,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.guard = new AddressGuard(config.webhooks.allowedHosts);
+  }
+
+  /** The secret is returned here and by `rotateSecret` only; it is stored sealed. */
+  async create(input: WebhookInput): Promise<WebhookView & { secret: string }> {
+    await this.checkUrl(input.url);
+    checkPatterns(input.events);
+    const secret = newWebhookSecret();
+    const row = await this.repository.create(
+      { url: input.url, events: unique(input.events), description: input.description ?? null, enabled: input.enabled ?? true },
+      (id) => this.encryption.encrypt(secret, contextOf(id)),
+    );
+    this.dispatcher.invalidate();
+    return { ...viewOf(row), secret };
+  }
+
+  async list(page: { cursor?: string; limit: number; count?: boolean }): Promise<Page<WebhookView>> {
+    const after = page.cursor === undefined ? null : decodeTimeCursor(page.cursor);
+    const [rows, total] = await Promise.all([
+      this.repository.page(after, page.limit + 1),
+      page.count ? this.repository.count() : Promise.resolve(undefined),
+    ]);
+    return pageOf(rows, page.limit, total, viewOf);
+  }
+
+  async get(id: string): Promise<WebhookView> {
+    return viewOf(await this.row(id));
+  }
+
+  /** Enabling clears the failure count and the reason it was disabled. */
+  async update(id: string, change: Partial<WebhookInput>): Promise<WebhookView> {
+    const current = await this.row(id);
+    if (change.url !== undefined) await this.checkUrl(change.url);
+    if (change.events !== undefined) checkPatterns(change.events);
+    const data: Prisma.WebhookUpdateInput = {
+      ...(change.url !== undefined && { url: change.url }),
+      ...(change.events !== undefined && { events: unique(change.events) }),
+      ...(change.description !== undefined && { description: change.description }),
+    };
+    if (change.enabled === true && !current.enabled)
+      Object.assign(data, { enabled: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0 });
+    if (change.enabled === false && current.enabled)
+      Object.assign(data, { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an admin' });
+    const row = await this.repository.update(id, data);
+    if (!row) throw new NotFound('No such webhook.');
+    this.dispatcher.invalidate();
+    return viewOf(row);
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!(await this.repository.delete(id))) throw new NotFound('No such webhook.');
+    this.dispatcher.invalidate();
+  }
+
+  /** A new secret replaces the old one at once: deliveries from now on are signed with it only. */
+  async rotateSecret(id: string): Promise<WebhookView & { secret: string }> {
+    await this.row(id);
+    const secret = newWebhookSecret();
+    const row = await this.repository.update(id, { secret: this.encryption.encrypt(secret, contextOf(id)) });
+    if (!row) throw new NotFound('No such webhook.');
+    return { ...viewOf(row), secret };
+  }
+
+  /** Queues a `ping` event to this webhook only. */
+  async ping(id: string): Promise<DeliveryView> {
+    const webhook = await this.enabledRow(id);
+    const [deliveryId] = await this.dispatcher.dispatch('ping', { webhookId: webhook.id }, { only: webhook.id });
+    return this.delivery(id, deliveryId);
+  }
+
+  async deliveries(
+    id: string,
+    query: { status?: DeliveryStatus; cursor?: string; limit: number; count?: boolean },
+  ): Promise<Page<DeliveryView>> {
+    await this.row(id);
+    const after = query.cursor === undefined ? null : decodeTimeCursor(query.cursor);
+    const [rows, total] = await Promise.all([
+      this.repository.pageDeliveries(id, query.status, after, query.limit + 1),
+      query.count ? this.repository.countDeliveries(id, query.status) : Promise.resolve(undefined),
+    ]);
+    return pageOf(rows, query.limit, total, deliveryViewOf);
+  }
+
+  async delivery(id: string, deliveryId: string): Promise<DeliveryView & { payload: unknown }> {
+    const row = await this.repository.findDelivery(id, deliveryId);
+    if (!row) throw new NotFound('No such delivery of this webhook.');
+    return { ...deliveryViewOf(row), payload: JSON.parse(row.payload) as unknown };
+  }
+
+  /** A new delivery of the same body (same event id, so receivers can deduplicate), with a fresh signature. */
+  async redeliver(id: string, deliveryId: string): Promise<DeliveryView> {
+    await this.enabledRow(id);
+    const original = await this.repository.findDelivery(id, deliveryId);
+    if (!original) throw new NotFound('No such delivery of this webhook.');
+    const [copy] = await this.dispatcher.deliver([
+      { webhookId: id, eventId: original.eventId, event: original.event, payload: original.payload },
+    ]);
+    return this.delivery(id, copy);
+  }
+
+  private async row(id: string): Promise<WebhookRow> {
+    const row = await this.repository.find(id);
+    if (!row) throw new NotFound('No such webhook.');
+    return row;
+  }
+
+  private async enabledRow(id: string): Promise<WebhookRow> {
+    const row = await this.row(id);
+    if (!row.enabled) throw new Conflict('The webhook is disabled; enable it first.');
+    return row;
+  }
+
+  /** Syntax, then the SSRF check on what the host is or resolves to now (names that do not resolve are checked at delivery). */
+  private async checkUrl(raw: string): Promise<void> {
+    const fail = (code: string, message: string) => new ValidationFailed([{ path: 'url', code, message }]);
+    if (raw.length > MAX_URL_LENGTH) throw fail('tooLong', `url must be at most ${MAX_URL_LENGTH} characters`);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw fail('invalidUrl', 'url must be an absolute http or https URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw fail('unsupportedScheme', `url must use http or https, not ${url.protocol.slice(0, 20)}`);
+    if (url.username || url.password)
+      throw fail('credentialsInUrl', 'url must not contain credentials (use the signature to authenticate deliveries)');
+    if (!url.hostname) throw fail('invalidUrl', 'url must name a host');
+    const refused = await this.guard.checkNow(url, CREATE_LOOKUP_TIMEOUT_MS);
+    if (refused) throw fail('forbiddenTarget', `url is not allowed: ${refused.message}`);
+  }
+}
+
+function checkPatterns(events: readonly string[]): void {
+  const errors = events.flatMap((pattern, index) =>
+    isEventPattern(pattern)
+      ? []
+      : [
+          {
+            path: `events.${index}`,
+            code: 'invalidPattern',
+            message: `"${pattern.slice(0, 80)}" is not an event pattern like tasks.created, tasks.*, *.deleted, user.created or *`,
+          },
+        ],
+  );
+  if (errors.length > 0) throw new ValidationFailed(errors);
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function contextOf(id: string): string {
+  return `webhooks:${id}`;
+}
+
+function pageOf<R extends { createdAt: Date; id: string }, V>(
+  rows: R[],
+  limit: number,
+  total: number | undefined,
+  view: (row: R) => V,
+): Page<V> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(view),
+    nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.createdAt, id: last.id }) : null,
+    ...(total !== undefined && { total }),
+  };
+}
+
+function viewOf(row: WebhookRow): WebhookView {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events,
+    enabled: row.enabled,
+    disabledAt: row.disabledAt?.toISOString() ?? null,
+    disabledReason: row.disabledReason,
+    consecutiveFailures: row.consecutiveFailures,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function deliveryViewOf(row: DeliveryRow): DeliveryView {
+  return {
+    id: row.id,
+    webhookId: row.webhookId,
+    eventId: row.eventId,
+    event: row.event,
+    status: row.status,
+    attempts: row.attempts,
+    responseCode: row.responseCode,
+    latencyMs: row.latencyMs,
+    responseBody: row.responseBody,
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    lastAttemptAt: row.lastAttemptAt?.toISOString() ?? null,
+    nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+  };
+}
