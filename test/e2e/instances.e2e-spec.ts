@@ -1,30 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import { ClusterBus } from '@backlot/cache';
 import { signedInUser } from '../helpers/auth';
 import { ProbeModule } from '../helpers/probe.module';
-import { json, startTestApp, type TestApp } from '../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/test-env';
+import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../helpers/test-app';
 import { eventually, queueOf, TestJobsModule, testJobRuns } from '../helpers/test-jobs';
-
-const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
 
 // Two instances of one deployment (same PostgreSQL database, same Redis prefix) need the
 // shared services; on the embedded database there is only ever one instance.
-(shared ? describe : describe.skip)('two instances on one PostgreSQL and one Redis', () => {
+(SHARED_SERVICES ? describe : describe.skip)('two instances on one PostgreSQL and one Redis', () => {
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    // One deployment: the same signing secret and encryption key on every instance.
-    const env = {
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      JOBS_POLL_INTERVAL_MS: '100',
-      JOBS_CONCURRENCY: '2',
-    };
-    const imports = [ProbeModule, TestJobsModule.register({ tickSchedule: '* * * * * *' })];
-    a = await startTestApp({ env, imports });
-    b = await startTestApp({ env, imports, sameEnvironmentAs: a });
+    [a, b] = await startTwoInstances({
+      env: { JOBS_POLL_INTERVAL_MS: '100', JOBS_CONCURRENCY: '2' },
+      imports: [ProbeModule, TestJobsModule.register({ tickSchedule: '* * * * * *' })],
+    });
   });
   afterAll(async () => {
     await b?.close();

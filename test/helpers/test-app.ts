@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
@@ -56,4 +57,22 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
 export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
   return (await response.json()) as T;
+}
+
+/** Two instances of one deployment need PostgreSQL and Redis; on the embedded database there is only ever one. */
+export const SHARED_SERVICES = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+
+/**
+ * Two instances of one deployment: the same database, Redis prefix, signing secret and
+ * encryption key (test secrets are otherwise generated per app). Close `b` before `a`.
+ */
+export async function startTwoInstances(options: Omit<TestAppOptions, 'sameEnvironmentAs'> = {}): Promise<[TestApp, TestApp]> {
+  const env = { JWT_SECRET: randomBytes(32).toString('base64url'), ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...options.env };
+  const a = await startTestApp({ ...options, env });
+  try {
+    return [a, await startTestApp({ ...options, env, sameEnvironmentAs: a })];
+  } catch (error) {
+    await a.close();
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import { PrismaService } from '@backlot/database';
 import { createUser, login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
 import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
 import { ADMIN_TEST_ENV, type AdminApp, auditEvents, problem, startAdminApp } from './admin-helpers';
 
@@ -144,19 +144,12 @@ describe('admin: stats and cache', () => {
   });
 });
 
-const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
-const SECRETS = {
-  JWT_SECRET: 'test-only-jwt-secret-shared-by-two-instances-4f9c2a',
-  ENCRYPTION_KEY: 'LEVtypCtCbkreYtEf0J6kKBtdAdzsyRvERYccUopzbw=',
-};
-
-(shared ? describe : describe.skip)('admin: cache flush across two instances on PostgreSQL + Redis', () => {
+(SHARED_SERVICES ? describe : describe.skip)('admin: cache flush across two instances on PostgreSQL + Redis', () => {
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    a = await startTestApp({ env: { ...ADMIN_TEST_ENV, ...SECRETS } });
-    b = await startTestApp({ sameEnvironmentAs: a, env: SECRETS });
+    [a, b] = await startTwoInstances({ env: ADMIN_TEST_ENV });
   });
   afterAll(async () => {
     await b?.close();

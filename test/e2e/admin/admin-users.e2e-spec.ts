@@ -3,8 +3,7 @@ import { totpCode } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
 import { UserAdminService } from '../../../apps/api/src/users/user-admin.service';
 import { createUser, login, PASSWORD, postJson, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { json, SHARED_SERVICES, startTestApp, startTwoInstances, type TestApp } from '../../helpers/test-app';
 import { ADMIN_TEST_ENV, type AdminApp, auditEvents, problem, startAdminApp } from './admin-helpers';
 
 interface AdminUser {
@@ -350,21 +349,13 @@ describe('admin: the last enabled admin', () => {
   });
 });
 
-const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
-// Test secrets are generated per app unless given: both instances must sign and read the same tokens.
-const SECRETS = {
-  JWT_SECRET: 'test-only-jwt-secret-shared-by-two-instances-4f9c2a',
-  ENCRYPTION_KEY: 'LEVtypCtCbkreYtEf0J6kKBtdAdzsyRvERYccUopzbw=',
-};
-
 // Both instances read session state from the shared cache: a disablement on one is seen by the other at once.
-(shared ? describe : describe.skip)('admin: disabling on one instance, two instances on PostgreSQL + Redis', () => {
+(SHARED_SERVICES ? describe : describe.skip)('admin: disabling on one instance, two instances on PostgreSQL + Redis', () => {
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    a = await startTestApp({ env: { ...ADMIN_TEST_ENV, ...SECRETS } });
-    b = await startTestApp({ sameEnvironmentAs: a, env: SECRETS });
+    [a, b] = await startTwoInstances({ env: ADMIN_TEST_ENV });
   });
   afterAll(async () => {
     await b?.close();

@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { RealtimeHub } from '../../../apps/api/src/data/realtime/realtime-hub';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
 import { openSse, type SseEvent } from '../../helpers/sse-client';
-import { startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/test-jobs';
 
 const OPEN_RULES = { list: '', view: '', create: '', update: '', delete: '' };
@@ -68,7 +66,7 @@ describe('realtime connection lifecycle', () => {
 });
 
 // Two instances of one deployment: a change made through one reaches subscribers of the other.
-(TEST_DATABASE_URL && TEST_REDIS_URL ? describe : describe.skip)('realtime across two instances (PostgreSQL + Redis)', () => {
+(SHARED_SERVICES ? describe : describe.skip)('realtime across two instances (PostgreSQL + Redis)', () => {
   let a: TestApp;
   let b: TestApp;
   let admin: UserSession;
@@ -76,13 +74,7 @@ describe('realtime connection lifecycle', () => {
   let bob: UserSession;
 
   beforeAll(async () => {
-    const env = {
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      AUTH_RATE_LIMIT_MAX: '1000',
-    };
-    a = await startTestApp({ env });
-    b = await startTestApp({ env, sameEnvironmentAs: a });
+    [a, b] = await startTwoInstances({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
     admin = await signedInUser(a, { role: 'admin' });
     alice = await signedInUser(a);
     bob = await signedInUser(a);
