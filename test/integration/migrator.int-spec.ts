@@ -104,6 +104,13 @@ describe(`migrations on ${TEST_DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}`
             .filter((n) => /^\d{14}_/.test(n))
             .sort(),
         );
+        // No connection may keep an advisory lock once migrating is done: a lock left on
+        // an idle pool client made the next instance wait for the pool's idle timeout.
+        const held = await db.connection.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+            WHERE l.locktype = 'advisory' AND d.datname = current_database()`,
+        );
+        expect(held).toEqual([{ count: 0 }]);
       } finally {
         await other.close();
       }

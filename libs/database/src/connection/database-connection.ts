@@ -125,6 +125,29 @@ export class DatabaseConnection implements Queryable {
   }
 
   /**
+   * Runs `work` with an adapter for Prisma's schema engine. On PostgreSQL that is a pool of
+   * its own with one connection, closed afterwards: the engine takes its session-level
+   * advisory lock and releases it in separate queries, and on the shared pool the release
+   * could land on another client, leaving the lock held by an idle connection until the
+   * idle timeout (a second instance migrating meanwhile then timed out after 10 s).
+   */
+  async withMigrationAdapter<T>(work: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>): Promise<T> {
+    if (this.config.kind === 'embedded') return work(this.adapterFactory);
+    const pool = new Pool({
+      connectionString: this.config.url,
+      max: 1,
+      connectionTimeoutMillis: this.config.connectTimeoutMs,
+      application_name: 'backlot-migrate',
+    });
+    pool.on('error', () => undefined);
+    try {
+      return await work(new PrismaPg(pool));
+    } finally {
+      await pool.end();
+    }
+  }
+
+  /**
    * Like withAdvisoryLock, but does not wait: `busy` is called instead when another instance
    * holds the lock (an operation that must not queue up behind itself, such as a restore).
    */

@@ -45,10 +45,12 @@ export class Migrator {
     // the usual start where every migration is already applied.
     if (!(await this.hasPending(migrationNames(migrations)))) return [];
     return this.withMigrationLock(() =>
-      withEngine(this.connection.adapterFactory, this.schemaPath, async (engine) => {
-        const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: NO_SCHEMA_FILTER });
-        return appliedMigrationNames;
-      }),
+      this.connection.withMigrationAdapter((factory) =>
+        withEngine(factory, this.schemaPath, async (engine) => {
+          const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrations, filters: NO_SCHEMA_FILTER });
+          return appliedMigrationNames;
+        }),
+      ),
     );
   }
 
