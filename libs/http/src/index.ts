@@ -10,3 +10,4 @@ export * from './validation/validation-pipe';
 export * from './access/public.decorator';
 export * from './csv/csv';
 export * from './pagination/time-cursor';
+export * from './validation/is-timestamp';

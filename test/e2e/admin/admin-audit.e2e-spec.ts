@@ -196,6 +196,8 @@ describe('admin: audit log', () => {
       ['/admin/audit', { outcome: 'ok' }, 'outcome'],
       ['/admin/audit', { from: 'last week' }, 'from'],
       ['/admin/audit', { to: '2026-02-30T00:00:00Z' }, 'to'],
+      ['/admin/audit', { from: '2026-W01' }, 'from'],
+      ['/admin/audit', { to: '20261101' }, 'to'],
       ['/admin/audit', { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'from'],
       ['/admin/audit', { limit: '0' }, 'limit'],
       ['/admin/audit', { limit: '201' }, 'limit'],
@@ -207,6 +209,7 @@ describe('admin: audit log', () => {
       ['/admin/audit/export', { format: 'xml' }, 'format'],
       ['/admin/audit/export', { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'from'],
       ['/admin/audit/export', { outcome: 'ok' }, 'outcome'],
+      ['/admin/audit/export', { to: '2026-W01-1' }, 'to'],
       ['/admin/audit/export', { limit: '10' }, 'limit'],
     ];
     for (const [route, query, path] of cases) {

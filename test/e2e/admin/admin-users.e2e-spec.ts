@@ -128,6 +128,8 @@ describe('admin: users', () => {
         [{ count: 'maybe' }, 'count'],
         [{ createdFrom: 'yesterday' }, 'createdFrom'],
         [{ createdTo: '2026-13-45T00:00:00Z' }, 'createdTo'],
+        [{ createdFrom: '2026-W01' }, 'createdFrom'],
+        [{ createdTo: '20261101' }, 'createdTo'],
         [{ createdFrom: '2026-02-01T00:00:00Z', createdTo: '2026-01-01T00:00:00Z' }, 'createdFrom'],
         [{ q: 'a'.repeat(255) }, 'q'],
         [{ q: 'tab\tinside' }, 'q'],

@@ -278,6 +278,8 @@ describe('API keys', () => {
     ['scopes as an object', { name: 'k', scopes: { 'profile:read': true } }, ['scopes']],
     ['expiresAt as a number', { name: 'k', scopes: ['profile:read'], expiresAt: 1893456000000 }, ['expiresAt']],
     ['expiresAt as prose', { name: 'k', scopes: ['profile:read'], expiresAt: 'next tuesday' }, ['expiresAt']],
+    ['expiresAt as an ISO week date', { name: 'k', scopes: ['profile:read'], expiresAt: '2099-W01' }, ['expiresAt']],
+    ['expiresAt in the basic format', { name: 'k', scopes: ['profile:read'], expiresAt: '20991101' }, ['expiresAt']],
     ['an unknown property', { name: 'k', scopes: ['profile:read'], userId: randomUUID() }, ['userId']],
     ['everything wrong at once', { name: null, scopes: null, expiresAt: false }, ['name', 'scopes', 'expiresAt']],
   ])('refuses to create a key with %s (400, errors[] names the fields)', async (_label, body, paths) => {

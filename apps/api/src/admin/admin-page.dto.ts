@@ -1,17 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsTimestamp } from '@backlot/http';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** `true`/`false` in a query string; anything else stays a string and fails @IsBoolean. */
 export const QueryBoolean = () => Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value));
 
-/** An ISO 8601 time in a query string (kept as text here; the controller turns it into a Date). */
+/** An RFC 3339 time in a query string (kept as text here; the controller turns it into a Date). */
 export function QueryTime(description: string): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ type: String, format: 'date-time', description, example: '2026-11-01T00:00:00Z' }),
     IsOptional(),
-    IsISO8601({ strict: true }, { message: '$property must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z' }),
+    IsTimestamp(),
   );
 }
 
