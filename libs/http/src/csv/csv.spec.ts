@@ -1,5 +1,5 @@
 import { parseCsv } from '../../../../test/helpers/csv';
-import { csvEscape, csvLine, prefersCsv } from './csv';
+import { csvEscape, csvLine, prefersCsv, spreadsheetSafe } from './csv';
 
 describe('csvEscape', () => {
   it('leaves plain values as they are', () => {
@@ -40,6 +40,16 @@ describe('csvLine', () => {
       ['', ',', '"'],
     ];
     expect(parseCsv(rows.map(csvLine).join(''))).toEqual(rows);
+  });
+});
+
+describe('spreadsheetSafe', () => {
+  it('prefixes text that a spreadsheet would read as a formula with an apostrophe', () => {
+    for (const text of ['=1+1', '+1', '-2+3', '@SUM(A1)', '\tx', '\rx']) expect(spreadsheetSafe(text)).toBe(`'${text}`);
+  });
+
+  it('leaves other values alone', () => {
+    for (const value of ['plain', ' =not first', '', 5, -5, null, undefined, true]) expect(spreadsheetSafe(value)).toBe(value);
   });
 });
 

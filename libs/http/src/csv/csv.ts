@@ -19,6 +19,15 @@ export function csvLine(values: unknown[]): string {
   return `${values.map(csvEscape).join(',')}\r\n`;
 }
 
+/**
+ * A text cell a spreadsheet will not run: one that starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return gets a leading apostrophe (OWASP's CSV-injection advice). For exports of
+ * text that outsiders write (the audit log's user agents), not for data meant to round-trip.
+ */
+export function spreadsheetSafe(value: unknown): unknown {
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 function csvText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
