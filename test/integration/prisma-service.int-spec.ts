@@ -1,5 +1,5 @@
-import { PrismaService } from '@backlot/database';
-import { Conflict, NotFound } from '@backlot/http';
+import { Prisma, PrismaService, translateDatabaseError } from '@backlot/database';
+import { Conflict, NotFound, ServiceUnavailable, toProblem } from '@backlot/http';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
 
 describe('PrismaService', () => {
@@ -57,5 +57,33 @@ describe('PrismaService', () => {
     for (const failure of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       expect(failure.reason).toBeInstanceOf(Conflict);
     }
+  });
+
+  // On the embedded database a backup holds the one transaction for its whole read; others
+  // queue behind it (past Prisma's 2 s maxWait) rather than fail.
+  it('starts a transaction once a long one has finished, instead of failing', async () => {
+    let started!: () => void;
+    const holding = new Promise<void>((resolve) => (started = resolve));
+    const long = db.connection.transaction(async (tx) => {
+      await tx.query('SELECT 1');
+      started();
+      await tx.query('SELECT pg_sleep(2.5)');
+    });
+    await holding;
+    const waiting = prisma.transaction((tx) => tx.setting.create({ data: { key: 'after.long', value: true } }));
+    await Promise.all([long, waiting]);
+    expect((await prisma.setting.findUnique({ where: { key: 'after.long' } }))?.value).toBe(true);
+  });
+
+  it('answers a transaction that could not start in time with 503 and Retry-After', () => {
+    const timeout = new Prisma.PrismaClientKnownRequestError('Unable to start a transaction in the given time.', {
+      code: 'P2028',
+      clientVersion: Prisma.prismaVersion.client,
+    });
+    const error = translateDatabaseError(timeout);
+    expect(error).toBeInstanceOf(ServiceUnavailable);
+    const { problem, headers } = toProblem(error, { instance: '/x', requestId: 'r' });
+    expect(problem.status).toBe(503);
+    expect(headers['retry-after']).toBe('1');
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Conflict, NotFound } from '@backlot/http';
+import { Conflict, NotFound, ServiceUnavailable } from '@backlot/http';
 import { Prisma, PrismaClient } from './generated/prisma/client';
 import { DatabaseConnection } from './connection/database-connection';
 
@@ -53,7 +53,8 @@ function isWriteConflict(error: unknown): boolean {
 
 /**
  * Turns constraint violations into domain errors (409/404) so a race that PGlite hides but
- * PostgreSQL shows (two concurrent inserts of one unique value) never becomes a 500.
+ * PostgreSQL shows (two concurrent inserts of one unique value) never becomes a 500, and a
+ * transaction that could not get the database in time into a 503 with Retry-After.
  */
 export function translateDatabaseError(error: unknown): unknown {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error;
@@ -67,5 +68,8 @@ export function translateDatabaseError(error: unknown): unknown {
     );
   }
   if (error.code === 'P2025') return new NotFound('The record does not exist.');
+  // A transaction that could not start (or ran out of time) in a busy database: the
+  // request may succeed when retried, which a 500 would not tell the client.
+  if (error.code === 'P2028') return new ServiceUnavailable('The database is busy; retry shortly.', { retryAfter: 1 });
   return error;
 }

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DomainError, TooManyRequests, Unauthenticated, ValidationFailed } from '../errors/domain-errors';
+import { DomainError, ServiceUnavailable, TooManyRequests, Unauthenticated, ValidationFailed } from '../errors/domain-errors';
 import { type Problem, problemType, statusTitle } from './problem';
 
 const STATUS_BY_KIND: Record<string, number> = {
@@ -61,6 +61,9 @@ export function toProblem(error: unknown, context: ProblemContext): ProblemRespo
     if (error instanceof ValidationFailed) problem.errors = error.errors;
     const headers: Record<string, string> = {};
     if (error instanceof TooManyRequests) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error instanceof ServiceUnavailable && typeof error.extensions.retryAfter === 'number') {
+      headers['retry-after'] = String(error.extensions.retryAfter);
+    }
     // RFC 9110 §15.5.2: a 401 names the scheme that would work.
     if (error instanceof Unauthenticated) headers['www-authenticate'] = 'Bearer realm="backlot"';
     return { problem, headers };
