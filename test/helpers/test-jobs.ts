@@ -9,7 +9,13 @@ export interface TestJobRun {
   attempt: number;
   instance: string;
   payload: { key?: string; failures?: number; holdMs?: number };
+  /** Set when the handler returns or throws: orders runs without reading clocks. */
+  endedAfter?: number;
+  startedAfter: number;
 }
+
+/** A counter bumped at every start and end of a test job run. */
+let step = 0;
 
 /**
  * What the test jobs did, shared by every app instance in this process (two instances of one
@@ -23,6 +29,7 @@ const TEST_JOB_OPTIONS = Symbol('TEST_JOB_OPTIONS');
 /**
  * Test-only jobs mounted into the real app: `test.flaky` fails its first `failures` attempts,
  * `test.fails` always fails, `test.slow` holds for `holdMs` (or until the instance shuts down),
+ * `test.stubborn` holds for `holdMs` and ignores the abort signal (an SMTP call in progress),
  * `test.tick` runs on `tickSchedule` when one is given.
  */
 @Injectable()
@@ -37,12 +44,25 @@ class TestJobs implements OnModuleInit {
   onModuleInit(): void {
     const record =
       (name: string) => async (payload: TestJobRun['payload'], context: { id: string; attempt: number; signal: AbortSignal }) => {
-        testJobRuns.push({ jobId: context.id, name, attempt: context.attempt, instance: this.instance, payload });
-        if (name === 'test.fails') throw new Error(`planned failure ${context.attempt}`);
-        if (name === 'test.flaky' && context.attempt <= (payload.failures ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
-        if (name === 'test.slow') await sleepUnlessAborted(payload.holdMs ?? 0, context.signal);
+        const run: TestJobRun = {
+          jobId: context.id,
+          name,
+          attempt: context.attempt,
+          instance: this.instance,
+          payload,
+          startedAfter: ++step,
+        };
+        testJobRuns.push(run);
+        try {
+          if (name === 'test.fails') throw new Error(`planned failure ${context.attempt}`);
+          if (name === 'test.flaky' && context.attempt <= (payload.failures ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
+          if (name === 'test.slow') await sleepUnlessAborted(payload.holdMs ?? 0, context.signal);
+          if (name === 'test.stubborn') await new Promise((resolve) => setTimeout(resolve, payload.holdMs ?? 0));
+        } finally {
+          run.endedAfter = ++step;
+        }
       };
-    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.tick']) {
+    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.stubborn', 'test.tick']) {
       this.jobs.define({ name, handler: record(name), maxAttempts: 3, backoffSeconds: 1 });
     }
     if (this.options.tickSchedule) this.jobs.schedule('test.tick', this.options.tickSchedule);

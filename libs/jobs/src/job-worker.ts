@@ -10,6 +10,8 @@ import { nextSlot, retryDelayMs } from './timing';
 
 const HEARTBEAT_MS = 5_000;
 const RECLAIM_EVERY_MS = 10_000;
+/** How long an aborted handler gets to stop before its job is handed back. */
+const ABORT_SETTLE_MS = 1_000;
 
 interface Running {
   abort: AbortController;
@@ -20,7 +22,10 @@ interface Running {
  * Runs due jobs on this instance: polls (or is woken by a local enqueue), claims up to its
  * free slots, keeps their leases alive with heartbeats, fires due schedules, and reclaims
  * jobs whose instance died. On shutdown it stops claiming, lets running jobs finish within
- * half the shutdown budget, and hands the rest back to the queue for another instance.
+ * half the shutdown budget, and hands the rest back to the queue for another instance —
+ * at once when the handler has stopped, or when the lease runs out after this process has
+ * exited when it has not (a handler that ignores its abort signal, say an SMTP call in
+ * progress, must not run on two instances at the same time).
  */
 @Injectable()
 export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,6 +37,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private timer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private ticking = false;
+  private currentTick?: Promise<void>;
   private wakeRequested = false;
   private stopping = false;
   private lastReclaim = 0;
@@ -63,14 +69,31 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.stopping = true;
     clearTimeout(this.timer);
     clearInterval(this.heartbeatTimer);
+    // A claim in flight still lands: wait for it, so what it claimed is handed back below.
+    await this.currentTick;
     if (this.running.size === 0) return;
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.config.http.shutdownTimeoutMs / 2).unref());
-    await Promise.race([Promise.all([...this.running.values()].map((job) => job.done)), grace]);
-    const unfinished = [...this.running.keys()];
+    await this.settled([...this.running.values()], this.config.http.shutdownTimeoutMs / 2);
+    const unfinished = [...this.running.entries()];
     if (unfinished.length === 0) return;
-    for (const id of unfinished) this.running.get(id)?.abort.abort();
-    const released = await this.jobs.release(unfinished, this.token).catch(() => 0);
-    this.logger.warn({ msg: 'jobs handed back to the queue at shutdown', jobs: released });
+    for (const [, job] of unfinished) job.abort.abort();
+    await this.settled(
+      unfinished.map(([, job]) => job),
+      ABORT_SETTLE_MS,
+    );
+    const stopped = unfinished.filter(([id]) => !this.running.has(id)).map(([id]) => id);
+    const stillRunning = unfinished.filter(([id]) => this.running.has(id)).map(([id]) => id);
+    const released = await this.jobs.release(stopped, this.token).catch(() => 0);
+    // Past the shutdown budget the process is gone, and its handlers with it.
+    const leaseSeconds = Math.ceil(this.config.http.shutdownTimeoutMs / 1000) + 5;
+    const leased = await this.jobs.expireLease(stillRunning, this.token, leaseSeconds).catch(() => 0);
+    this.logger.warn({ msg: 'jobs handed back to the queue at shutdown', jobs: released, afterExit: leased });
+  }
+
+  private async settled(jobs: Running[], withinMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+    await Promise.race([Promise.all(jobs.map((job) => job.done)), deadline]);
+    clearTimeout(timer);
   }
 
   private wake(): void {
@@ -80,7 +103,11 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       return;
     }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), 0);
+    this.timer = setTimeout(() => this.runTick(), 0);
+  }
+
+  private runTick(): void {
+    this.currentTick = this.tick();
   }
 
   private async tick(): Promise<void> {
@@ -111,7 +138,7 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const delay = this.wakeRequested && !full ? 0 : this.config.jobs.pollIntervalMs;
     this.wakeRequested = false;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer = setTimeout(() => this.runTick(), delay);
     this.timer.unref();
   }
 

@@ -129,6 +129,20 @@ export class JobsRepository {
     return rows.length;
   }
 
+  /**
+   * Lets the lease of jobs this worker cannot stop run out `seconds` from now, without
+   * further heartbeats: another instance reclaims them then, once this one has exited.
+   */
+  async expireLease(ids: readonly string[], token: string, seconds: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.db.query(
+      `UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+        WHERE id = ANY($1::uuid[]) AND locked_by = $2 AND state = 'running' RETURNING id`,
+      [ids, token, seconds],
+    );
+    return rows.length;
+  }
+
   /** Jobs whose worker vanished (crash, kill -9) without a heartbeat: retried, or dead-lettered. */
   async reclaimExpired(): Promise<number> {
     const rows = await this.db.query(

@@ -106,7 +106,7 @@ describe('jobs across a restart', () => {
   const persistent: Record<string, string> = databaseDir ? { PGLITE_DATA_DIR: join(databaseDir, 'pglite') } : {};
   afterAll(() => databaseDir && rmSync(databaseDir, { recursive: true, force: true }));
 
-  it('survive a restart, and a job running at shutdown is handed back and finished after it', async () => {
+  it('survive a restart, and a job running at shutdown is handed back and picked up by the next instance', async () => {
     const first = await startTestApp({ env: { ...FAST, ...persistent, SHUTDOWN_TIMEOUT_MS: '400' }, imports: [TestJobsModule.register()] });
     let second: TestApp | undefined;
     try {
@@ -122,7 +122,7 @@ describe('jobs across a restart', () => {
         sameEnvironmentAs: databaseDir ? undefined : first,
       });
       await eventually('the delayed job to run after the restart', async () => (await queueOf(second!).get(later)).state === 'completed');
-      const handedBack = await eventually('the interrupted job to finish on the new instance', async () => {
+      const handedBack = await eventually('the interrupted job to run on the new instance', async () => {
         const view = await queueOf(second!).get(slow);
         return view.state === 'running' && view;
       });
@@ -130,6 +130,41 @@ describe('jobs across a restart', () => {
       expect(handedBack.attempts).toBe(1);
       expect(runsOf(slow).map((run) => run.instance)).toHaveLength(2);
       expect(new Set(runsOf(slow).map((run) => run.instance)).size).toBe(2);
+    } finally {
+      await second?.close();
+      await first.environment.cleanup();
+    }
+  });
+  it('leaves a job whose handler ignores the abort at shutdown leased until the instance is gone, so it never runs twice at once', async () => {
+    const first = await startTestApp({ env: { ...FAST, ...persistent, SHUTDOWN_TIMEOUT_MS: '400' }, imports: [TestJobsModule.register()] });
+    let second: TestApp | undefined;
+    try {
+      const stubborn = (await queueOf(first).enqueue('test.stubborn', { holdMs: 1_500 }))!;
+      await eventually('the stubborn job to start', () => runsOf(stubborn).length === 1);
+      await first.app.close();
+
+      second = await startTestApp({
+        env: { ...FAST, ...persistent },
+        imports: [TestJobsModule.register()],
+        sameEnvironmentAs: databaseDir ? undefined : first,
+      });
+      const [lease] = await second.app
+        .get(DatabaseConnection)
+        .query<{ state: string; held: boolean }>(`SELECT state, locked_until > now() AS held FROM jobs WHERE id = $1`, [stubborn]);
+      expect(lease).toEqual({ state: 'running', held: true });
+      const retried = await eventually(
+        'the job to be reclaimed once the lease has run out',
+        async () => {
+          const view = await queueOf(second!).get(stubborn);
+          return view.state === 'completed' && view;
+        },
+        40_000,
+      );
+      expect(retried.attempts).toBe(2);
+      const [firstRun, secondRun] = runsOf(stubborn);
+      expect(secondRun.instance).not.toBe(firstRun.instance);
+      // The second run began only after the first handler had returned.
+      expect(secondRun.startedAfter).toBeGreaterThan(firstRun.endedAfter!);
     } finally {
       await second?.close();
       await first.environment.cleanup();
