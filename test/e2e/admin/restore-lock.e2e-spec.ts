@@ -3,11 +3,11 @@ import { json } from '../../helpers/test-app';
 import { TEST_DATABASE_URL } from '../../helpers/test-env';
 import { type AdminApp, problem, startAdminApp } from './admin-helpers';
 
-/** The lock BackupsService takes around a restore (see backups.service.ts). */
+/** The lock a restore holds exclusively and backups share (see backups.service.ts). */
 const RESTORE_LOCK_ID = 0x6261636b;
 
 // Other instances only exist with PostgreSQL; the embedded database has one process.
-(TEST_DATABASE_URL ? describe : describe.skip)('a restore while another instance is restoring', () => {
+(TEST_DATABASE_URL ? describe : describe.skip)('backups and restores on other instances', () => {
   let app: AdminApp;
   let other: Client;
 
@@ -21,6 +21,30 @@ const RESTORE_LOCK_ID = 0x6261636b;
     await app?.t.close();
   });
 
+  it('refuses a backup while another instance restores (its snapshot would read the emptied tables)', async () => {
+    await other.query('SELECT pg_advisory_lock($1)', [RESTORE_LOCK_ID]);
+    try {
+      const refused = await problem(await app.admin.json('POST', '/admin/backups', {}), 409);
+      expect(refused.detail).toMatch(/restore is running on another instance/);
+    } finally {
+      await other.query('SELECT pg_advisory_unlock($1)', [RESTORE_LOCK_ID]);
+    }
+    expect((await app.admin.json('POST', '/admin/backups', {})).status).toBe(201);
+  });
+
+  it('refuses a restore while another instance writes a backup, and lets backups run side by side', async () => {
+    const { name } = await json<{ name: string }>(await app.admin.json('POST', '/admin/backups', {}));
+    await other.query('SELECT pg_advisory_lock_shared($1)', [RESTORE_LOCK_ID]);
+    try {
+      expect((await app.admin.json('POST', '/admin/backups', {})).status).toBe(201);
+      const refused = await problem(await app.admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name }), 409);
+      expect(refused.detail).toMatch(/backup or restore is running on another instance/);
+    } finally {
+      await other.query('SELECT pg_advisory_unlock_shared($1)', [RESTORE_LOCK_ID]);
+    }
+  });
+
+  // Last: the restore ends every session, the admin's included.
   it('is refused with 409 and leaves the database alone; it runs once the other one is done', async () => {
     const created = await app.admin.json('POST', '/admin/backups', {});
     const { name } = await json<{ name: string }>(created);

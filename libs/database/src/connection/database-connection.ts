@@ -150,17 +150,25 @@ export class DatabaseConnection implements Queryable {
   /**
    * Like withAdvisoryLock, but does not wait: `busy` is called instead when another instance
    * holds the lock (an operation that must not queue up behind itself, such as a restore).
+   * `shared` holders exclude only an exclusive holder (backups may run side by side, never
+   * during a restore).
    */
-  async tryAdvisoryLock<T>(lockId: number, work: () => Promise<T>, busy: () => never): Promise<T> {
+  async tryAdvisoryLock<T>(
+    lockId: number,
+    work: () => Promise<T>,
+    busy: () => never,
+    mode: 'exclusive' | 'shared' = 'exclusive',
+  ): Promise<T> {
     if (!this.pool) return work();
+    const suffix = mode === 'shared' ? '_shared' : '';
     const client = await this.pool.connect();
     try {
-      const [{ locked }] = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [lockId])).rows;
+      const [{ locked }] = (await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock${suffix}($1) AS locked`, [lockId])).rows;
       if (!locked) busy();
       try {
         return await work();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+        await client.query(`SELECT pg_advisory_unlock${suffix}($1)`, [lockId]);
       }
     } finally {
       client.release();

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { DEFAULT_LIMIT } from '../admin-page.dto';
 
-/** pg advisory lock id held while a restore runs (any instance). */
+/** pg advisory lock id: held exclusively by a restore and shared by backups (any instance). */
 const RESTORE_LOCK_ID = 0x6261636b;
 
 export interface BackupPage {
@@ -130,15 +130,23 @@ export class BackupsService {
     }
   }
 
-  /** One backup or restore at a time on this instance, and one restore at a time in the whole deployment. */
+  /**
+   * One backup or restore at a time on this instance; across the deployment, one restore at
+   * a time and no backup while a restore runs (a backup's snapshot taken during a restore's
+   * TRUNCATE would read empty tables, and their locks could deadlock).
+   */
   private async exclusive<T>(what: 'backup' | 'restore', work: () => Promise<T>): Promise<T> {
     if (this.running) throw new Conflict(`A ${this.running} is already running on this instance; try again when it has finished.`);
     this.running = what;
     try {
-      if (what === 'backup') return await work();
-      return await this.db.tryAdvisoryLock(RESTORE_LOCK_ID, work, () => {
-        throw new Conflict('A restore is already running on another instance; try again when it has finished.');
-      });
+      const busy = (): never => {
+        throw new Conflict(
+          what === 'restore'
+            ? 'A backup or restore is running on another instance; try again when it has finished.'
+            : 'A restore is running on another instance; try again when it has finished.',
+        );
+      };
+      return await this.db.tryAdvisoryLock(RESTORE_LOCK_ID, work, busy, what === 'restore' ? 'exclusive' : 'shared');
     } finally {
       this.running = null;
     }
