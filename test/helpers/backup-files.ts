@@ -9,14 +9,14 @@ type Line = Record<string, unknown> & { $?: string };
 /**
  * Crafts a backup that is valid as a file (gzip, checksums, trailer) but says something else:
  * `control` may change control lines (header, table starts), `row` may change row lines
- * (return undefined to keep a row byte for byte). Counts, checksums and the trailer are
+ * (return undefined to keep a row byte for byte, a string to write that text as the line). Counts, checksums and the trailer are
  * recomputed, so a restore refuses the result only for what the test changed.
  */
 export async function rewriteBackup(
   source: string,
   target: string,
   control: (line: Line) => Line,
-  row?: (table: string, row: Record<string, unknown>) => Record<string, unknown> | undefined,
+  row?: (table: string, row: Record<string, unknown>) => Record<string, unknown> | string | undefined,
 ): Promise<void> {
   const lines = gunzipSync(readFileSync(source)).toString('utf8').split('\n').filter(Boolean);
   const out: string[] = [];
@@ -26,7 +26,7 @@ export async function rewriteBackup(
   for (const text of lines) {
     if (!text.startsWith('{"$":')) {
       const edited = row?.(table!.name, JSON.parse(text) as Record<string, unknown>);
-      const line = edited === undefined ? text : JSON.stringify(edited);
+      const line = edited === undefined ? text : typeof edited === 'string' ? edited : JSON.stringify(edited);
       table!.hash.update(`${line}\n`);
       table!.count++;
       out.push(line);

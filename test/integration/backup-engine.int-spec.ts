@@ -135,8 +135,70 @@ describe('backup engine', () => {
       (table, row) => (table === 'records' ? { ...row, collection_id: uuidv7() } : undefined),
     );
     const verified = await engine.verify(broken);
-    await expect(engine.load(broken, verified)).rejects.toThrow(/foreign key/);
+    const refused = await engine.load(broken, verified).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidBackup);
+    expect(refused).toMatchObject({ reason: 'rows-refused', message: expect.stringMatching(/rows of table records \(.*foreign key/) });
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses a row line that holds two rows, though its checksum counts one', async () => {
+    const manifest = await engine.create('manual', false);
+    const before = await snapshot();
+    const doubled = join(dir, 'doubled.backup.gz');
+    await rewriteBackup(
+      engine.store.filePath(manifest.name),
+      doubled,
+      (line) => line,
+      (table, row) =>
+        table === 'settings' ? `${JSON.stringify(row)},${JSON.stringify({ ...row, key: `${row.key as string}-extra` })}` : undefined,
+    );
+    const refused = await engine.load(doubled, await engine.verify(doubled)).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      reason: 'corrupted',
+      message: expect.stringMatching(/settings has a row line that is not exactly one row/),
+    });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('refuses a file that changed between verification and loading', async () => {
+    const manifest = await engine.create('manual', false);
+    const before = await snapshot();
+    const verified = await engine.verifyStored(manifest.name);
+    const swapped = join(dir, 'swapped.backup.gz');
+    // Internally consistent, but not the file that was verified.
+    await rewriteBackup(
+      engine.store.filePath(manifest.name),
+      swapped,
+      (line) => line,
+      (table, row) => (table === 'settings' ? { ...row, value: 'swapped' } : undefined),
+    );
+    const refused = await engine.load(swapped, verified).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ reason: 'corrupted', message: expect.stringMatching(/changed while it was being restored/) });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('commits what beforeCommit builds with the rows, and rolls everything back when it throws', async () => {
+    const manifest = await engine.create('manual', false);
+    const path = engine.store.filePath(manifest.name);
+    await db.connection.query(`DELETE FROM settings WHERE key = 'plain'`);
+    const before = await snapshot();
+    await expect(
+      engine.load(path, await engine.verify(path), {
+        beforeCommit: async (tx) => {
+          expect(await tx.query(`SELECT key FROM settings WHERE key = 'plain'`)).toHaveLength(1);
+          throw new Error('derived state could not be built');
+        },
+      }),
+    ).rejects.toThrow('derived state could not be built');
+    expect(await snapshot()).toEqual(before);
+
+    await engine.load(path, await engine.verify(path), {
+      beforeCommit: async (tx) => {
+        await tx.query(`INSERT INTO settings (key, value) VALUES ('derived', 'true')`);
+      },
+    });
+    const keys = await db.connection.query<{ key: string }>('SELECT key FROM settings ORDER BY key');
+    expect(keys.map((row) => row.key)).toEqual(['derived', 'plain', 'site']);
   });
 
   it('refuses a file that is not a backup', async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
 import { BACKUP_FORMAT, backupName, type BackupKind, type BackupManifest, FORMAT_VERSION } from './backup-format';
-import { type LoadedBackup, loadBackup } from './backup-restorer';
+import { type LoadedBackup, loadBackup, type LoadOptions } from './backup-restorer';
 import { BackupStore } from './backup-store';
 import { type VerifiedBackup, verifyBackup } from './backup-verifier';
 import { writeBackup } from './backup-writer';
@@ -78,7 +78,7 @@ export class BackupEngine {
     return this.verify(this.store.filePath(name), { ...progress, expectedSha256: manifest.sha256 });
   }
 
-  load(path: string, verified: VerifiedBackup, progress: Progress = {}): Promise<LoadedBackup> {
-    return loadBackup(this.connection, path, verified, { onProgress: progress.onProgress });
+  load(path: string, verified: VerifiedBackup, options: Progress & Pick<LoadOptions, 'beforeCommit'> = {}): Promise<LoadedBackup> {
+    return loadBackup(this.connection, path, verified, options);
   }
 }

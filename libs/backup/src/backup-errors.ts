@@ -1,6 +1,7 @@
 import { DomainError } from '@backlot/http';
 
-export type InvalidBackupReason = 'corrupted' | 'truncated' | 'not-a-backup' | 'newer-format' | 'newer-schema' | 'schema-behind';
+export type InvalidBackupReason =
+  'corrupted' | 'truncated' | 'not-a-backup' | 'newer-format' | 'newer-schema' | 'schema-behind' | 'rows-refused';
 
 /**
  * A backup file that cannot be restored as it is (422): damaged, cut short, or written by a

@@ -28,11 +28,16 @@ export async function* backupLines(path: string, onChunk: (compressed: Buffer) =
   let carry = '';
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      const text = carry + decoder.write(chunk);
-      const lines = text.split('\n');
-      carry = lines.pop()!;
+      // Only the new text is searched for line ends: a long line costs its length, not its square.
+      const text = decoder.write(chunk);
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        yield carry + text.slice(start, end);
+        carry = '';
+        start = end + 1;
+      }
+      carry += text.slice(start);
       if (carry.length > MAX_LINE_CHARS) throw new InvalidBackup('corrupted', 'The backup file holds a line far longer than any row.');
-      for (const line of lines) yield line;
     }
     await flowing;
   } catch (error) {

@@ -1,4 +1,6 @@
 import type { DatabaseConnection, Queryable } from '@backlot/database';
+import { createHash } from 'node:crypto';
+import { InvalidBackup } from './backup-errors';
 import { backupLines } from './backup-lines';
 import { BackupParser } from './backup-parser';
 import type { VerifiedBackup } from './backup-verifier';
@@ -13,6 +15,12 @@ const BATCH_CHARS = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   onProgress?: (bytes: number) => void;
+  /**
+   * Runs inside the restore transaction once every row is in: rebuild what derives from the
+   * data (the data module's field indexes) so it commits with the rows, or throw to roll the
+   * whole restore back.
+   */
+  beforeCommit?: (tx: Queryable) => Promise<void>;
 }
 
 export interface LoadedBackup {
@@ -21,10 +29,12 @@ export interface LoadedBackup {
 
 /**
  * Pass 2 of a restore: replaces the database's contents with a verified backup, in ONE
- * transaction. The file is checked again as it streams (it could have changed since pass 1);
- * any failure rolls everything back, so the database is either the backup or unchanged.
- * Columns the table no longer has are skipped and columns the backup lacks take their
- * defaults, so a backup from an older schema level loads too.
+ * transaction. The file is checked again as it streams, against pass 1 too (its header and
+ * whole-file sha256: it could have been swapped in between); any failure rolls everything
+ * back, so the database is either the backup or unchanged. Columns the table no longer has
+ * are skipped and columns the backup lacks take their defaults, so a backup from an older
+ * schema level loads too; rows the database refuses (a constraint) make it a 422 naming the
+ * table, not a 500.
  */
 export async function loadBackup(
   connection: DatabaseConnection,
@@ -39,13 +49,19 @@ export async function loadBackup(
     await tx.query(`TRUNCATE ${emptied.map(quoteIdentifier).join(', ')} CASCADE`);
 
     const parser = new BackupParser();
+    const fileHash = createHash('sha256');
     const counts: Record<string, number> = {};
     let batch: TableBatch | undefined;
     let bytes = 0;
-    const lines = backupLines(path, (chunk) => options.onProgress?.((bytes += chunk.length)));
+    const lines = backupLines(path, (chunk) => {
+      fileHash.update(chunk);
+      options.onProgress?.((bytes += chunk.length));
+    });
     for await (const line of lines) {
       const parsed = parser.feed(line);
-      if (parsed.type === 'table') {
+      if (parsed.type === 'header') {
+        if (JSON.stringify(parsed.header) !== JSON.stringify(verified.header)) throw changedSinceVerified();
+      } else if (parsed.type === 'table') {
         batch = await TableBatch.open(tx, parsed.start.table, parsed.start.columns);
       } else if (parsed.type === 'row') {
         if (batch!.add(parsed.line)) await batch!.flush();
@@ -55,8 +71,19 @@ export async function loadBackup(
       }
     }
     parser.finish();
+    if (fileHash.digest('hex') !== verified.sha256) throw changedSinceVerified();
+    try {
+      await options.beforeCommit?.(tx);
+    } catch (error) {
+      // Say a unique field index that the restored records break.
+      throw refusedRows('the restored data', error);
+    }
     return { counts };
   });
+}
+
+function changedSinceVerified(): InvalidBackup {
+  return new InvalidBackup('corrupted', 'The backup file changed while it was being restored; nothing was restored.');
 }
 
 /** Rows of one table gathered into multi-row inserts: PostgreSQL parses the JSON, never Node. */
@@ -66,6 +93,7 @@ class TableBatch {
 
   private constructor(
     private readonly tx: Queryable,
+    private readonly table: string,
     private readonly sql: string,
   ) {}
 
@@ -78,7 +106,9 @@ class TableBatch {
     const relation = quoteIdentifier(table);
     return new TableBatch(
       tx,
-      `INSERT INTO ${relation} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${relation}, $1::json)`,
+      table,
+      `WITH inserted AS (INSERT INTO ${relation} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${relation}, $1::json) RETURNING 1)
+       SELECT count(*)::int AS inserted FROM inserted`,
     );
   }
 
@@ -92,16 +122,41 @@ class TableBatch {
   async flush(): Promise<void> {
     if (this.lines.length === 0) return;
     const json = `[${this.lines.join(',')}]`;
+    const expected = this.lines.length;
     this.lines = [];
     this.chars = 0;
-    await this.tx.query(this.sql, [json]);
+    let inserted: number;
+    try {
+      [{ inserted }] = await this.tx.query<{ inserted: number }>(this.sql, [json]);
+    } catch (error) {
+      throw refusedRows(`rows of table ${this.table}`, error);
+    }
+    // A line such as `{…},{…}` would slip two rows past a checksum that counts one.
+    if (inserted !== expected) {
+      throw new InvalidBackup('corrupted', `The backup file is corrupted: table ${this.table} has a row line that is not exactly one row.`);
+    }
   }
+}
+
+/**
+ * A row PostgreSQL refuses (SQLSTATE class 22 data exception or 23 integrity violation: a
+ * null in a required column, a broken reference, malformed JSON) is a problem with the
+ * backup, not the server; anything else (a lost connection) stays what it is.
+ */
+function refusedRows(what: string, error: unknown): unknown {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !/^2[23]/.test(code)) return error;
+  return new InvalidBackup(
+    'rows-refused',
+    `The database refused ${what} (${String(message).split('\n')[0].slice(0, 300)}); nothing was restored.`,
+  );
 }
 
 /**
  * Runtime field indexes (`rec_<hash>`) belong to the collections being replaced: a unique one
  * could refuse the restored rows. They go here, in the same transaction; the data module
- * rebuilds those the restored collections need when it hears `database.restored` (or at start).
+ * rebuilds those the restored collections need in `beforeCommit` (and, after a CLI restore,
+ * at the next start).
  */
 async function dropFieldIndexes(tx: Queryable): Promise<void> {
   const indexes = await tx.query<{ name: string }>(

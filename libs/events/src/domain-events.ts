@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Queryable } from '@backlot/database';
 
-/** Cross-domain events; payloads carry ids, never secrets. */
+/** Cross-domain events; payloads carry ids (and, for `database.restoring`, its transaction), never secrets. */
 export interface DomainEventMap {
   'user.created': { userId: string; email: string };
   'user.deleted': { userId: string };
@@ -8,7 +9,12 @@ export interface DomainEventMap {
   'user.credentials-changed': { userId: string; keepSessionId?: string; reason: string };
   /** Role or enabled state changed: cached principals must be reloaded. */
   'user.access-changed': { userId: string };
-  /** The whole database was replaced from a backup: derived state (runtime indexes …) must be rebuilt. */
+  /**
+   * A backup's rows are in, inside the restore's transaction (`tx`), before it commits:
+   * rebuild derived state in that transaction (runtime field indexes), or throw to roll back.
+   */
+  'database.restoring': { backup: string; tx: Queryable };
+  /** The whole database was replaced from a backup (committed): in-memory state must be dropped. */
   'database.restored': { backup: string };
 }
 

@@ -240,6 +240,48 @@ describe('admin backups', () => {
       return refused;
     }
 
+    /** Refused while loading: after pass 1 and the pre-restore backup, inside the transaction. */
+    async function refusedLoad(name: string): Promise<{ detail: string; reason?: string }> {
+      const before = await state();
+      const response = await admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name });
+      await app.conforms('POST', `/admin/backups/${name}/restore`, response.clone());
+      const refused = (await problem(response, 422)) as unknown as { detail: string; reason?: string };
+      expect(await state()).toEqual(before);
+      return refused;
+    }
+
+    it('refuses restored records that break a unique field, keeping the field indexes (422, nothing restored)', async () => {
+      const [kept, changed] = seeded.books;
+      const name = await storeDamagedCopy(dir(), first as never, (source, target) =>
+        rewriteBackup(
+          source,
+          target,
+          (line) => line,
+          (table, row) =>
+            table === 'records' && row.id === changed.id ? { ...row, data: { ...(row.data as object), isbn: kept.isbn } } : undefined,
+        ),
+      );
+      const refused = await refusedLoad(name);
+      expect(refused).toMatchObject({ reason: 'rows-refused' });
+      expect(refused.detail).toMatch(/refused the restored data/);
+      // The unique field is still enforced: its index was not dropped for good.
+      expect((await alice.json('POST', '/collections/books/records', { title: 'Dup', isbn: kept.isbn })).status).toBe(409);
+    });
+
+    it('refuses rows the database rejects (a required column emptied), naming the table (422, nothing restored)', async () => {
+      const name = await storeDamagedCopy(dir(), first as never, (source, target) =>
+        rewriteBackup(
+          source,
+          target,
+          (line) => line,
+          (table, row) => (table === 'users' ? { ...row, email: null } : undefined),
+        ),
+      );
+      const refused = await refusedLoad(name);
+      expect(refused).toMatchObject({ reason: 'rows-refused' });
+      expect(refused.detail).toMatch(/rows of table users \(.*null/);
+    });
+
     it('refuses a corrupted file (bytes flipped in the middle)', async () => {
       const name = await storeDamagedCopy(dir(), first as never, copyThen(corruptBackup));
       const refused = await refusedRestore(name);

@@ -29,8 +29,9 @@ export interface RestoreOutcome {
 /**
  * Backups and restores as operations of a running instance: one at a time per instance
  * (409 otherwise), each audited. A restore first proves the file whole, then backs up the
- * current state, then replaces the database in one transaction; afterwards every cache is
- * flushed and `database.restored` lets other modules rebuild what they derive from the data.
+ * current state, then replaces the database in one transaction, in which `database.restoring`
+ * lets other modules rebuild what they derive from the data; afterwards every cache is flushed
+ * and `database.restored` lets them drop what they hold in memory.
  */
 @Injectable()
 export class BackupsService {
@@ -92,7 +93,9 @@ export class BackupsService {
     return this.exclusive('restore', async () => {
       const verified = await this.engine.verifyStored(name);
       const before = await this.backup('pre-restore', true, actor, request);
-      const { counts } = await this.engine.load(this.engine.store.filePath(name), verified);
+      const { counts } = await this.engine.load(this.engine.store.filePath(name), verified, {
+        beforeCommit: (tx) => this.events.emit('database.restoring', { backup: name, tx }),
+      });
       await this.flushCache();
       await this.events.emit('database.restored', { backup: name });
       const outcome = { restored: name, preRestoreBackup: before.name, counts, sessionsRestored: verified.header.includesSessions };

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, PreconditionFailed } from '@backlot/http';
-import { Prisma, PrismaService, type TransactionClient } from '@backlot/database';
+import { Prisma, PrismaService, type Queryable, type TransactionClient } from '@backlot/database';
 import { v7 as uuidv7 } from 'uuid';
 import { fieldExpression } from '../query/filter-fields';
 import { toFilterField, type FieldDefinition } from './field-definition';
@@ -54,6 +54,11 @@ export class CollectionsRepository {
 
   async findAll(): Promise<CollectionRow[]> {
     return (await this.prisma.collection.findMany({ orderBy: { name: 'asc' } })).map(toRow);
+  }
+
+  /** Every collection's id and fields as `db` sees them: inside a restore's transaction, the restored ones. */
+  async fieldsOfAll(db: Queryable): Promise<{ id: string; fields: FieldDefinition[] }[]> {
+    return db.query<{ id: string; fields: FieldDefinition[] }>('SELECT id, fields FROM collections ORDER BY name');
   }
 
   async create(input: NewCollection, actorId: string): Promise<CollectionRow> {

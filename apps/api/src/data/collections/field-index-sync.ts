@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { DatabaseConnection } from '@backlot/database';
+import { DatabaseConnection, type Queryable } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import { CollectionsRepository } from './collections.repository';
 import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';
@@ -16,7 +16,9 @@ interface ExistingIndexes {
  * Keeps the runtime field indexes (`rec_<hash>` and their `_stats`) in step with the stored
  * collections where they can drift apart: a restore replaces the collections but not the
  * indexes (backups hold data, not DDL), and a CLI restore runs without the app. Runs at
- * start (one catalog query when all is in step) and after `database.restored`.
+ * start (one catalog query when all is in step) and inside an API restore's transaction
+ * (`database.restoring`), so unique fields are enforced from the moment the restore commits,
+ * and restored rows that break one roll the restore back.
  */
 @Injectable()
 export class FieldIndexSync implements OnModuleInit, OnApplicationBootstrap {
@@ -29,25 +31,25 @@ export class FieldIndexSync implements OnModuleInit, OnApplicationBootstrap {
   ) {}
 
   onModuleInit(): void {
-    this.events.on('database.restored', async () => {
-      await this.sync({ analyze: true });
+    this.events.on('database.restoring', async ({ tx }) => {
+      await this.sync(tx, { analyze: true });
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.sync({ analyze: false });
+    await this.sync(this.connection, { analyze: false });
   }
 
   /** Drops stale indexes, creates missing ones; ANALYZE after a change (or when asked: restored data has no statistics). */
-  async sync({ analyze }: { analyze: boolean }): Promise<{ created: number; dropped: number }> {
+  async sync(db: Queryable, { analyze }: { analyze: boolean }): Promise<{ created: number; dropped: number }> {
     const wanted = new Map<string, FieldIndexDdl & { unique: boolean }>();
-    for (const collection of await this.collections.findAll()) {
+    for (const collection of await this.collections.fieldsOfAll(db)) {
       for (const field of collection.fields) {
         const ddl = fieldIndexDdl(collection.id, field);
         if (ddl) wanted.set(ddl.name, { ...ddl, unique: field.unique === true });
       }
     }
-    const [existing] = await this.connection.query<ExistingIndexes>(
+    const [existing] = await db.query<ExistingIndexes>(
       `SELECT (SELECT json_agg(json_build_object('name', c.relname, 'unique', i.indisunique))
                  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                 WHERE i.indrelid = 'records'::regclass AND c.relname LIKE 'rec\\_%') AS indexes,
@@ -64,8 +66,8 @@ export class FieldIndexSync implements OnModuleInit, OnApplicationBootstrap {
       .filter((ddl) => indexes.get(ddl.name) !== ddl.unique || !statistics.has(`${ddl.name}_stats`))
       .flatMap((ddl) => ddl.create);
 
-    for (const statement of [...drop, ...create]) await this.connection.query(statement);
-    if (analyze || drop.length + create.length > 0) await this.connection.query('ANALYZE records');
+    for (const statement of [...drop, ...create]) await db.query(statement);
+    if (analyze || drop.length + create.length > 0) await db.query('ANALYZE records');
     if (drop.length + create.length > 0) {
       this.logger.log({ msg: 'field indexes brought in step with the collections', created: create.length, dropped: drop.length });
     }
