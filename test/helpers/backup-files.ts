@@ -71,7 +71,7 @@ export function truncateBackup(path: string, fraction = 0.6): void {
  */
 export async function storeDamagedCopy(
   dir: string,
-  original: BackupManifest,
+  original: { name: string },
   damage: (source: string, target: string) => void | Promise<void>,
   manifest: Partial<BackupManifest> = {},
 ): Promise<string> {
@@ -80,7 +80,8 @@ export async function storeDamagedCopy(
   const target = store.filePath(name);
   await damage(store.filePath(original.name), target);
   const bytes = readFileSync(target);
-  const sidecar = { ...original, ...manifest, name, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  const stored = JSON.parse(readFileSync(join(dir, `${original.name}.json`), 'utf8')) as BackupManifest;
+  const sidecar = { ...stored, ...manifest, name, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
   writeFileSync(join(dir, `${name}.json`), JSON.stringify(sidecar), { mode: 0o600 });
   return name;
 }

@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BACKUP_FILE_SUFFIX, type BackupKind, type BackupManifest, isBackupName, MANIFEST_FILE_SUFFIX } from './backup-format';
+import {
+  BACKUP_FILE_SUFFIX,
+  BACKUP_FORMAT,
+  BACKUP_KINDS,
+  type BackupKind,
+  type BackupManifest,
+  isBackupName,
+  MANIFEST_FILE_SUFFIX,
+} from './backup-format';
 
 /**
  * The backup directory: `<name>.backup.gz` plus its sidecar manifest `<name>.json`. Names are
@@ -76,14 +84,42 @@ export class BackupStore {
     return join(this.dir, `${checkedName(name)}${MANIFEST_FILE_SUFFIX}`);
   }
 
+  /** The sidecar of `name`, when it is one: a hand-edited or foreign file is as good as absent. */
   private async read(name: string): Promise<BackupManifest | undefined> {
     try {
-      const manifest = JSON.parse(await readFile(this.manifestPath(name), 'utf8')) as BackupManifest;
-      return manifest.name === name ? manifest : undefined;
+      const manifest = JSON.parse(await readFile(this.manifestPath(name), 'utf8')) as unknown;
+      return isManifest(manifest) && manifest.name === name ? manifest : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** Every field listing, sorting and the API's manifest view rely on, with its type. */
+function isManifest(value: unknown): value is BackupManifest {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const m = value as Record<string, unknown>;
+  const numbers = (record: unknown) =>
+    !!record && typeof record === 'object' && Object.values(record).every((n) => Number.isInteger(n) && (n as number) >= 0);
+  const strings = (record: unknown) => !!record && typeof record === 'object' && Object.values(record).every((v) => typeof v === 'string');
+  return (
+    typeof m.name === 'string' &&
+    BACKUP_KINDS.includes(m.kind as BackupKind) &&
+    m.format === BACKUP_FORMAT &&
+    Number.isInteger(m.formatVersion) &&
+    typeof m.appVersion === 'string' &&
+    typeof m.createdAt === 'string' &&
+    !Number.isNaN(Date.parse(m.createdAt)) &&
+    (m.source === 'embedded' || m.source === 'postgres') &&
+    Array.isArray(m.migrations) &&
+    m.migrations.every((migration) => typeof migration === 'string') &&
+    typeof m.includesSessions === 'boolean' &&
+    numbers(m.counts) &&
+    strings(m.checksums) &&
+    typeof m.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(m.sha256) &&
+    Number.isInteger(m.size)
+  );
 }
 
 function checkedName(name: string): string {

@@ -122,6 +122,26 @@ describe('admin backups', () => {
       expect(pages).toEqual(page.items.map((m) => m.name));
     });
 
+    it('ignores a sidecar manifest that is not one of ours (hand-edited, foreign), still listing the rest', async () => {
+      const name = await storeDamagedCopy(
+        dir(),
+        first,
+        copyThen(() => undefined),
+      );
+      const sidecar = join(dir(), `${name}.json`);
+      const valid = readFileSync(sidecar, 'utf8');
+      for (const broken of [{ name, createdAt: 42 }, { ...JSON.parse(valid), counts: 'lots' }, [name]]) {
+        writeFileSync(sidecar, JSON.stringify(broken));
+        const listed = await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'));
+        expect(listed.items.map((m) => m.name)).toContain(first.name);
+        expect(listed.items.map((m) => m.name)).not.toContain(name);
+        await problem(await admin.request(`/admin/backups/${name}`), 404);
+      }
+      writeFileSync(sidecar, valid);
+      expect((await admin.request(`/admin/backups/${name}`)).status).toBe(200);
+      expect((await admin.json('DELETE', `/admin/backups/${name}`)).status).toBe(204);
+    });
+
     it('reads one manifest', async () => {
       const response = await app.conforms('GET', `/admin/backups/${first.name}`, await admin.request(`/admin/backups/${first.name}`));
       expect(await json(response)).toEqual(first);
@@ -252,7 +272,7 @@ describe('admin backups', () => {
 
     it('refuses restored records that break a unique field, keeping the field indexes (422, nothing restored)', async () => {
       const [kept, changed] = seeded.books;
-      const name = await storeDamagedCopy(dir(), first as never, (source, target) =>
+      const name = await storeDamagedCopy(dir(), first, (source, target) =>
         rewriteBackup(
           source,
           target,
@@ -269,7 +289,7 @@ describe('admin backups', () => {
     });
 
     it('refuses rows the database rejects (a required column emptied), naming the table (422, nothing restored)', async () => {
-      const name = await storeDamagedCopy(dir(), first as never, (source, target) =>
+      const name = await storeDamagedCopy(dir(), first, (source, target) =>
         rewriteBackup(
           source,
           target,
@@ -283,14 +303,14 @@ describe('admin backups', () => {
     });
 
     it('refuses a corrupted file (bytes flipped in the middle)', async () => {
-      const name = await storeDamagedCopy(dir(), first as never, copyThen(corruptBackup));
+      const name = await storeDamagedCopy(dir(), first, copyThen(corruptBackup));
       const refused = await refusedRestore(name);
       expect(refused).toMatchObject({ reason: 'corrupted' });
       expect(refused.detail).toMatch(/corrupted/);
     });
 
     it('refuses a truncated file', async () => {
-      const name = await storeDamagedCopy(dir(), first as never, copyThen(truncateBackup));
+      const name = await storeDamagedCopy(dir(), first, copyThen(truncateBackup));
       const refused = await refusedRestore(name);
       expect(refused).toMatchObject({ reason: 'truncated' });
       expect(refused.detail).toMatch(/truncated/);
@@ -300,7 +320,7 @@ describe('admin backups', () => {
       // Still valid gzip, but one row changed after the checksums were written.
       const edit = (path: string) =>
         writeFileSync(path, gzipSync(gunzipSync(readFileSync(path)).toString('utf8').replace('Ursula Le Guin', 'Ursula K. Le Guin')));
-      const name = await storeDamagedCopy(dir(), first as never, copyThen(edit));
+      const name = await storeDamagedCopy(dir(), first, copyThen(edit));
       const refused = await refusedRestore(name);
       expect(refused).toMatchObject({ reason: 'corrupted' });
       expect(refused.detail).toMatch(/table records holds 8 row\(s\) with checksum/);
@@ -310,7 +330,7 @@ describe('admin backups', () => {
       const future = '29991231000000_future';
       const name = await storeDamagedCopy(
         dir(),
-        first as never,
+        first,
         (source, target) =>
           rewriteBackup(source, target, (line) =>
             line.$ === 'header' ? { ...line, migrations: [...(line.migrations as string[]), future] } : line,
