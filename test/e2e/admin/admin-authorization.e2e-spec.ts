@@ -80,7 +80,7 @@ describe('admin: authorization matrix (every admin route in the document)', () =
     );
   });
 
-  it('every admin operation declares bearer security, documents 401 and 403, and is tagged admin', () => {
+  it('every admin operation declares bearer security with the admin role, documents 401 and 403, and is tagged admin', () => {
     for (const { method, template, spec } of operations) {
       const declared = {
         route: `${method} ${template}`,
@@ -89,8 +89,17 @@ describe('admin: authorization matrix (every admin route in the document)', () =
         has401: '401' in (spec.responses ?? {}),
         has403: '403' in (spec.responses ?? {}),
         admin: spec.tags?.includes('admin') ?? false,
+        roles: (spec as Record<string, unknown>)['x-required-roles'],
       };
-      expect(declared).toEqual({ route: declared.route, bearer: true, apiKey: false, has401: true, has403: true, admin: true });
+      expect(declared).toEqual({
+        route: declared.route,
+        bearer: true,
+        apiKey: false,
+        has401: true,
+        has403: true,
+        admin: true,
+        roles: ['admin'],
+      });
     }
   });
 

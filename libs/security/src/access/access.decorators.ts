@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import { ACCESS_RULE, ApiProblems, Public } from '@backlot/http';
 import type { ApiKeyScopeName } from './api-key-scopes';
 import type { Role } from './principal';
@@ -11,6 +11,12 @@ export type AccessRule =
 export { ACCESS_RULE, Public };
 export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'apiKey';
+/**
+ * The roles an operation demands, in the document. OpenAPI 3.0 allows scopes in a security
+ * requirement only for OAuth2 and OpenID Connect schemes, so roles of a bearer route are an
+ * extension: `x-required-roles: ["admin"]`.
+ */
+export const REQUIRED_ROLES_EXTENSION = 'x-required-roles';
 
 /** Any signed-in user (access token); API keys are refused unless `apiKeyScope` names the scope they need. */
 export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeName } = {}): MethodDecorator & ClassDecorator {
@@ -20,6 +26,7 @@ export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeN
     apiKeyScopes: options.apiKeyScope ? [options.apiKeyScope] : [],
   };
   const documents = [ApiBearerAuth(BEARER_SCHEME)];
+  if (options.role) documents.push(ApiExtension(REQUIRED_ROLES_EXTENSION, [options.role]));
   if (options.apiKeyScope) documents.push(ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]));
   return applyDecorators(
     SetMetadata(ACCESS_RULE, rule),
@@ -31,7 +38,12 @@ export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeN
 /** Signed-in users holding one of the roles. */
 export function Roles(...roles: [Role, ...Role[]]): MethodDecorator & ClassDecorator {
   const rule: AccessRule = { public: false, roles, apiKeyScopes: [] };
-  return applyDecorators(SetMetadata(ACCESS_RULE, rule), ApiBearerAuth(BEARER_SCHEME), ApiProblems(401, 403));
+  return applyDecorators(
+    SetMetadata(ACCESS_RULE, rule),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiExtension(REQUIRED_ROLES_EXTENSION, roles),
+    ApiProblems(401, 403),
+  );
 }
 
 /** Signed-in users, or API keys granted this scope (server-to-server callers). */
