@@ -8,6 +8,12 @@ import { type VerifiedBackup, verifyBackup } from './backup-verifier';
 import { writeBackup } from './backup-writer';
 import { knownMigrations } from './schema-level';
 
+/**
+ * PostgreSQL advisory lock id of the whole deployment's backups and restores: a restore
+ * (API or CLI) holds it exclusively, a backup shares it.
+ */
+export const RESTORE_LOCK_ID = 0x6261636b;
+
 export interface Progress {
   /** Rows written so far (backup) or compressed bytes read so far (verify, load). */
   onProgress?: (done: number) => void;
@@ -78,7 +84,11 @@ export class BackupEngine {
     return this.verify(this.store.filePath(name), { ...progress, expectedSha256: manifest.sha256 });
   }
 
-  load(path: string, verified: VerifiedBackup, options: Progress & Pick<LoadOptions, 'beforeCommit'> = {}): Promise<LoadedBackup> {
+  load(
+    path: string,
+    verified: VerifiedBackup,
+    options: Progress & Pick<LoadOptions, 'beforeLoad' | 'beforeCommit'> = {},
+  ): Promise<LoadedBackup> {
     return loadBackup(this.connection, path, verified, options);
   }
 }

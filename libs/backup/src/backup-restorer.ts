@@ -15,6 +15,8 @@ const BATCH_CHARS = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   onProgress?: (bytes: number) => void;
+  /** Runs inside the restore transaction before anything is emptied: a last check of the target (throw to refuse). */
+  beforeLoad?: (tx: Queryable) => Promise<void>;
   /**
    * Runs inside the restore transaction once every row is in: rebuild what derives from the
    * data (the data module's field indexes) so it commits with the rows, or throw to roll the
@@ -44,6 +46,7 @@ export async function loadBackup(
 ): Promise<LoadedBackup> {
   return connection.transaction(async (tx) => {
     checkTargetSchema(verified.header.migrations, await appliedMigrations(tx));
+    await options.beforeLoad?.(tx);
     await dropFieldIndexes(tx);
     const emptied = [...new Set([...BACKUP_TABLES, ...ALWAYS_EMPTIED])];
     await tx.query(`TRUNCATE ${emptied.map(quoteIdentifier).join(', ')} CASCADE`);

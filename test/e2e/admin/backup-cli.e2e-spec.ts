@@ -1,4 +1,5 @@
-import type { BackupManifest } from '@backlot/backup';
+import { type BackupManifest, RESTORE_LOCK_ID } from '@backlot/backup';
+import { Client } from 'pg';
 import { type AppConfig, loadConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +98,24 @@ describe('CLI backup and restore', () => {
     expect(out.join('\n')).toMatch(/not empty \(2 user\(s\), 2 collection\(s\)\).*empty database only/);
     const names = await db.connection.query<{ display_name: string }>('SELECT display_name FROM users');
     expect(names.map((row) => row.display_name)).toEqual(['kept', 'kept']);
+  });
+
+  (TEST_DATABASE_URL ? it : it.skip)('waits for no one: refuses while an instance of the deployment restores or backs up', async () => {
+    const db = await emptyDatabase();
+    const other = new Client({ connectionString: db.environment.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock_shared($1)', [RESTORE_LOCK_ID]);
+      const out: string[] = [];
+      expect(await runRestore(db.connection, db.config, sourceFile, (line) => out.push(line), capture())).toBe(1);
+      expect(out.join('\n')).toMatch(/A backup or restore is running on an instance of this deployment/);
+      const [{ users }] = await db.connection.query<{ users: number }>('SELECT count(*)::int AS users FROM users');
+      expect(users).toBe(0);
+      await other.query('SELECT pg_advisory_unlock_shared($1)', [RESTORE_LOCK_ID]);
+      expect(await runRestore(db.connection, db.config, sourceFile, () => undefined, capture())).toBe(0);
+    } finally {
+      await other.end();
+    }
   });
 
   it('refuses a corrupted file with a clear message, leaving the database empty', async () => {

@@ -1,10 +1,8 @@
+import { RESTORE_LOCK_ID } from '@backlot/backup';
 import { Client } from 'pg';
 import { json } from '../../helpers/test-app';
 import { TEST_DATABASE_URL } from '../../helpers/test-env';
 import { type AdminApp, problem, startAdminApp } from './admin-helpers';
-
-/** The lock a restore holds exclusively and backups share (see backups.service.ts). */
-const RESTORE_LOCK_ID = 0x6261636b;
 
 // Other instances only exist with PostgreSQL; the embedded database has one process.
 (TEST_DATABASE_URL ? describe : describe.skip)('backups and restores on other instances', () => {

@@ -1,6 +1,6 @@
-import { BackupEngine, InvalidBackup, isBackupName, totalRows } from '@backlot/backup';
+import { BackupEngine, InvalidBackup, isBackupName, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
 import { type AppConfig, EMBEDDED_IN_MEMORY } from '@backlot/config';
-import { DatabaseConnection, Migrator } from '@backlot/database';
+import { DatabaseConnection, Migrator, type Queryable } from '@backlot/database';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -96,31 +96,32 @@ export async function runRestore(
   print(`Database: ${connection.describe()}`);
   const applied = await new Migrator(connection, config.migrationsDir, config.schemaPath).apply();
   if (applied.length > 0) print(`Applied ${applied.length} migration(s) first.`);
-  const [{ users, collections }] = await connection.query<{ users: number; collections: number }>(
-    'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM collections)::int AS collections',
-  );
-  if (users + collections > 0) {
-    print(
-      `The database is not empty (${users} user(s), ${collections} collection(s)): the CLI restores into an empty database only. ` +
-        'To replace a live database use the admin API (POST /api/v1/admin/backups/<name>/restore), which backs up the current state first.',
-    );
-    return 1;
-  }
   const engine = new BackupEngine(connection, config);
   const size = statSync(file).size;
   try {
+    await refuseNonEmpty(connection);
     const verifying = new ProgressBar('Verifying', size, progress);
     const verified = await engine.verify(file, { onProgress: (bytes) => verifying.update(bytes) });
     verifying.finish();
     const started = performance.now();
     const restoring = new ProgressBar('Restoring', size, progress);
     const collect = collectEvery(BYTES_BETWEEN_COLLECTIONS);
-    const { counts } = await engine.load(file, verified, {
-      onProgress: (bytes) => {
-        collect(bytes);
-        restoring.update(bytes);
+    // Like the API's restores, one at a time across the deployment and never beside a backup.
+    const { counts } = await connection.tryAdvisoryLock(
+      RESTORE_LOCK_ID,
+      () =>
+        engine.load(file, verified, {
+          // Checked again inside the transaction: a server may have written meanwhile.
+          beforeLoad: refuseNonEmpty,
+          onProgress: (bytes) => {
+            collect(bytes);
+            restoring.update(bytes);
+          },
+        }),
+      () => {
+        throw new RestoreRefused('A backup or restore is running on an instance of this deployment; try again when it has finished.');
       },
-    });
+    );
     restoring.finish();
     print(`Restored ${file} (taken ${verified.header.createdAt} from ${verified.header.source}).`);
     print(summary(counts, (performance.now() - started) / 1000));
@@ -128,10 +129,24 @@ export async function runRestore(
     print('Field indexes of the restored collections are rebuilt when the server next starts.');
     return 0;
   } catch (error) {
-    if (!(error instanceof InvalidBackup)) throw error;
-    print(`Refused: ${error.message} Nothing was changed.`);
+    if (!(error instanceof InvalidBackup) && !(error instanceof RestoreRefused)) throw error;
+    print(error instanceof RestoreRefused ? error.message : `Refused: ${error.message} Nothing was changed.`);
     return 1;
   }
+}
+
+/** Why the CLI will not restore here (said as is, the database untouched). */
+class RestoreRefused extends Error {}
+
+async function refuseNonEmpty(db: Queryable): Promise<void> {
+  const [{ users, collections }] = await db.query<{ users: number; collections: number }>(
+    'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM collections)::int AS collections',
+  );
+  if (users + collections === 0) return;
+  throw new RestoreRefused(
+    `The database is not empty (${users} user(s), ${collections} collection(s)): the CLI restores into an empty database only. ` +
+      'To replace a live database use the admin API (POST /api/v1/admin/backups/<name>/restore), which backs up the current state first.',
+  );
 }
 
 async function withConnection(config: AppConfig, work: (connection: DatabaseConnection) => Promise<number>): Promise<number> {

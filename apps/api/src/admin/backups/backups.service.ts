@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { BackupEngine, type BackupKind, type BackupManifest, totalRows } from '@backlot/backup';
+import { BackupEngine, type BackupKind, type BackupManifest, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
 import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
@@ -9,9 +9,6 @@ import { type AuditActor, AuditService, type RequestMeta } from '@backlot/securi
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { DEFAULT_LIMIT } from '../admin-page.dto';
-
-/** pg advisory lock id: held exclusively by a restore and shared by backups (any instance). */
-const RESTORE_LOCK_ID = 0x6261636b;
 
 export interface BackupPage {
   items: BackupManifest[];
