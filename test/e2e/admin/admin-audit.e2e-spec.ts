@@ -92,6 +92,13 @@ describe('admin: audit log', () => {
     expect(events.some((event) => event.outcome === 'success')).toBe(true);
   });
 
+  it('records what an export asked for (its query), so the log says which events left', async () => {
+    const marker = uuidv7();
+    expect((await admin.request(`/admin/audit/export?targetId=${marker}&format=csv`)).status).toBe(200);
+    const events = await auditEvents(admin, { action: 'admin.audit.export', actorId: admin.userId });
+    expect(events.map((event) => event.details?.query)).toContainEqual({ targetId: marker, format: 'csv' });
+  });
+
   describe('export', () => {
     it('streams NDJSON with the list’s filters, newest first', async () => {
       const path = `/admin/audit/export?targetId=${subject}&action=${encodeURIComponent(`${tag}_x.*`)}`;

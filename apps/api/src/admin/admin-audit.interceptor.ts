@@ -8,8 +8,9 @@ import { ADMIN_ACTION } from './admin-controller.decorator';
 
 /**
  * Writes one audit event per admin call, after it ends: who, which action, on which target
- * (the route's `:id` or `:name`), and whether it succeeded. Streaming responses (exports,
- * downloads) are recorded when the handler hands the stream over.
+ * (the route's `:id` or `:name`), with which query (what an export or search asked for), and
+ * whether it succeeded. Streaming responses (exports, downloads) are recorded when the
+ * handler hands the stream over.
  */
 @Injectable()
 export class AdminAuditInterceptor implements NestInterceptor {
@@ -30,7 +31,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
         actor: request.user ? actorOf(request.user) : { type: 'anonymous' },
         target: targetId ? { type: action.split('.')[1] ?? 'admin', id: targetId.slice(0, 254) } : undefined,
         request: requestMetaOf(request),
-        details: { method: request.method, route: request.routeOptions?.url, ...details },
+        details: { method: request.method, route: request.routeOptions?.url, ...queryOf(request), ...details },
       });
     return next
       .handle()
@@ -44,4 +45,11 @@ export class AdminAuditInterceptor implements NestInterceptor {
         }),
       );
   }
+}
+
+/** The query string's parameters, bounded (admin queries hold filters and cursors, never secrets). */
+function queryOf(request: FastifyRequest): { query?: Record<string, string> } {
+  const entries = Object.entries((request.query ?? {}) as Record<string, unknown>).slice(0, 20);
+  if (entries.length === 0) return {};
+  return { query: Object.fromEntries(entries.map(([key, value]) => [key.slice(0, 64), String(value).slice(0, 256)])) };
 }
