@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type CronSchedule } from '@backlot/config';
-import { BadRequest, Conflict, NotFound } from '@backlot/http';
+import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound } from '@backlot/http';
 import type { EnqueueOptions, JobDefinition, JobListQuery, JobStats, JobView } from './job.types';
 import { JobsRepository } from './jobs.repository';
 import { nextSlot } from './timing';
@@ -70,10 +70,18 @@ export class JobQueue {
   }
 
   async list(query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {
-    const rows = await this.jobs.list({ state: query.state, name: query.name }, decodeCursor(query.cursor), query.limit + 1);
+    const after = query.cursor === undefined ? null : decodeTimeCursor(query.cursor);
+    const rows = await this.jobs.list(
+      { state: query.state, name: query.name },
+      after && { createdAt: after.at, id: after.id },
+      query.limit + 1,
+    );
     const items = rows.slice(0, query.limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return {
+      items,
+      nextCursor: rows.length > query.limit && last ? encodeTimeCursor({ at: new Date(last.createdAt), id: last.id }) : null,
+    };
   }
 
   async get(id: string): Promise<JobView> {
@@ -123,20 +131,4 @@ export class JobQueue {
     if (!definition) throw new Error(`Job "${name}" is not defined`);
     return definition;
   }
-}
-
-function encodeCursor(job: JobView): string {
-  return Buffer.from(JSON.stringify([job.createdAt, job.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: Date; id: string } | null {
-  if (cursor === undefined) return null;
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const at = typeof createdAt === 'string' ? new Date(createdAt) : new Date(NaN);
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(at.getTime())) return { createdAt: at, id };
-  } catch {
-    // reported below
-  }
-  throw new BadRequest('The cursor is not one this list handed out.');
 }

@@ -226,7 +226,8 @@ describe('admin backups', () => {
     });
 
     it('refuses a cursor it did not hand out (400)', async () => {
-      await problem(await admin.request('/admin/backups?cursor=bm90LWEtY3Vyc29y'), 400);
+      const refused = await problem(await admin.request('/admin/backups?cursor=bm90LWEtY3Vyc29y'), 400);
+      expect(refused.errors?.map((error) => error.path)).toEqual(['cursor']);
     });
 
     it.each([

@@ -4,7 +4,7 @@ import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
-import { BadRequest, Conflict } from '@backlot/http';
+import { BadRequest, Conflict, ValidationFailed } from '@backlot/http';
 import { type AuditActor, AuditService, type RequestMeta } from '@backlot/security';
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
@@ -164,5 +164,5 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // reported below
   }
-  throw new BadRequest('The cursor is not one this list handed out.');
+  throw new ValidationFailed([{ path: 'cursor', code: 'invalidCursor', message: 'cursor is not one this list handed out' }]);
 }
