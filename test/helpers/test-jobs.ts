@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '@backlot/jobs';
+import { JobQueue, RetryAt } from '@backlot/jobs';
 import type { TestApp } from './test-app';
 
 /** One run of a test job: which job, which attempt, on which app instance. */
@@ -8,7 +8,7 @@ export interface TestJobRun {
   name: string;
   attempt: number;
   instance: string;
-  payload: { key?: string; failures?: number; holdMs?: number };
+  payload: { key?: string; failures?: number; holdMs?: number; retryAt?: string };
 }
 
 /**
@@ -23,6 +23,7 @@ const TEST_JOB_OPTIONS = Symbol('TEST_JOB_OPTIONS');
 /**
  * Test-only jobs mounted into the real app: `test.flaky` fails its first `failures` attempts,
  * `test.fails` always fails, `test.slow` holds for `holdMs` (or until the instance shuts down),
+ * `test.later` fails its first attempt asking to be retried at `retryAt` (RetryAt),
  * `test.tick` runs on `tickSchedule` when one is given.
  */
 @Injectable()
@@ -41,8 +42,9 @@ class TestJobs implements OnModuleInit {
         if (name === 'test.fails') throw new Error(`planned failure ${context.attempt}`);
         if (name === 'test.flaky' && context.attempt <= (payload.failures ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
         if (name === 'test.slow') await sleepUnlessAborted(payload.holdMs ?? 0, context.signal);
+        if (name === 'test.later' && context.attempt === 1) throw new RetryAt('later, please', new Date(payload.retryAt ?? 0));
       };
-    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.tick']) {
+    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.later', 'test.tick']) {
       this.jobs.define({ name, handler: record(name), maxAttempts: 3, backoffSeconds: 1 });
     }
     if (this.options.tickSchedule) this.jobs.schedule('test.tick', this.options.tickSchedule);
