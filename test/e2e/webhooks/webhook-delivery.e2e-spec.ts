@@ -1,4 +1,6 @@
 import { JobQueue } from '@backlot/jobs';
+import { v7 as uuidv7 } from 'uuid';
+import { WebhookDispatcher } from '../../../apps/api/src/data/webhooks/webhook-dispatcher';
 import { createUser, type UserSession } from '../../helpers/auth';
 import { json, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/test-jobs';
@@ -268,6 +270,40 @@ describe('webhooks: signed deliveries through the job queue', () => {
     expect(webhooks.items[0].id).toBe(hook.id);
     expect(webhooks.total).toBe(webhooks.items.length);
     expect(JSON.stringify(webhooks)).not.toContain('whsec_');
+  });
+
+  it('an event whose jobs cannot be queued leaves no delivery behind: the rows roll back with the enqueue', async () => {
+    await collection('wh_atomic');
+    const hook = await createWebhook(admin, { url: receiver.url('/atomic'), events: ['wh_atomic.created'] });
+    const enqueue = jest.spyOn(t.app.get(JobQueue), 'enqueueMany').mockRejectedValueOnce(new Error('the job queue is unavailable'));
+    try {
+      await createRecord('wh_atomic', { title: 'lost' });
+      await eventually('the failed enqueue', () => enqueue.mock.calls.length > 0);
+    } finally {
+      enqueue.mockRestore();
+    }
+    await createRecord('wh_atomic', { title: 'kept' });
+
+    const deliveries = await settled(admin, hook.id, 1);
+    expect(deliveries).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(bodies('/atomic').map((body) => body.data.record?.title)).toEqual(['kept']);
+  });
+
+  it('a batch that names a webhook which no longer exists still delivers to the others', async () => {
+    const hook = await createWebhook(admin, { url: receiver.url('/survivor'), events: ['nothing_here.created'] });
+    const gone = await createWebhook(admin, { url: receiver.url('/deleted'), events: ['nothing_here.created'] });
+    expect((await admin.request(`/admin/webhooks/${gone.id}`, { method: 'DELETE' })).status).toBe(204);
+
+    // What a stale list of webhooks (another instance's write, a restore) hands the dispatcher.
+    const event = { eventId: uuidv7(), event: 'nothing_here.created', payload: '{"id":"x"}' };
+    const ids = await t.app.get(WebhookDispatcher).deliver([
+      { ...event, webhookId: gone.id },
+      { ...event, webhookId: hook.id },
+    ]);
+    expect(ids).toHaveLength(1);
+    await settled(admin, hook.id, 1);
+    expect(receiver.at('/survivor')).toHaveLength(1);
+    expect(receiver.at('/deleted')).toEqual([]);
   });
 
   it('deleting a webhook drops it and its log; later events are not delivered to it', async () => {

@@ -124,7 +124,7 @@ export class WebhookDeliveryJob implements OnModuleInit {
     if (failures === null || failures < threshold) return false;
     const reason = `disabled after ${failures} failed delivery attempts in a row (last: ${lastError ?? 'unknown'})`;
     if (!(await this.repository.disable(webhook.id, reason))) return true;
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
     this.logger.warn({ msg: 'webhook disabled after repeated failures', webhookId: webhook.id, failures });
     await this.audit.record({
       action: 'webhook.disabled',

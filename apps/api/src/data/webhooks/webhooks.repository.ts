@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '@backlot/database';
+import { Prisma, PrismaService, type Queryable } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -121,10 +121,31 @@ export class WebhooksRepository {
     return updated.count > 0;
   }
 
-  async insertDeliveries(deliveries: NewDelivery[]): Promise<string[]> {
-    const rows = deliveries.map((delivery) => ({ id: uuidv7(), ...delivery }));
-    await this.prisma.webhookDelivery.createMany({ data: rows });
-    return rows.map((row) => row.id);
+  /**
+   * Inserts pending deliveries through `tx` (the transaction that also queues their jobs) and
+   * returns their ids. Deliveries to webhooks that no longer exist (deleted, or gone with a
+   * restore, since the caller matched the event) are left out rather than failing the others:
+   * the webhooks are locked against deletion until the commit, so the foreign key holds.
+   */
+  async insertDeliveries(deliveries: readonly NewDelivery[], tx: Queryable): Promise<string[]> {
+    const rows = deliveries.map((delivery) => ({
+      id: uuidv7(),
+      webhook_id: delivery.webhookId,
+      event_id: delivery.eventId,
+      event: delivery.event,
+      payload: delivery.payload,
+    }));
+    const inserted = await tx.query<{ id: string }>(
+      `WITH live AS (SELECT id FROM webhooks WHERE id = ANY($2::uuid[]) FOR KEY SHARE)
+       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload)
+       SELECT delivery.id, delivery.webhook_id, delivery.event_id, delivery.event, delivery.payload
+         FROM jsonb_to_recordset($1::jsonb) AS delivery(id uuid, webhook_id uuid, event_id uuid, event text, payload text)
+         JOIN live ON live.id = delivery.webhook_id
+       RETURNING id`,
+      [JSON.stringify(rows), [...new Set(rows.map((row) => row.webhook_id))]],
+    );
+    const ids = new Set(inserted.map((row) => row.id));
+    return rows.filter((row) => ids.has(row.id)).map((row) => row.id);
   }
 
   /** The scope is the webhook: a delivery id of another webhook is not found. */

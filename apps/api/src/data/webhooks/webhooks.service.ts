@@ -78,7 +78,7 @@ export class WebhooksService {
       { url: input.url, events: unique(input.events), description: input.description ?? null, enabled: input.enabled ?? true },
       (id) => this.encryption.encrypt(secret, contextOf(id)),
     );
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
     return { ...viewOf(row), secret };
   }
 
@@ -111,13 +111,13 @@ export class WebhooksService {
       Object.assign(data, { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an admin' });
     const row = await this.repository.update(id, data);
     if (!row) throw new NotFound('No such webhook.');
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
     return viewOf(row);
   }
 
   async remove(id: string): Promise<void> {
     if (!(await this.repository.delete(id))) throw new NotFound('No such webhook.');
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
   }
 
   /** A new secret replaces the old one at once: deliveries from now on are signed with it only. */
@@ -133,6 +133,8 @@ export class WebhooksService {
   async ping(id: string): Promise<DeliveryView> {
     const webhook = await this.enabledRow(id);
     const [deliveryId] = await this.dispatcher.dispatch('ping', { webhookId: webhook.id }, { only: webhook.id });
+    // None when the webhook was deleted in the meantime.
+    if (!deliveryId) throw new NotFound('No such webhook.');
     return this.delivery(id, deliveryId);
   }
 
@@ -163,6 +165,7 @@ export class WebhooksService {
     const [copy] = await this.dispatcher.deliver([
       { webhookId: id, eventId: original.eventId, event: original.event, payload: original.payload },
     ]);
+    if (!copy) throw new NotFound('No such webhook.');
     return this.delivery(id, copy);
   }
 
