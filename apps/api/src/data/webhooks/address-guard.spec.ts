@@ -54,6 +54,15 @@ describe('AddressGuard', () => {
     await expect(guard.check(new URL('http://[fd00::5]/'))).resolves.toMatchObject({ address: { address: 'fd00::5', family: 6 } });
   });
 
+  it('gives up resolving when the signal aborts (the delivery deadline covers resolution)', async () => {
+    const hanging = new AddressGuard([], () => new Promise(() => undefined));
+    const deadline = new AbortController();
+    const checked = hanging.check(new URL('https://slow.example/'), deadline.signal);
+    deadline.abort(new Error('timed out'));
+    await expect(checked).rejects.toThrow('timed out');
+    await expect(hanging.check(new URL('https://slow.example/'), deadline.signal)).rejects.toThrow('timed out');
+  });
+
   it('at creation, accepts a name that does not resolve (in time) and reports a forbidden one', async () => {
     const failing = new AddressGuard([], () => Promise.reject(Object.assign(new Error('nope'), { code: 'ENOTFOUND' })));
     await expect(failing.checkNow(new URL('http://nowhere.invalid/'), 100)).resolves.toBeUndefined();

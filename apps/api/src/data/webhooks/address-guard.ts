@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
+import { resolveHost, type ResolvedAddress } from './host-resolver';
 
 /** Why an address is internal; `undefined` for a public address. */
 type Reason = 'loopback' | 'private' | 'link-local' | 'metadata' | 'carrier-grade NAT' | 'unspecified' | 'multicast' | 'reserved';
@@ -55,11 +55,6 @@ export function bareHost(url: URL): string {
     .toLowerCase();
 }
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
-
 /** A delivery target that passed the check: connect to `address`, not to a fresh lookup of the name. */
 export interface CheckedTarget {
   host: string;
@@ -84,7 +79,8 @@ export class ForbiddenTarget extends Error {
  * The SSRF defence: a webhook may reach public addresses only, unless its host name or the
  * address it resolves to is on the allow-list (`WEBHOOK_ALLOWED_HOSTS`: names, IPs, CIDRs).
  * Every address a name resolves to must pass, and the caller connects to the checked one,
- * so a second lookup (DNS rebinding) cannot swap in an internal address.
+ * so a second lookup (DNS rebinding) cannot swap in an internal address. One instance serves
+ * the whole app (a provider of the data module).
  */
 export class AddressGuard {
   private readonly names = new Set<string>();
@@ -92,7 +88,7 @@ export class AddressGuard {
 
   constructor(
     allowedHosts: readonly string[],
-    private readonly resolve: (host: string) => Promise<ResolvedAddress[]> = resolveAll,
+    private readonly resolve: (host: string) => Promise<ResolvedAddress[]> = resolveHost,
   ) {
     for (const entry of allowedHosts) {
       const [address, bits] = entry.split('/');
@@ -102,11 +98,14 @@ export class AddressGuard {
     }
   }
 
-  /** Resolves the URL's host and returns the address to connect to; throws ForbiddenTarget, or the lookup's error. */
-  async check(url: URL): Promise<CheckedTarget> {
+  /**
+   * Resolves the URL's host and returns the address to connect to; throws ForbiddenTarget, the
+   * lookup's error, or `signal`'s reason when it aborts first (the delivery's deadline).
+   */
+  async check(url: URL, signal?: AbortSignal): Promise<CheckedTarget> {
     const host = bareHost(url);
     const family = isIP(host);
-    const addresses = family !== 0 ? [{ address: host, family: family as 4 | 6 }] : await this.resolve(host);
+    const addresses = family !== 0 ? [{ address: host, family: family as 4 | 6 }] : await untilAborted(this.resolve(host), signal);
     if (addresses.length === 0) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
     if (!this.names.has(host)) {
       for (const { address } of addresses) {
@@ -122,23 +121,22 @@ export class AddressGuard {
    * A name that does not resolve in time is accepted; the delivery checks it again.
    */
   async checkNow(url: URL, timeoutMs: number): Promise<ForbiddenTarget | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = this.check(url).then(
-      () => undefined,
-      (error: unknown) => (error instanceof ForbiddenTarget ? error : undefined),
-    );
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs);
-    });
     try {
-      return await Promise.race([outcome, timeout]);
-    } finally {
-      clearTimeout(timer);
+      await this.check(url, AbortSignal.timeout(timeoutMs));
+      return undefined;
+    } catch (error) {
+      return error instanceof ForbiddenTarget ? error : undefined;
     }
   }
 }
 
-async function resolveAll(host: string): Promise<ResolvedAddress[]> {
-  const found = await lookup(host, { all: true, verbatim: true });
-  return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+/** `work`, or a rejection with the signal's reason as soon as it aborts (`work` itself cannot be cancelled). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { type JobContext, JobQueue } from '@backlot/jobs';
 import { AuditService, FieldEncryption } from '@backlot/security';
-import { AddressGuard, ForbiddenTarget } from './address-guard';
+import { AddressGuard, type CheckedTarget, ForbiddenTarget } from './address-guard';
 import { DELIVER_JOB, type DeliverPayload, WebhookDispatcher } from './webhook-dispatcher';
 import { postWebhook } from './webhook-client';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
@@ -21,7 +21,6 @@ class RetryableFailure extends Error {}
 @Injectable()
 export class WebhookDeliveryJob implements OnModuleInit {
   private readonly logger = new Logger('Webhooks');
-  private readonly guard: AddressGuard;
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -29,10 +28,9 @@ export class WebhookDeliveryJob implements OnModuleInit {
     private readonly encryption: FieldEncryption,
     private readonly audit: AuditService,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly guard: AddressGuard,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.guard = new AddressGuard(config.webhooks.allowedHosts);
-  }
+  ) {}
 
   onModuleInit(): void {
     this.queue.define<DeliverPayload>({
@@ -76,19 +74,25 @@ export class WebhookDeliveryJob implements OnModuleInit {
     if (retry) throw new RetryableFailure(outcome.error ?? 'delivery failed');
   }
 
-  /** One request. `status` is succeeded, pending (retry may help) or failed (it will not). */
-  private async attempt(webhook: WebhookRow, delivery: DeliveryRow, signal: AbortSignal): Promise<AttemptOutcome> {
+  /**
+   * One request, resolution included, within WEBHOOK_TIMEOUT_MS. `status` is succeeded,
+   * pending (retry may help) or failed (it will not).
+   */
+  private async attempt(webhook: WebhookRow, delivery: DeliveryRow, shutdown: AbortSignal): Promise<AttemptOutcome> {
     const started = Date.now();
+    const { timeoutMs } = this.config.webhooks;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([shutdown, deadline]);
     const base = { responseCode: null, latencyMs: null, responseBody: null, nextAttemptAt: null };
+    let target: CheckedTarget | undefined;
     try {
       const url = new URL(webhook.url);
-      const target = await this.guard.check(url);
+      target = await this.guard.check(url, signal);
       const secret = this.encryption.decrypt(webhook.secret, `webhooks:${webhook.id}`);
       const result = await postWebhook({
         url,
         target,
         body: delivery.payload,
-        timeoutMs: this.config.webhooks.timeoutMs,
         signal,
         headers: {
           'Content-Type': 'application/json',
@@ -113,7 +117,8 @@ export class WebhookDeliveryJob implements OnModuleInit {
       return { ...response, status: 'pending', error };
     } catch (error) {
       if (error instanceof ForbiddenTarget) return { ...base, status: 'failed', error: `refused: ${error.message}` };
-      return { ...base, latencyMs: Date.now() - started, status: 'pending', error: describe(error) };
+      const reason = deadline.aborted ? `timed out after ${timeoutMs} ms${target ? '' : ' (resolving the host)'}` : describe(error);
+      return { ...base, latencyMs: Date.now() - started, status: 'pending', error: reason };
     }
   }
 

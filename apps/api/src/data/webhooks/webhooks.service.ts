@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { Injectable } from '@nestjs/common';
 import type { Prisma } from '@backlot/database';
 import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound, ValidationFailed } from '@backlot/http';
 import { FieldEncryption } from '@backlot/security';
@@ -58,16 +57,12 @@ interface Page<T> {
 /** Admin management of webhooks: configuration, secrets, pings and the delivery log. */
 @Injectable()
 export class WebhooksService {
-  private readonly guard: AddressGuard;
-
   constructor(
     private readonly repository: WebhooksRepository,
     private readonly dispatcher: WebhookDispatcher,
     private readonly encryption: FieldEncryption,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.guard = new AddressGuard(config.webhooks.allowedHosts);
-  }
+    private readonly guard: AddressGuard,
+  ) {}
 
   /** The secret is returned here and by `rotateSecret` only; it is stored sealed. */
   async create(input: WebhookInput): Promise<WebhookView & { secret: string }> {
