@@ -36,6 +36,7 @@ export interface Delivery {
   latencyMs: number | null;
   responseBody: string | null;
   error: string | null;
+  nextAttemptAt: string | null;
   payload?: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
 }
 

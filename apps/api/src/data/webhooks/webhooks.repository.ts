@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService, type Queryable } from '@backlot/database';
+import { Prisma, PrismaService, type Queryable, storableText } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -116,7 +116,7 @@ export class WebhooksRepository {
   async disable(id: string, reason: string): Promise<boolean> {
     const updated = await this.prisma.webhook.updateMany({
       where: { id, enabled: true },
-      data: { enabled: false, disabledAt: new Date(), disabledReason: reason.slice(0, 500) },
+      data: { enabled: false, disabledAt: new Date(), disabledReason: storableText(reason, 500) },
     });
     return updated.count > 0;
   }
@@ -174,8 +174,8 @@ export class WebhooksRepository {
       where: { id },
       data: {
         ...outcome,
-        responseBody: outcome.responseBody?.slice(0, 2048) ?? null,
-        error: outcome.error?.slice(0, 1000) ?? null,
+        responseBody: outcome.responseBody === null ? null : storableText(outcome.responseBody, 2048),
+        error: outcome.error === null ? null : storableText(outcome.error, 1000),
         attempts: { increment: 1 },
         lastAttemptAt: new Date(),
       },
