@@ -22,6 +22,10 @@ const INTERNAL: readonly [cidr: string, reason: Reason][] = [
   ['::/128', 'unspecified'],
   // IPv4-compatible addresses (deprecated): would smuggle an IPv4 target through IPv6.
   ['::/96', 'reserved'],
+  // Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the operator's prefix length.
+  ['64:ff9b:1::/48', 'reserved'],
+  // Teredo tunnels: both embedded IPv4 addresses (server, obfuscated client) are the sender's choice.
+  ['2001::/32', 'reserved'],
   ['fd00:ec2::254/128', 'metadata'],
   ['fc00::/7', 'private'],
   ['fe80::/10', 'link-local'],
@@ -41,10 +45,39 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 6 ? 'ipv6' : 'ipv4';
 }
 
-/** Why `address` (an IP literal) is internal, or undefined when it is public. IPv4-mapped IPv6 counts as its IPv4 address. */
+/** IPv6 ranges that carry an IPv4 address the packets end up at: NAT64 (RFC 6052) and 6to4 (RFC 3056). */
+const EMBEDDING: readonly { list: BlockList; hextet: number }[] = [
+  { cidr: '64:ff9b::', bits: 96, hextet: 6 },
+  { cidr: '2002::', bits: 16, hextet: 1 },
+].map(({ cidr, bits, hextet }) => {
+  const list = new BlockList();
+  list.addSubnet(cidr, bits, 'ipv6');
+  return { list, hextet };
+});
+
+/**
+ * Why `address` (an IP literal) is internal, or undefined when it is public. IPv4-mapped IPv6
+ * counts as its IPv4 address, and so do NAT64 and 6to4 addresses (`64:ff9b::10.0.0.1` is private).
+ */
 export function internalReason(address: string): Reason | undefined {
   const family = familyOf(address);
-  return RULES.find((rule) => rule.list.check(address, family))?.reason;
+  const reason = RULES.find((rule) => rule.list.check(address, family))?.reason;
+  if (reason || family === 'ipv4') return reason;
+  const embedding = EMBEDDING.find((range) => range.list.check(address, 'ipv6'));
+  return embedding && internalReason(ipv4At(hextetsOf(address), embedding.hextet));
+}
+
+/** The eight 16-bit groups of an IPv6 address. */
+function hextetsOf(address: string): number[] {
+  // The URL parser writes the address in canonical form: lower case, `::` at most once, no dotted quad.
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head, tail] = canonical.split('::').map((part) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []));
+  return tail === undefined ? head : [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+function ipv4At(hextets: readonly number[], index: number): string {
+  const [high, low] = [hextets[index], hextets[index + 1]];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** The URL host as a bare name or address (`[::1]` → `::1`, trailing dot dropped, lower case). */
