@@ -104,6 +104,7 @@ export class WebhooksService {
       Object.assign(data, { enabled: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0 });
     if (change.enabled === false && current.enabled)
       Object.assign(data, { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an admin' });
+    if (Object.keys(data).length === 0) return viewOf(current);
     const row = await this.repository.update(id, data);
     if (!row) throw new NotFound('No such webhook.');
     await this.dispatcher.invalidate();

@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhooks.repository';
 import { MAX_EVENT_PATTERNS } from '../../../data/webhooks/event-patterns';
 import { MAX_URL_LENGTH } from '../../../data/webhooks/webhooks.service';
 import { PageQuery } from '../../admin-page.dto';
+
+/** Left out (undefined) skips the field's validators; null does not, and fails them. */
+function isPresent(_object: object, value: unknown): boolean {
+  return value !== undefined;
+}
 
 export class WebhookIdParam {
   @ApiProperty({ format: 'uuid' })
@@ -50,13 +55,17 @@ export class CreateWebhookDto {
   description?: string | null;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @ValidateIf(isPresent)
   @IsBoolean()
   enabled?: boolean;
 }
 
-/** Any subset; `enabled: true` also clears the failure count and the reason it was disabled. */
-export class UpdateWebhookDto extends PartialType(CreateWebhookDto) {}
+/**
+ * Any subset; `enabled: true` also clears the failure count and the reason it was disabled.
+ * A field may be left out but not sent as null (IsOptional would let null through), except
+ * `description`, where null clears it.
+ */
+export class UpdateWebhookDto extends PartialType(CreateWebhookDto, { skipNullProperties: false }) {}
 
 export class WebhookDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
