@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService, type Queryable, storableText } from '@backlot/database';
+import { PrismaService, type Queryable, storableText } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
 import { v7 as uuidv7 } from 'uuid';
-
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
+import type { DeliveryStatus } from './webhook.types';
 
 export interface WebhookRow {
   id: string;
@@ -36,6 +34,18 @@ export interface DeliveryRow {
   createdAt: Date;
   lastAttemptAt: Date | null;
   nextAttemptAt: Date | null;
+}
+
+/** Columns a webhook update may set; what is left out stays. */
+export interface WebhookChange {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  secret?: string;
+  enabled?: boolean;
+  disabledAt?: Date | null;
+  disabledReason?: string | null;
+  consecutiveFailures?: number;
 }
 
 export interface NewDelivery {
@@ -92,7 +102,7 @@ export class WebhooksRepository {
     return this.prisma.webhook.findMany({ where: { enabled: true }, select: { id: true, events: true } });
   }
 
-  async update(id: string, change: Prisma.WebhookUpdateInput): Promise<WebhookRow | null> {
+  async update(id: string, change: WebhookChange): Promise<WebhookRow | null> {
     const updated = await this.prisma.webhook.updateMany({ where: { id }, data: change });
     return updated.count === 0 ? null : this.find(id);
   }

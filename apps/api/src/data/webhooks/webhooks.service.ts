@@ -1,52 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { Prisma } from '@backlot/database';
 import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound, ValidationFailed } from '@backlot/http';
 import { FieldEncryption } from '@backlot/security';
 import { AddressGuard } from './address-guard';
 import { isEventPattern } from './event-patterns';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { newWebhookSecret } from './webhook-signature';
-import { type DeliveryRow, type DeliveryStatus, type WebhookRow, WebhooksRepository } from './webhooks.repository';
+import type { DeliveryStatus, DeliveryView, WebhookInput, WebhookView } from './webhook.types';
+import { type DeliveryRow, type WebhookChange, type WebhookRow, WebhooksRepository } from './webhooks.repository';
 
 export const MAX_URL_LENGTH = 2048;
 /** How long creation waits for DNS before accepting a name it cannot resolve yet. */
 const CREATE_LOOKUP_TIMEOUT_MS = 2_000;
-
-export interface WebhookInput {
-  url: string;
-  events: string[];
-  description?: string | null;
-  enabled?: boolean;
-}
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  enabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  event: string;
-  status: string;
-  attempts: number;
-  responseCode: number | null;
-  latencyMs: number | null;
-  responseBody: string | null;
-  error: string | null;
-  createdAt: string;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-}
 
 interface Page<T> {
   items: T[];
@@ -95,7 +59,7 @@ export class WebhooksService {
     const current = await this.row(id);
     if (change.url !== undefined) await this.checkUrl(change.url);
     if (change.events !== undefined) checkPatterns(change.events);
-    const data: Prisma.WebhookUpdateInput = {
+    const data: WebhookChange = {
       ...(change.url !== undefined && { url: change.url }),
       ...(change.events !== undefined && { events: unique(change.events) }),
       ...(change.description !== undefined && { description: change.description }),
@@ -131,7 +95,7 @@ export class WebhooksService {
     const [deliveryId] = await this.dispatcher.dispatch('ping', { webhookId: webhook.id }, { only: webhook.id });
     // None when the webhook was deleted in the meantime.
     if (!deliveryId) throw new NotFound('No such webhook.');
-    return this.delivery(id, deliveryId);
+    return this.deliveryView(id, deliveryId);
   }
 
   async deliveries(
@@ -147,22 +111,32 @@ export class WebhooksService {
     return pageOf(rows, query.limit, total, deliveryViewOf);
   }
 
+  /** One delivery with the body that was sent. */
   async delivery(id: string, deliveryId: string): Promise<DeliveryView & { payload: unknown }> {
-    const row = await this.repository.findDelivery(id, deliveryId);
-    if (!row) throw new NotFound('No such delivery of this webhook.');
+    const row = await this.deliveryRow(id, deliveryId);
     return { ...deliveryViewOf(row), payload: JSON.parse(row.payload) as unknown };
   }
 
   /** A new delivery of the same body (same event id, so receivers can deduplicate), with a fresh signature. */
   async redeliver(id: string, deliveryId: string): Promise<DeliveryView> {
     await this.enabledRow(id);
-    const original = await this.repository.findDelivery(id, deliveryId);
-    if (!original) throw new NotFound('No such delivery of this webhook.');
+    const original = await this.deliveryRow(id, deliveryId);
     const [copy] = await this.dispatcher.deliver([
       { webhookId: id, eventId: original.eventId, event: original.event, payload: original.payload },
     ]);
     if (!copy) throw new NotFound('No such webhook.');
-    return this.delivery(id, copy);
+    return this.deliveryView(id, copy);
+  }
+
+  /** What ping and redeliver answer: the new delivery as the log lists it (the body is in `delivery`). */
+  private async deliveryView(id: string, deliveryId: string): Promise<DeliveryView> {
+    return deliveryViewOf(await this.deliveryRow(id, deliveryId));
+  }
+
+  private async deliveryRow(id: string, deliveryId: string): Promise<DeliveryRow> {
+    const row = await this.repository.findDelivery(id, deliveryId);
+    if (!row) throw new NotFound('No such delivery of this webhook.');
+    return row;
   }
 
   private async row(id: string): Promise<WebhookRow> {

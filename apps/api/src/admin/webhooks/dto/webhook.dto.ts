@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhooks.repository';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhook.types';
 import { MAX_EVENT_PATTERNS } from '../../../data/webhooks/event-patterns';
 import { MAX_URL_LENGTH } from '../../../data/webhooks/webhooks.service';
 import { PageQuery } from '../../admin-page.dto';
