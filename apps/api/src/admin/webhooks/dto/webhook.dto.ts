@@ -112,7 +112,8 @@ export class DeliveryListQuery extends IntersectionType(DeliveryFilterQuery, Pag
 export class DeliveryDto {
   @ApiProperty({ format: 'uuid', description: 'Sent as the Backlot-Delivery header.' }) id!: string;
   @ApiProperty({ format: 'uuid' }) webhookId!: string;
-  @ApiProperty({ format: 'uuid', description: 'The event id (Backlot-Event-Id); the same in redeliveries.' }) eventId!: string;
+  @ApiProperty({ format: 'uuid', description: "The event id (the body's id, copied to Backlot-Event-Id); the same in redeliveries." })
+  eventId!: string;
   @ApiProperty({ example: 'tasks.created' }) event!: string;
   @ApiProperty({ enum: DELIVERY_STATUSES, description: 'pending while attempts remain.' }) status!: string;
   @ApiProperty({ description: 'Attempts made so far.' }) attempts!: number;
@@ -122,7 +123,7 @@ export class DeliveryDto {
   @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' }) error!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastAttemptAt!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'About when the next attempt runs (±20% jitter).' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the job queue runs the next attempt.' })
   nextAttemptAt!: string | null;
 }
 
