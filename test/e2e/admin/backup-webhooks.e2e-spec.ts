@@ -1,7 +1,7 @@
 import { login, sessionFor, type UserSession } from '../../helpers/auth';
 import { json } from '../../helpers/test-app';
 import { WebhookReceiver } from '../../helpers/webhook-receiver';
-import { createWebhook, settled, WEBHOOK_TEST_ENV } from '../webhooks/webhooks-helpers';
+import { createCollection, createWebhook, settled, WEBHOOK_TEST_ENV } from '../webhooks/webhooks-helpers';
 import { type AdminApp, startAdminApp } from './admin-helpers';
 
 describe('webhooks in backups', () => {
@@ -45,12 +45,7 @@ describe('webhooks in backups', () => {
   });
 
   it('after a restore, events go to the restored webhooks at once, not to the ones the restore removed', async () => {
-    const collection = await admin.json('POST', '/collections', {
-      name: 'wh_restored',
-      fields: [{ name: 'title', type: 'text' }],
-      rules: { list: '', view: '', create: '', update: '', delete: '' },
-    });
-    expect(collection.status).toBe(201);
+    await createCollection(admin, 'wh_restored');
     const kept = await createWebhook(admin, { url: receiver.url('/kept'), events: ['wh_restored.created'] });
     const backup = await json<{ name: string }>(await admin.json('POST', '/admin/backups', {}));
 

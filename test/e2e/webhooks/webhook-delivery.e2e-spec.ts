@@ -6,7 +6,16 @@ import { json, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/test-jobs';
 import { WebhookReceiver } from '../../helpers/webhook-receiver';
 import { type AdminApp, auditEvents, startAdminApp } from '../admin/admin-helpers';
-import { createWebhook, type Delivery, deliveriesOf, settled, verifySignature, type Webhook, WEBHOOK_TEST_ENV } from './webhooks-helpers';
+import {
+  createCollection,
+  createWebhook,
+  type Delivery,
+  deliveriesOf,
+  settled,
+  verifySignature,
+  type Webhook,
+  WEBHOOK_TEST_ENV,
+} from './webhooks-helpers';
 
 interface Body {
   id: string;
@@ -32,14 +41,7 @@ describe('webhooks: signed deliveries through the job queue', () => {
   });
 
   /** A collection of its own per test, so webhooks of other tests never match its events. */
-  async function collection(name: string, fields: unknown[] = [{ name: 'title', type: 'text' }]): Promise<void> {
-    const response = await admin.json('POST', '/collections', {
-      name,
-      fields,
-      rules: { list: '', view: '', create: '', update: '', delete: '' },
-    });
-    expect(response.status).toBe(201);
-  }
+  const collection = (name: string, fields?: unknown[]) => createCollection(admin, name, fields);
 
   async function createRecord(name: string, data: Record<string, unknown>): Promise<{ id: string }> {
     const response = await admin.json('POST', `/collections/${name}/records`, data);

@@ -3,7 +3,7 @@ import { SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/
 import { eventually } from '../../helpers/test-jobs';
 import { WebhookReceiver } from '../../helpers/webhook-receiver';
 import { ADMIN_TEST_ENV } from '../admin/admin-helpers';
-import { createWebhook, settled, WEBHOOK_TEST_ENV } from './webhooks-helpers';
+import { createCollection, createWebhook, settled, WEBHOOK_TEST_ENV } from './webhooks-helpers';
 
 // Each instance caches the list of webhooks; a write on one must reach the others' caches.
 (SHARED_SERVICES ? describe : describe.skip)('webhooks across two instances (PostgreSQL + Redis)', () => {
@@ -33,12 +33,7 @@ import { createWebhook, settled, WEBHOOK_TEST_ENV } from './webhooks-helpers';
   }
 
   it('a webhook created or disabled on one instance is matched accordingly by events on the other at once', async () => {
-    const created = await onA.json('POST', '/collections', {
-      name: 'wh_spread',
-      fields: [{ name: 'title', type: 'text' }],
-      rules: { list: '', view: '', create: '', update: '', delete: '' },
-    });
-    expect(created.status).toBe(201);
+    await createCollection(onA, 'wh_spread');
     const witness = await createWebhook(onA, { url: receiver.url('/witness'), events: ['wh_spread.created'] });
     await createOnA('cached');
     await settled(onA, witness.id, 1);
