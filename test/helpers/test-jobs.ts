@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { JobQueue } from '@backlot/jobs';
+import { JobQueue, RetryAt } from '@backlot/jobs';
 import type { TestApp } from './test-app';
 
 /** One run of a test job: which job, which attempt, on which app instance. */
@@ -8,7 +8,7 @@ export interface TestJobRun {
   name: string;
   attempt: number;
   instance: string;
-  payload: { key?: string; failures?: number; holdMs?: number };
+  payload: { key?: string; failures?: number; holdMs?: number; retryAt?: string };
   /** Set when the handler returns or throws: orders runs without reading clocks. */
   endedAfter?: number;
   startedAfter: number;
@@ -30,6 +30,7 @@ const TEST_JOB_OPTIONS = Symbol('TEST_JOB_OPTIONS');
  * Test-only jobs mounted into the real app: `test.flaky` fails its first `failures` attempts,
  * `test.fails` always fails, `test.slow` holds for `holdMs` (or until the instance shuts down),
  * `test.stubborn` holds for `holdMs` and ignores the abort signal (an SMTP call in progress),
+ * `test.later` fails its first attempt asking to be retried at `retryAt` (RetryAt),
  * `test.tick` runs on `tickSchedule` when one is given.
  */
 @Injectable()
@@ -58,11 +59,12 @@ class TestJobs implements OnModuleInit {
           if (name === 'test.flaky' && context.attempt <= (payload.failures ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
           if (name === 'test.slow') await sleepUnlessAborted(payload.holdMs ?? 0, context.signal);
           if (name === 'test.stubborn') await new Promise((resolve) => setTimeout(resolve, payload.holdMs ?? 0));
+          if (name === 'test.later' && context.attempt === 1) throw new RetryAt('later, please', new Date(payload.retryAt ?? 0));
         } finally {
           run.endedAfter = ++step;
         }
       };
-    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.stubborn', 'test.tick']) {
+    for (const name of ['test.flaky', 'test.fails', 'test.slow', 'test.stubborn', 'test.later', 'test.tick']) {
       this.jobs.define({ name, handler: record(name), maxAttempts: 3, backoffSeconds: 1 });
     }
     if (this.options.tickSchedule) this.jobs.schedule('test.tick', this.options.tickSchedule);

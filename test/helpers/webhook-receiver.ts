@@ -37,9 +37,9 @@ export class WebhookReceiver {
     return receiver;
   }
 
-  /** The receiver's URL at `path` (127.0.0.1). */
-  url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+  /** The receiver's URL at `path`; `host` may be a name that resolves to 127.0.0.1, where it listens. */
+  url(path = '/hook', host = '127.0.0.1'): string {
+    return `http://${host}:${this.port}${path}`;
   }
 
   /** Answer the next `times` requests with `response`. */

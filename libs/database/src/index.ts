@@ -4,3 +4,4 @@ export * from './migrations/migrator';
 export { Prisma } from './generated/prisma/client';
 export * from './prisma.service';
 export * from './query/like-pattern';
+export * from './query/storable-text';

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type CronSchedule } from '@backlot/config';
+import type { Queryable } from '@backlot/database';
 import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound } from '@backlot/http';
 import type { EnqueueOptions, JobDefinition, JobListQuery, JobStats, JobView } from './job.types';
-import { JobsRepository } from './jobs.repository';
+import { JobsRepository, type NewJob } from './jobs.repository';
 import { nextSlot } from './timing';
 
 const JOB_NAME = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
@@ -48,18 +49,28 @@ export class JobQueue {
 
   /** Adds a job; returns its id, or null when a job with the same singleton key exists. */
   async enqueue<P>(name: string, payload: P, options: EnqueueOptions = {}): Promise<string | null> {
-    const definition = this.definition(name);
-    const runAt = options.runAt ?? new Date();
-    const id = await this.jobs.insert({
-      name,
-      payload,
-      runAt,
-      maxAttempts: options.maxAttempts ?? definition.maxAttempts,
-      timeoutSeconds: definition.timeoutSeconds,
-      singletonKey: options.singletonKey,
-    });
-    if (id && runAt.getTime() <= Date.now()) this.wakeListener?.();
+    const [id] = await this.jobs.insert(this.newJobs(name, [{ ...options, payload }]));
+    if (id && (options.runAt ?? new Date()).getTime() <= Date.now()) this.wakeListener?.();
     return id;
+  }
+
+  /**
+   * Adds jobs through `tx`, a transaction of `transaction()` below, so they exist exactly when
+   * the rows written in it do; the id of each, or null where its singleton key exists.
+   */
+  enqueueMany<P>(name: string, jobs: readonly (EnqueueOptions & { payload: P })[], tx: Queryable): Promise<(string | null)[]> {
+    return this.jobs.insert(this.newJobs(name, jobs), tx);
+  }
+
+  /**
+   * Runs `work` in one database transaction: a module writes its rows through `tx` (in its own
+   * repository) and adds the jobs that process them with `enqueueMany(…, tx)`; both commit or
+   * neither does. The jobs are invisible until the commit, so the worker is woken after it.
+   */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const result = await this.jobs.transaction(work);
+    this.wakeListener?.();
+    return result;
   }
 
   /** Runs `name` on a cron schedule (UTC), once per slot across every instance; null switches it off. */
@@ -124,6 +135,18 @@ export class JobQueue {
   /** @internal the worker is told when a job it can start now was added on this instance */
   onWake(listener: () => void): void {
     this.wakeListener = listener;
+  }
+
+  private newJobs(name: string, jobs: readonly (EnqueueOptions & { payload: unknown })[]): NewJob[] {
+    const definition = this.definition(name);
+    return jobs.map((job) => ({
+      name,
+      payload: job.payload,
+      runAt: job.runAt ?? new Date(),
+      maxAttempts: job.maxAttempts ?? definition.maxAttempts,
+      timeoutSeconds: definition.timeoutSeconds,
+      singletonKey: job.singletonKey,
+    }));
   }
 
   private definition(name: string): ResolvedDefinition {

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Counter } from 'prom-client';
 import { JobQueue, type ResolvedDefinition } from './job-queue';
 import { type ClaimedJob, JobsRepository } from './jobs.repository';
+import { RetryAt } from './retry-at';
 import { nextSlot, retryDelayMs } from './timing';
 
 const HEARTBEAT_MS = 5_000;
@@ -153,15 +154,23 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async execute(job: ClaimedJob, definition: ResolvedDefinition, signal: AbortSignal): Promise<void> {
+    const retryDelay = retryDelayMs(definition.backoffSeconds, job.attempts);
     try {
-      await definition.handler(job.payload, { id: job.id, name: job.name, attempt: job.attempts, maxAttempts: job.maxAttempts, signal });
+      await definition.handler(job.payload, {
+        id: job.id,
+        name: job.name,
+        attempt: job.attempts,
+        maxAttempts: job.maxAttempts,
+        signal,
+        retryDelayMs: retryDelay,
+      });
       if (signal.aborted) return;
       await this.jobs.complete(job.id, this.token);
       this.outcomes.inc({ name: job.name, outcome: 'completed' });
     } catch (error) {
       if (signal.aborted) return;
       const message = error instanceof Error ? error.message : String(error);
-      const retryAt = new Date(Date.now() + retryDelayMs(definition.backoffSeconds, job.attempts));
+      const retryAt = error instanceof RetryAt ? error.at : new Date(Date.now() + retryDelay);
       const state = await this.jobs.fail(job.id, this.token, message, retryAt).catch(() => null);
       const outcome = state === 'failed' ? 'failed' : 'retried';
       this.outcomes.inc({ name: job.name, outcome });

@@ -10,6 +10,12 @@ export interface JobContext {
   maxAttempts: number;
   /** Aborted when the instance shuts down and the job is handed back to the queue. */
   signal: AbortSignal;
+  /**
+   * How long a retry after this run would wait: the job's backoff for this attempt, capped and
+   * with jitter, drawn once per run. A handler that records when it runs again throws
+   * `RetryAt` with `now + retryDelayMs`, so what it recorded is when the queue runs it.
+   */
+  retryDelayMs: number;
 }
 
 export type JobHandler<P> = (payload: P, context: JobContext) => Promise<unknown>;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection } from '@backlot/database';
+import { DatabaseConnection, type Queryable, storableText } from '@backlot/database';
 import { v7 as uuidv7 } from 'uuid';
 import type { JobState, JobStats, JobView } from './job.types';
 import { JOB_STATES } from './job.types';
@@ -47,15 +47,31 @@ const VIEW_COLUMNS = 'id, name, state, attempts, max_attempts, run_at, last_erro
 export class JobsRepository {
   constructor(private readonly db: DatabaseConnection) {}
 
-  async insert(job: NewJob): Promise<string | null> {
-    const id = uuidv7();
-    const rows = await this.db.query<{ id: string }>(
+  /** Adds jobs in one statement (through `q`: the connection, or a transaction); the id of each, or null where its singleton key exists. */
+  async insert(jobs: readonly NewJob[], q: Queryable = this.db): Promise<(string | null)[]> {
+    const rows = jobs.map((job) => ({
+      id: uuidv7(),
+      name: job.name,
+      payload: job.payload ?? null,
+      max_attempts: job.maxAttempts,
+      timeout_seconds: job.timeoutSeconds,
+      run_at: job.runAt.toISOString(),
+      singleton_key: job.singletonKey ?? null,
+    }));
+    const inserted = await q.query<{ id: string }>(
       `INSERT INTO jobs (id, name, payload, state, max_attempts, timeout_seconds, run_at, singleton_key)
-       VALUES ($1, $2, $3::jsonb, 'pending', $4, $5, $6, $7)
+       SELECT id, name, payload, 'pending', max_attempts, timeout_seconds, run_at, singleton_key
+         FROM jsonb_to_recordset($1::jsonb) AS job(id uuid, name text, payload jsonb, max_attempts int,
+                                                   timeout_seconds int, run_at timestamptz, singleton_key text)
        ON CONFLICT (singleton_key) DO NOTHING RETURNING id`,
-      [id, job.name, JSON.stringify(job.payload ?? null), job.maxAttempts, job.timeoutSeconds, job.runAt, job.singletonKey ?? null],
+      [JSON.stringify(rows)],
     );
-    return rows[0]?.id ?? null;
+    const ids = new Set(inserted.map((row) => row.id));
+    return rows.map((row) => (ids.has(row.id) ? row.id : null));
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
   }
 
   /** Takes up to `limit` due jobs this instance can run; SKIP LOCKED lets instances claim side by side. */
@@ -113,7 +129,7 @@ export class JobsRepository {
               finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END,
               last_error = $3, locked_by = NULL, locked_until = NULL
         WHERE id = $1 AND locked_by = $2 RETURNING state`,
-      [id, token, error.slice(0, 2000), retryAt],
+      [id, token, storableText(error, 2000), retryAt],
     );
     return rows[0]?.state ?? null;
   }

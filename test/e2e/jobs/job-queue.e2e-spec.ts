@@ -70,6 +70,35 @@ describe('the job queue', () => {
     expect(second).toBeNull();
   });
 
+  it('adds jobs in a transaction only if it commits, and runs them soon after the commit', async () => {
+    const queue = queueOf(t);
+    let rolledBack: (string | null)[] = [];
+    const failing = queue.transaction(async (tx) => {
+      rolledBack = await queue.enqueueMany('test.flaky', [{ payload: { key: key() } }], tx);
+      throw new Error('the rest of the transaction failed');
+    });
+    await expect(failing).rejects.toThrow('the rest of the transaction failed');
+    expect(rolledBack).toEqual([expect.any(String)]);
+    await expect(queue.get(rolledBack[0]!)).rejects.toMatchObject({ kind: 'not-found' });
+
+    const singletonKey = `batch-${key()}`;
+    const ids = await queue.transaction((tx) =>
+      queue.enqueueMany('test.flaky', [{ payload: {}, singletonKey }, { payload: {}, singletonKey }, { payload: {} }], tx),
+    );
+    expect(ids).toEqual([expect.any(String), null, expect.any(String)]);
+    for (const id of [ids[0]!, ids[2]!]) await eventually('completion', async () => (await queue.get(id)).state === 'completed');
+  });
+
+  it('retries a job that throws RetryAt at the time it names, not by its own backoff', async () => {
+    const retryAt = new Date(Date.now() + 3_600_000).toISOString();
+    const id = (await queueOf(t).enqueue('test.later', { retryAt }))!;
+    const waiting = await eventually('the failed first attempt', async () => {
+      const view = await queueOf(t).get(id);
+      return view.state === 'pending' && view.attempts === 1 && view;
+    });
+    expect(waiting).toMatchObject({ runAt: retryAt, lastError: 'later, please' });
+  });
+
   it('takes over a job whose instance died mid-run once its lease expires', async () => {
     const db = t.app.get(DatabaseConnection);
     const id = (await queueOf(t).enqueue('test.flaky', {}, { runAt: new Date(Date.now() + 3_600_000) }))!;

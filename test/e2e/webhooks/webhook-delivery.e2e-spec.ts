@@ -1,10 +1,21 @@
 import { JobQueue } from '@backlot/jobs';
+import { v7 as uuidv7 } from 'uuid';
+import { WebhookDispatcher } from '../../../apps/api/src/data/webhooks/webhook-dispatcher';
 import { createUser, type UserSession } from '../../helpers/auth';
 import { json, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/test-jobs';
 import { WebhookReceiver } from '../../helpers/webhook-receiver';
 import { type AdminApp, auditEvents, startAdminApp } from '../admin/admin-helpers';
-import { createWebhook, type Delivery, deliveriesOf, settled, verifySignature, type Webhook, WEBHOOK_TEST_ENV } from './webhooks-helpers';
+import {
+  createCollection,
+  createWebhook,
+  type Delivery,
+  deliveriesOf,
+  settled,
+  verifySignature,
+  type Webhook,
+  WEBHOOK_TEST_ENV,
+} from './webhooks-helpers';
 
 interface Body {
   id: string;
@@ -30,14 +41,7 @@ describe('webhooks: signed deliveries through the job queue', () => {
   });
 
   /** A collection of its own per test, so webhooks of other tests never match its events. */
-  async function collection(name: string, fields: unknown[] = [{ name: 'title', type: 'text' }]): Promise<void> {
-    const response = await admin.json('POST', '/collections', {
-      name,
-      fields,
-      rules: { list: '', view: '', create: '', update: '', delete: '' },
-    });
-    expect(response.status).toBe(201);
-  }
+  const collection = (name: string, fields?: unknown[]) => createCollection(admin, name, fields);
 
   async function createRecord(name: string, data: Record<string, unknown>): Promise<{ id: string }> {
     const response = await admin.json('POST', `/collections/${name}/records`, data);
@@ -196,6 +200,8 @@ describe('webhooks: signed deliveries through the job queue', () => {
     await app.conforms('POST', `/admin/webhooks/${hook.id}/ping`, response.clone());
     const delivery = await json<Delivery>(response);
     expect(delivery).toMatchObject({ webhookId: hook.id, event: 'ping', status: 'pending' });
+    // As documented (DeliveryDto): the body sent is in the delivery's detail only.
+    expect(delivery).not.toHaveProperty('payload');
 
     const [request] = await eventually('the ping', () => receiver.at('/ping').length > 0 && receiver.at('/ping'));
     expect(verifySignature(hook.secret, request)).toBe(true);
@@ -215,6 +221,7 @@ describe('webhooks: signed deliveries through the job queue', () => {
     const copy = await json<Delivery>(response);
     expect(copy.id).not.toBe(original.id);
     expect(copy.eventId).toBe(original.eventId);
+    expect(copy).not.toHaveProperty('payload');
 
     await eventually('the redelivery', () => receiver.at('/again').length >= 2);
     const [first, second] = receiver.at('/again');
@@ -268,6 +275,40 @@ describe('webhooks: signed deliveries through the job queue', () => {
     expect(webhooks.items[0].id).toBe(hook.id);
     expect(webhooks.total).toBe(webhooks.items.length);
     expect(JSON.stringify(webhooks)).not.toContain('whsec_');
+  });
+
+  it('an event whose jobs cannot be queued leaves no delivery behind: the rows roll back with the enqueue', async () => {
+    await collection('wh_atomic');
+    const hook = await createWebhook(admin, { url: receiver.url('/atomic'), events: ['wh_atomic.created'] });
+    const enqueue = jest.spyOn(t.app.get(JobQueue), 'enqueueMany').mockRejectedValueOnce(new Error('the job queue is unavailable'));
+    try {
+      await createRecord('wh_atomic', { title: 'lost' });
+      await eventually('the failed enqueue', () => enqueue.mock.calls.length > 0);
+    } finally {
+      enqueue.mockRestore();
+    }
+    await createRecord('wh_atomic', { title: 'kept' });
+
+    const deliveries = await settled(admin, hook.id, 1);
+    expect(deliveries).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(bodies('/atomic').map((body) => body.data.record?.title)).toEqual(['kept']);
+  });
+
+  it('a batch that names a webhook which no longer exists still delivers to the others', async () => {
+    const hook = await createWebhook(admin, { url: receiver.url('/survivor'), events: ['nothing_here.created'] });
+    const gone = await createWebhook(admin, { url: receiver.url('/deleted'), events: ['nothing_here.created'] });
+    expect((await admin.request(`/admin/webhooks/${gone.id}`, { method: 'DELETE' })).status).toBe(204);
+
+    // What a stale list of webhooks (another instance's write, a restore) hands the dispatcher.
+    const event = { eventId: uuidv7(), event: 'nothing_here.created', payload: '{"id":"x"}' };
+    const ids = await t.app.get(WebhookDispatcher).deliver([
+      { ...event, webhookId: gone.id },
+      { ...event, webhookId: hook.id },
+    ]);
+    expect(ids).toHaveLength(1);
+    await settled(admin, hook.id, 1);
+    expect(receiver.at('/survivor')).toHaveLength(1);
+    expect(receiver.at('/deleted')).toEqual([]);
   });
 
   it('deleting a webhook drops it and its log; later events are not delivered to it', async () => {

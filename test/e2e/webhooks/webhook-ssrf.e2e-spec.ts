@@ -55,6 +55,8 @@ describe('webhooks: SSRF defence and a hostile receiver', () => {
         ['http://[::ffff:127.0.0.1]/', /loopback/],
         ['http://[fe80::1]/', /link-local/],
         ['http://[fd00::1]/', /private/],
+        ['http://[64:ff9b::127.0.0.1]/', /loopback/],
+        ['http://[2002:a9fe:a9fe::]/', /metadata/],
         ['http://100.64.0.1/', /carrier-grade NAT/],
         ['http://0.0.0.0/', /unspecified/],
         ['http://0x7f.1/', /loopback/],

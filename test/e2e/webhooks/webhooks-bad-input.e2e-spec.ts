@@ -40,8 +40,13 @@ describe('webhooks: bad input', () => {
       [{ url: URL_OK, events: ['*'], description: 'd'.repeat(501) }, 'description'],
       [{ url: URL_OK, events: ['*'], secret: 'whsec_mine' }, 'secret'],
       [{ url: URL_OK, events: ['*'], consecutiveFailures: 0 }, 'consecutiveFailures'],
+      [{ url: null, events: ['*'] }, 'url'],
+      [{ url: URL_OK, events: null }, 'events'],
+      [{ url: URL_OK, events: [null] }, 'events'],
+      [{ url: URL_OK, events: ['*'], enabled: null }, 'enabled'],
     ];
     for (const [body, path] of cases) await expect400('POST', '/admin/webhooks', body, path);
+    for (const body of [null, [], 'a string', 42]) await expect400('POST', '/admin/webhooks', body);
     const response = await admin.request('/admin/webhooks', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -123,7 +128,17 @@ describe('webhooks: bad input', () => {
     await expect400('PATCH', path, { enabled: 1 }, 'enabled');
     await expect400('PATCH', path, { url: 'https://ok.example.com/', events: ['bad pattern'] }, 'events.0');
     await expect400('PATCH', path, { id: uuidv7() }, 'id');
+    // Null is not "leave unchanged": only the description may be cleared with it.
+    await expect400('PATCH', path, { url: null }, 'url');
+    await expect400('PATCH', path, { events: null }, 'events');
+    await expect400('PATCH', path, { events: [null] }, 'events');
+    await expect400('PATCH', path, { enabled: null }, 'enabled');
+    for (const body of [[], 'a string', 42]) await expect400('PATCH', path, body);
     expect(await json<Webhook>(await admin.request(path))).toEqual(before);
+    // An empty change is no error: it answers the webhook as it is.
+    const unchanged = await admin.json('PATCH', path, {});
+    expect(unchanged.status).toBe(200);
+    expect(await json<Webhook>(unchanged)).toEqual(before);
 
     const updated = await admin.json('PATCH', path, { url: 'https://ok.example.com/', events: ['tasks.*'], description: null });
     await app.conforms('PATCH', path, updated.clone());

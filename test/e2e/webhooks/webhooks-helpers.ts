@@ -36,7 +36,22 @@ export interface Delivery {
   latencyMs: number | null;
   responseBody: string | null;
   error: string | null;
+  nextAttemptAt: string | null;
   payload?: { id: string; type: string; createdAt: string; data: Record<string, unknown> };
+}
+
+/** An open collection (everyone may do anything) to make events with; one per test keeps other tests' webhooks from matching. */
+export async function createCollection(
+  admin: UserSession,
+  name: string,
+  fields: unknown[] = [{ name: 'title', type: 'text' }],
+): Promise<void> {
+  const response = await admin.json('POST', '/collections', {
+    name,
+    fields,
+    rules: { list: '', view: '', create: '', update: '', delete: '' },
+  });
+  expect(response.status).toBe(201);
 }
 
 export async function createWebhook(admin: UserSession, body: Record<string, unknown>): Promise<Webhook & { secret: string }> {

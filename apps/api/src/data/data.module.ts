@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { UsersModule } from '../users/users.module';
 import { CollectionCatalog } from './collections/collection-catalog';
 import { CollectionsController } from './collections/collections.controller';
@@ -29,6 +30,7 @@ import { ImportController } from './transfer/import.controller';
 import { ImportService } from './transfer/import.service';
 import { AggregateController } from './reports/aggregate.controller';
 import { AggregateService } from './reports/aggregate.service';
+import { AddressGuard } from './webhooks/address-guard';
 import { WebhookDeliveryJob } from './webhooks/webhook-delivery.job';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhooksRepository } from './webhooks/webhooks.repository';
@@ -70,6 +72,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     RealtimeTickets,
     RealtimeHub,
     WebhooksRepository,
+    { provide: AddressGuard, useFactory: (config: AppConfig) => new AddressGuard(config.webhooks.allowedHosts), inject: [APP_CONFIG] },
     WebhookDispatcher,
     WebhookDeliveryJob,
     WebhooksService,

@@ -21,11 +21,29 @@ describe('AddressGuard', () => {
     ['224.0.0.1', 'multicast'],
     ['ff02::1', 'multicast'],
     ['255.255.255.255', 'reserved'],
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['64:ff9b::a9fe:a9fe', 'metadata'],
+    ['64:ff9b:1::8.8.8.8', 'reserved'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:c0a8:101::1', 'private'],
+    ['2002:a9fe:a9fe:1:2:3:4:5', 'metadata'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'],
   ])('%s is %s', (address, reason) => {
     expect(internalReason(address)).toBe(reason);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])('%s is public', (address) => {
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+    '2001:db9::1',
+  ])('%s is public', (address) => {
     expect(internalReason(address)).toBeUndefined();
   });
 
@@ -52,6 +70,15 @@ describe('AddressGuard', () => {
     await expect(guard.check(new URL('http://127.0.0.2/'))).rejects.toThrow(/loopback/);
     await expect(guard.check(new URL('http://10.20.3.4/'))).resolves.toBeDefined();
     await expect(guard.check(new URL('http://[fd00::5]/'))).resolves.toMatchObject({ address: { address: 'fd00::5', family: 6 } });
+  });
+
+  it('gives up resolving when the signal aborts (the delivery deadline covers resolution)', async () => {
+    const hanging = new AddressGuard([], () => new Promise(() => undefined));
+    const deadline = new AbortController();
+    const checked = hanging.check(new URL('https://slow.example/'), deadline.signal);
+    deadline.abort(new Error('timed out'));
+    await expect(checked).rejects.toThrow('timed out');
+    await expect(hanging.check(new URL('https://slow.example/'), deadline.signal)).rejects.toThrow('timed out');
   });
 
   it('at creation, accepts a name that does not resolve (in time) and reports a forbidden one', async () => {

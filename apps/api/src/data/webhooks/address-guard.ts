@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
+import { resolveHost, type ResolvedAddress } from './host-resolver';
 
 /** Why an address is internal; `undefined` for a public address. */
 type Reason = 'loopback' | 'private' | 'link-local' | 'metadata' | 'carrier-grade NAT' | 'unspecified' | 'multicast' | 'reserved';
@@ -22,6 +22,10 @@ const INTERNAL: readonly [cidr: string, reason: Reason][] = [
   ['::/128', 'unspecified'],
   // IPv4-compatible addresses (deprecated): would smuggle an IPv4 target through IPv6.
   ['::/96', 'reserved'],
+  // Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the operator's prefix length.
+  ['64:ff9b:1::/48', 'reserved'],
+  // Teredo tunnels: both embedded IPv4 addresses (server, obfuscated client) are the sender's choice.
+  ['2001::/32', 'reserved'],
   ['fd00:ec2::254/128', 'metadata'],
   ['fc00::/7', 'private'],
   ['fe80::/10', 'link-local'],
@@ -41,10 +45,39 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 6 ? 'ipv6' : 'ipv4';
 }
 
-/** Why `address` (an IP literal) is internal, or undefined when it is public. IPv4-mapped IPv6 counts as its IPv4 address. */
+/** IPv6 ranges that carry an IPv4 address the packets end up at: NAT64 (RFC 6052) and 6to4 (RFC 3056). */
+const EMBEDDING: readonly { list: BlockList; hextet: number }[] = [
+  { cidr: '64:ff9b::', bits: 96, hextet: 6 },
+  { cidr: '2002::', bits: 16, hextet: 1 },
+].map(({ cidr, bits, hextet }) => {
+  const list = new BlockList();
+  list.addSubnet(cidr, bits, 'ipv6');
+  return { list, hextet };
+});
+
+/**
+ * Why `address` (an IP literal) is internal, or undefined when it is public. IPv4-mapped IPv6
+ * counts as its IPv4 address, and so do NAT64 and 6to4 addresses (`64:ff9b::10.0.0.1` is private).
+ */
 export function internalReason(address: string): Reason | undefined {
   const family = familyOf(address);
-  return RULES.find((rule) => rule.list.check(address, family))?.reason;
+  const reason = RULES.find((rule) => rule.list.check(address, family))?.reason;
+  if (reason || family === 'ipv4') return reason;
+  const embedding = EMBEDDING.find((range) => range.list.check(address, 'ipv6'));
+  return embedding && internalReason(ipv4At(hextetsOf(address), embedding.hextet));
+}
+
+/** The eight 16-bit groups of an IPv6 address. */
+function hextetsOf(address: string): number[] {
+  // The URL parser writes the address in canonical form: lower case, `::` at most once, no dotted quad.
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head, tail] = canonical.split('::').map((part) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []));
+  return tail === undefined ? head : [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+function ipv4At(hextets: readonly number[], index: number): string {
+  const [high, low] = [hextets[index], hextets[index + 1]];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** The URL host as a bare name or address (`[::1]` → `::1`, trailing dot dropped, lower case). */
@@ -53,11 +86,6 @@ export function bareHost(url: URL): string {
     .replace(/^\[(.*)\]$/, '$1')
     .replace(/\.$/, '')
     .toLowerCase();
-}
-
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
 }
 
 /** A delivery target that passed the check: connect to `address`, not to a fresh lookup of the name. */
@@ -84,7 +112,8 @@ export class ForbiddenTarget extends Error {
  * The SSRF defence: a webhook may reach public addresses only, unless its host name or the
  * address it resolves to is on the allow-list (`WEBHOOK_ALLOWED_HOSTS`: names, IPs, CIDRs).
  * Every address a name resolves to must pass, and the caller connects to the checked one,
- * so a second lookup (DNS rebinding) cannot swap in an internal address.
+ * so a second lookup (DNS rebinding) cannot swap in an internal address. One instance serves
+ * the whole app (a provider of the data module).
  */
 export class AddressGuard {
   private readonly names = new Set<string>();
@@ -92,7 +121,7 @@ export class AddressGuard {
 
   constructor(
     allowedHosts: readonly string[],
-    private readonly resolve: (host: string) => Promise<ResolvedAddress[]> = resolveAll,
+    private readonly resolve: (host: string) => Promise<ResolvedAddress[]> = resolveHost,
   ) {
     for (const entry of allowedHosts) {
       const [address, bits] = entry.split('/');
@@ -102,11 +131,14 @@ export class AddressGuard {
     }
   }
 
-  /** Resolves the URL's host and returns the address to connect to; throws ForbiddenTarget, or the lookup's error. */
-  async check(url: URL): Promise<CheckedTarget> {
+  /**
+   * Resolves the URL's host and returns the address to connect to; throws ForbiddenTarget, the
+   * lookup's error, or `signal`'s reason when it aborts first (the delivery's deadline).
+   */
+  async check(url: URL, signal?: AbortSignal): Promise<CheckedTarget> {
     const host = bareHost(url);
     const family = isIP(host);
-    const addresses = family !== 0 ? [{ address: host, family: family as 4 | 6 }] : await this.resolve(host);
+    const addresses = family !== 0 ? [{ address: host, family: family as 4 | 6 }] : await untilAborted(this.resolve(host), signal);
     if (addresses.length === 0) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
     if (!this.names.has(host)) {
       for (const { address } of addresses) {
@@ -122,23 +154,22 @@ export class AddressGuard {
    * A name that does not resolve in time is accepted; the delivery checks it again.
    */
   async checkNow(url: URL, timeoutMs: number): Promise<ForbiddenTarget | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = this.check(url).then(
-      () => undefined,
-      (error: unknown) => (error instanceof ForbiddenTarget ? error : undefined),
-    );
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs);
-    });
     try {
-      return await Promise.race([outcome, timeout]);
-    } finally {
-      clearTimeout(timer);
+      await this.check(url, AbortSignal.timeout(timeoutMs));
+      return undefined;
+    } catch (error) {
+      return error instanceof ForbiddenTarget ? error : undefined;
     }
   }
 }
 
-async function resolveAll(host: string): Promise<ResolvedAddress[]> {
-  const found = await lookup(host, { all: true, verbatim: true });
-  return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
+/** `work`, or a rejection with the signal's reason as soon as it aborts (`work` itself cannot be cancelled). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }

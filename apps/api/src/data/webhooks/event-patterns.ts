@@ -1,6 +1,3 @@
-/** Actions a record event can carry; user events are `user.created` and `user.deleted`. */
-export const EVENT_ACTIONS = ['created', 'updated', 'deleted'] as const;
-
 /**
  * `<collection>.<action>` with `*` for either side, or `*` alone. Collection names need not
  * exist yet (a webhook may wait for a collection created later), but they must be names.

@@ -11,8 +11,8 @@ export interface PostOptions {
   target: CheckedTarget;
   headers: Record<string, string>;
   body: string;
-  timeoutMs: number;
-  signal?: AbortSignal;
+  /** Ends the exchange when it aborts: the attempt's deadline (or the instance shutting down). */
+  signal: AbortSignal;
 }
 
 export interface PostResult {
@@ -26,11 +26,11 @@ export interface PostResult {
 /**
  * One POST to an already checked address. The connection goes to `target.address` whatever
  * the name resolves to now (the Host header and TLS server name stay the URL's), redirects are
- * returned rather than followed, the whole exchange has one deadline, and the body is read up
- * to a cap.
+ * returned rather than followed, `signal` ends the whole exchange (rejecting with its reason),
+ * and the body is read up to a cap.
  */
 export function postWebhook(options: PostOptions): Promise<PostResult> {
-  const { url, target, headers, body, timeoutMs, signal } = options;
+  const { url, target, headers, body, signal } = options;
   const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
     const { address, family } = target.address;
     if ((lookupOptions as { all?: boolean }).all)
@@ -49,13 +49,18 @@ export function postWebhook(options: PostOptions): Promise<PostResult> {
       headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
       lookup: pinned,
       agent: false,
-      signal,
     });
-    const deadline = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     const finish = (settle: () => void) => {
-      clearTimeout(deadline);
+      signal.removeEventListener('abort', abort);
       settle();
     };
+    const abort = () => {
+      const reason = signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+      finish(() => reject(reason));
+      req.destroy(reason);
+    };
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
     req.on('error', (error) => finish(() => reject(error)));
     req.on('response', (response: IncomingMessage) => {
       const chunks: Buffer[] = [];

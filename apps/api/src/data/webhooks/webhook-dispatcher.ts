@@ -7,7 +7,7 @@ import { CollectionCatalog } from '../collections/collection-catalog';
 import { type RecordChangeEvent, RecordChanges } from '../records/record-changes';
 import { RecordPresenter } from '../records/record-view';
 import { matchesEvent } from './event-patterns';
-import { WebhooksRepository } from './webhooks.repository';
+import { type NewDelivery, WebhooksRepository } from './webhooks.repository';
 
 export const DELIVER_JOB = 'webhooks.deliver';
 export interface DeliverPayload {
@@ -29,8 +29,8 @@ const CACHE_TTL_MS = 30_000;
 /**
  * Turns events into deliveries: record changes made on this instance (so each change is
  * delivered once across the cluster) and user events. Each event is matched against the
- * enabled webhooks (cached; every webhook write invalidates the cache on every instance),
- * and each match gets a delivery row and a `webhooks.deliver` job.
+ * enabled webhooks (cached; every webhook write, and a restore, invalidates the cache on
+ * every instance), and each match gets a delivery row and a `webhooks.deliver` job.
  */
 @Injectable()
 export class WebhookDispatcher implements OnModuleInit {
@@ -52,17 +52,23 @@ export class WebhookDispatcher implements OnModuleInit {
     // A webhook problem must never fail the sign-up or deletion that emitted the event.
     this.events.on('user.created', ({ userId, email }) => this.safely('user.created', { userId, email }));
     this.events.on('user.deleted', ({ userId }) => this.safely('user.deleted', { userId }));
+    // A restore replaces every webhook: the cached list may name ones that no longer exist.
+    this.events.on('database.restored', () => this.invalidate());
     await this.bus.subscribe(CHANGED_CHANNEL, () => (this.cache = undefined));
   }
 
-  /** After any webhook write: the next event reloads the list, here and on every other instance. */
-  invalidate(): void {
+  /**
+   * After any webhook write: the next event reloads the list, here and on every other instance.
+   * Resolves once the announcement is out (so the admin's answer comes after it); a lost one is
+   * logged, and the cache's TTL bounds the staleness it leaves elsewhere.
+   */
+  async invalidate(): Promise<void> {
     this.cache = undefined;
-    this.bus
-      .publish(CHANGED_CHANNEL, {})
-      .catch((error: unknown) =>
-        this.logger.warn({ msg: 'webhook change not announced to other instances', error: (error as Error).message }),
-      );
+    try {
+      await this.bus.publish(CHANGED_CHANNEL, {});
+    } catch (error) {
+      this.logger.warn({ msg: 'webhook change not announced to other instances', error: (error as Error).message });
+    }
   }
 
   /** Delivers one event to the matching webhooks (or only to `only`, for a ping); returns the delivery ids. */
@@ -73,15 +79,18 @@ export class WebhookDispatcher implements OnModuleInit {
     return this.deliver(hooks.map((hook) => ({ webhookId: hook.id, eventId: event.id, event: type, payload: JSON.stringify(event) })));
   }
 
-  /** Inserts the delivery rows and queues one job each (the delivery id is the job's singleton key). */
-  async deliver(deliveries: { webhookId: string; eventId: string; event: string; payload: string }[]): Promise<string[]> {
-    const ids = await this.repository.insertDeliveries(deliveries);
-    await Promise.all(
-      ids.map((deliveryId) =>
-        this.queue.enqueue<DeliverPayload>(DELIVER_JOB, { deliveryId }, { singletonKey: `${DELIVER_JOB}:${deliveryId}` }),
-      ),
-    );
-    return ids;
+  /**
+   * Inserts the delivery rows and one job each (the delivery id is the job's singleton key) in
+   * one transaction: if queueing fails, the rows roll back with it, so no delivery is left
+   * pending without a job to send it (nothing would ever finish or purge it).
+   */
+  deliver(deliveries: NewDelivery[]): Promise<string[]> {
+    return this.queue.transaction(async (tx) => {
+      const ids = await this.repository.insertDeliveries(deliveries, tx);
+      const jobs = ids.map((deliveryId) => ({ payload: { deliveryId }, singletonKey: `${DELIVER_JOB}:${deliveryId}` }));
+      await this.queue.enqueueMany<DeliverPayload>(DELIVER_JOB, jobs, tx);
+      return ids;
+    });
   }
 
   private async onRecordChange(change: RecordChangeEvent): Promise<void> {

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '@backlot/database';
+import { PrismaService, type Queryable, storableText } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
 import { v7 as uuidv7 } from 'uuid';
-
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
+import type { DeliveryStatus } from './webhook.types';
 
 export interface WebhookRow {
   id: string;
@@ -36,6 +34,18 @@ export interface DeliveryRow {
   createdAt: Date;
   lastAttemptAt: Date | null;
   nextAttemptAt: Date | null;
+}
+
+/** Columns a webhook update may set; what is left out stays. */
+export interface WebhookChange {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  secret?: string;
+  enabled?: boolean;
+  disabledAt?: Date | null;
+  disabledReason?: string | null;
+  consecutiveFailures?: number;
 }
 
 export interface NewDelivery {
@@ -92,7 +102,7 @@ export class WebhooksRepository {
     return this.prisma.webhook.findMany({ where: { enabled: true }, select: { id: true, events: true } });
   }
 
-  async update(id: string, change: Prisma.WebhookUpdateInput): Promise<WebhookRow | null> {
+  async update(id: string, change: WebhookChange): Promise<WebhookRow | null> {
     const updated = await this.prisma.webhook.updateMany({ where: { id }, data: change });
     return updated.count === 0 ? null : this.find(id);
   }
@@ -116,15 +126,36 @@ export class WebhooksRepository {
   async disable(id: string, reason: string): Promise<boolean> {
     const updated = await this.prisma.webhook.updateMany({
       where: { id, enabled: true },
-      data: { enabled: false, disabledAt: new Date(), disabledReason: reason.slice(0, 500) },
+      data: { enabled: false, disabledAt: new Date(), disabledReason: storableText(reason, 500) },
     });
     return updated.count > 0;
   }
 
-  async insertDeliveries(deliveries: NewDelivery[]): Promise<string[]> {
-    const rows = deliveries.map((delivery) => ({ id: uuidv7(), ...delivery }));
-    await this.prisma.webhookDelivery.createMany({ data: rows });
-    return rows.map((row) => row.id);
+  /**
+   * Inserts pending deliveries through `tx` (the transaction that also queues their jobs) and
+   * returns their ids. Deliveries to webhooks that no longer exist (deleted, or gone with a
+   * restore, since the caller matched the event) are left out rather than failing the others:
+   * the webhooks are locked against deletion until the commit, so the foreign key holds.
+   */
+  async insertDeliveries(deliveries: readonly NewDelivery[], tx: Queryable): Promise<string[]> {
+    const rows = deliveries.map((delivery) => ({
+      id: uuidv7(),
+      webhook_id: delivery.webhookId,
+      event_id: delivery.eventId,
+      event: delivery.event,
+      payload: delivery.payload,
+    }));
+    const inserted = await tx.query<{ id: string }>(
+      `WITH live AS (SELECT id FROM webhooks WHERE id = ANY($2::uuid[]) FOR KEY SHARE)
+       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload)
+       SELECT delivery.id, delivery.webhook_id, delivery.event_id, delivery.event, delivery.payload
+         FROM jsonb_to_recordset($1::jsonb) AS delivery(id uuid, webhook_id uuid, event_id uuid, event text, payload text)
+         JOIN live ON live.id = delivery.webhook_id
+       RETURNING id`,
+      [JSON.stringify(rows), [...new Set(rows.map((row) => row.webhook_id))]],
+    );
+    const ids = new Set(inserted.map((row) => row.id));
+    return rows.filter((row) => ids.has(row.id)).map((row) => row.id);
   }
 
   /** The scope is the webhook: a delivery id of another webhook is not found. */
@@ -153,8 +184,8 @@ export class WebhooksRepository {
       where: { id },
       data: {
         ...outcome,
-        responseBody: outcome.responseBody?.slice(0, 2048) ?? null,
-        error: outcome.error?.slice(0, 1000) ?? null,
+        responseBody: outcome.responseBody === null ? null : storableText(outcome.responseBody, 2048),
+        error: outcome.error === null ? null : storableText(outcome.error, 1000),
         attempts: { increment: 1 },
         lastAttemptAt: new Date(),
       },

@@ -1,53 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import type { Prisma } from '@backlot/database';
+import { Injectable } from '@nestjs/common';
 import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound, ValidationFailed } from '@backlot/http';
 import { FieldEncryption } from '@backlot/security';
 import { AddressGuard } from './address-guard';
 import { isEventPattern } from './event-patterns';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { newWebhookSecret } from './webhook-signature';
-import { type DeliveryRow, type DeliveryStatus, type WebhookRow, WebhooksRepository } from './webhooks.repository';
+import type { DeliveryStatus, DeliveryView, WebhookInput, WebhookView } from './webhook.types';
+import { type DeliveryRow, type WebhookChange, type WebhookRow, WebhooksRepository } from './webhooks.repository';
 
 export const MAX_URL_LENGTH = 2048;
 /** How long creation waits for DNS before accepting a name it cannot resolve yet. */
 const CREATE_LOOKUP_TIMEOUT_MS = 2_000;
-
-export interface WebhookInput {
-  url: string;
-  events: string[];
-  description?: string | null;
-  enabled?: boolean;
-}
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  enabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  event: string;
-  status: string;
-  attempts: number;
-  responseCode: number | null;
-  latencyMs: number | null;
-  responseBody: string | null;
-  error: string | null;
-  createdAt: string;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-}
 
 interface Page<T> {
   items: T[];
@@ -58,16 +21,12 @@ interface Page<T> {
 /** Admin management of webhooks: configuration, secrets, pings and the delivery log. */
 @Injectable()
 export class WebhooksService {
-  private readonly guard: AddressGuard;
-
   constructor(
     private readonly repository: WebhooksRepository,
     private readonly dispatcher: WebhookDispatcher,
     private readonly encryption: FieldEncryption,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.guard = new AddressGuard(config.webhooks.allowedHosts);
-  }
+    private readonly guard: AddressGuard,
+  ) {}
 
   /** The secret is returned here and by `rotateSecret` only; it is stored sealed. */
   async create(input: WebhookInput): Promise<WebhookView & { secret: string }> {
@@ -78,7 +37,7 @@ export class WebhooksService {
       { url: input.url, events: unique(input.events), description: input.description ?? null, enabled: input.enabled ?? true },
       (id) => this.encryption.encrypt(secret, contextOf(id)),
     );
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
     return { ...viewOf(row), secret };
   }
 
@@ -100,7 +59,7 @@ export class WebhooksService {
     const current = await this.row(id);
     if (change.url !== undefined) await this.checkUrl(change.url);
     if (change.events !== undefined) checkPatterns(change.events);
-    const data: Prisma.WebhookUpdateInput = {
+    const data: WebhookChange = {
       ...(change.url !== undefined && { url: change.url }),
       ...(change.events !== undefined && { events: unique(change.events) }),
       ...(change.description !== undefined && { description: change.description }),
@@ -109,15 +68,16 @@ export class WebhooksService {
       Object.assign(data, { enabled: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0 });
     if (change.enabled === false && current.enabled)
       Object.assign(data, { enabled: false, disabledAt: new Date(), disabledReason: 'disabled by an admin' });
+    if (Object.keys(data).length === 0) return viewOf(current);
     const row = await this.repository.update(id, data);
     if (!row) throw new NotFound('No such webhook.');
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
     return viewOf(row);
   }
 
   async remove(id: string): Promise<void> {
     if (!(await this.repository.delete(id))) throw new NotFound('No such webhook.');
-    this.dispatcher.invalidate();
+    await this.dispatcher.invalidate();
   }
 
   /** A new secret replaces the old one at once: deliveries from now on are signed with it only. */
@@ -133,7 +93,9 @@ export class WebhooksService {
   async ping(id: string): Promise<DeliveryView> {
     const webhook = await this.enabledRow(id);
     const [deliveryId] = await this.dispatcher.dispatch('ping', { webhookId: webhook.id }, { only: webhook.id });
-    return this.delivery(id, deliveryId);
+    // None when the webhook was deleted in the meantime.
+    if (!deliveryId) throw new NotFound('No such webhook.');
+    return this.deliveryView(id, deliveryId);
   }
 
   async deliveries(
@@ -149,21 +111,32 @@ export class WebhooksService {
     return pageOf(rows, query.limit, total, deliveryViewOf);
   }
 
+  /** One delivery with the body that was sent. */
   async delivery(id: string, deliveryId: string): Promise<DeliveryView & { payload: unknown }> {
-    const row = await this.repository.findDelivery(id, deliveryId);
-    if (!row) throw new NotFound('No such delivery of this webhook.');
+    const row = await this.deliveryRow(id, deliveryId);
     return { ...deliveryViewOf(row), payload: JSON.parse(row.payload) as unknown };
   }
 
   /** A new delivery of the same body (same event id, so receivers can deduplicate), with a fresh signature. */
   async redeliver(id: string, deliveryId: string): Promise<DeliveryView> {
     await this.enabledRow(id);
-    const original = await this.repository.findDelivery(id, deliveryId);
-    if (!original) throw new NotFound('No such delivery of this webhook.');
+    const original = await this.deliveryRow(id, deliveryId);
     const [copy] = await this.dispatcher.deliver([
       { webhookId: id, eventId: original.eventId, event: original.event, payload: original.payload },
     ]);
-    return this.delivery(id, copy);
+    if (!copy) throw new NotFound('No such webhook.');
+    return this.deliveryView(id, copy);
+  }
+
+  /** What ping and redeliver answer: the new delivery as the log lists it (the body is in `delivery`). */
+  private async deliveryView(id: string, deliveryId: string): Promise<DeliveryView> {
+    return deliveryViewOf(await this.deliveryRow(id, deliveryId));
+  }
+
+  private async deliveryRow(id: string, deliveryId: string): Promise<DeliveryRow> {
+    const row = await this.repository.findDelivery(id, deliveryId);
+    if (!row) throw new NotFound('No such delivery of this webhook.');
+    return row;
   }
 
   private async row(id: string): Promise<WebhookRow> {

@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhooks.repository';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhook.types';
 import { MAX_EVENT_PATTERNS } from '../../../data/webhooks/event-patterns';
 import { MAX_URL_LENGTH } from '../../../data/webhooks/webhooks.service';
 import { PageQuery } from '../../admin-page.dto';
+
+/** Left out (undefined) skips the field's validators; null does not, and fails them. */
+function isPresent(_object: object, value: unknown): boolean {
+  return value !== undefined;
+}
 
 export class WebhookIdParam {
   @ApiProperty({ format: 'uuid' })
@@ -50,13 +55,17 @@ export class CreateWebhookDto {
   description?: string | null;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @ValidateIf(isPresent)
   @IsBoolean()
   enabled?: boolean;
 }
 
-/** Any subset; `enabled: true` also clears the failure count and the reason it was disabled. */
-export class UpdateWebhookDto extends PartialType(CreateWebhookDto) {}
+/**
+ * Any subset; `enabled: true` also clears the failure count and the reason it was disabled.
+ * A field may be left out but not sent as null (IsOptional would let null through), except
+ * `description`, where null clears it.
+ */
+export class UpdateWebhookDto extends PartialType(CreateWebhookDto, { skipNullProperties: false }) {}
 
 export class WebhookDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -103,7 +112,8 @@ export class DeliveryListQuery extends IntersectionType(DeliveryFilterQuery, Pag
 export class DeliveryDto {
   @ApiProperty({ format: 'uuid', description: 'Sent as the Backlot-Delivery header.' }) id!: string;
   @ApiProperty({ format: 'uuid' }) webhookId!: string;
-  @ApiProperty({ format: 'uuid', description: 'The event id (Backlot-Event-Id); the same in redeliveries.' }) eventId!: string;
+  @ApiProperty({ format: 'uuid', description: "The event id (the body's id, copied to Backlot-Event-Id); the same in redeliveries." })
+  eventId!: string;
   @ApiProperty({ example: 'tasks.created' }) event!: string;
   @ApiProperty({ enum: DELIVERY_STATUSES, description: 'pending while attempts remain.' }) status!: string;
   @ApiProperty({ description: 'Attempts made so far.' }) attempts!: number;
@@ -113,7 +123,7 @@ export class DeliveryDto {
   @ApiProperty({ type: String, nullable: true, description: 'Why the last attempt failed.' }) error!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastAttemptAt!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'About when the next attempt runs (±20% jitter).' })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the job queue runs the next attempt.' })
   nextAttemptAt!: string | null;
 }
 
