@@ -91,12 +91,14 @@ export class RealtimeController {
       limitKey: principal ? `user:${principal.userId}` : `ip:${request.ip}`,
       apiKey: principal?.kind === 'api-key' && typeof apiKey === 'string' ? apiKey : undefined,
     };
-    const release = this.hub.reserve(owner.limitKey);
     const lastEventId = headerValue(request.headers['last-event-id']) ?? query.lastEventId;
+    const raw = reply.raw;
+    // A client that left while the checks above were awaited will not emit 'close' again: no stream, no slot held.
+    if (request.raw.destroyed || raw.destroyed) return void reply.hijack();
+    const release = this.hub.reserve(owner.limitKey);
 
     // From here the stream is ours: Fastify's serializers and the problem filter no longer apply.
     reply.hijack();
-    const raw = reply.raw;
     raw.socket?.setNoDelay(true);
     raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
