@@ -49,7 +49,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     metrics: MetricsService,
   ) {
     this.config = config.realtime;
-    this.buffer = new ReplayBuffer(this.config.replaySize);
+    this.buffer = new ReplayBuffer(this.config.replaySize, this.config.replayMaxBytes);
     const connections = this.all;
     new Gauge({
       name: 'realtime_connections',
