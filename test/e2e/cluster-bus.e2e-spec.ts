@@ -1,4 +1,5 @@
-import { ClusterBus } from '@backlot/cache';
+import { ClusterBus, RedisConnection } from '@backlot/cache';
+import { PrivateRedis, REDIS_SERVER_AVAILABLE } from '../helpers/redis-server';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { eventually } from '../helpers/test-jobs';
 
@@ -32,5 +33,64 @@ describe('the cluster bus on one instance', () => {
 
   it('refuses channel names that could collide with other keys', async () => {
     await expect(t.app.get(ClusterBus).publish('bad channel*', {})).rejects.toThrow(/Invalid channel/);
+  });
+});
+
+// Two instances on one private Redis (each with its own embedded database: the bus needs only Redis).
+(REDIS_SERVER_AVAILABLE ? describe : describe.skip)('the cluster bus says when messages may have been lost', () => {
+  let redis: PrivateRedis;
+  let a: TestApp;
+  let b: TestApp;
+  const gaps = { a: 0, b: 0 };
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bus-gaps:' };
+    a = await startTestApp({ env });
+    b = await startTestApp({ env });
+    a.app.get(ClusterBus).onGap(() => (gaps.a += 1));
+    b.app.get(ClusterBus).onGap(() => (gaps.b += 1));
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await redis?.remove();
+  });
+
+  /** Subscribes `b` to `channel`; `first` resolves with the first message `b` receives there. */
+  async function subscribeOnB(channel: string): Promise<{ first: Promise<unknown> }> {
+    let received!: (message: unknown) => void;
+    const first = new Promise<unknown>((resolve) => (received = resolve));
+    const unsubscribe = await b.app.get(ClusterBus).subscribe(channel, (message) => received(message));
+    return { first: first.finally(unsubscribe) };
+  }
+
+  it('reports a failed publish at once, and to the other instances through Redis', async () => {
+    const before = { ...gaps };
+    jest.spyOn(a.app.get(RedisConnection).client, 'publish').mockRejectedValueOnce(new Error('Command timed out'));
+    await expect(a.app.get(ClusterBus).publish('test.lost', { v: 1 })).rejects.toThrow(/timed out/);
+    expect(gaps.a).toBe(before.a + 1);
+    await eventually('the notice on the other instance', () => gaps.b === before.b + 1);
+    // The publishing instance does not hear its own notice as a second gap.
+    expect(gaps.a).toBe(before.a + 1);
+  });
+
+  it('reports a gap when its subscriber reconnects, once it is subscribed again', async () => {
+    const { first } = await subscribeOnB('test.after');
+    const before = { ...gaps };
+    redis.cutSubscribers();
+    await eventually('both instances reporting the reconnect', () => gaps.a > before.a && gaps.b > before.b);
+    // The channel subscribed before the cut is live again.
+    await a.app.get(ClusterBus).publish('test.after', { v: 2 });
+    expect(await first).toEqual({ v: 2 });
+  });
+
+  it('reports a gap when Redis is away during a publish', async () => {
+    await redis.stop();
+    const before = gaps.a;
+    await expect(a.app.get(ClusterBus).publish('test.down', { v: 3 })).rejects.toThrow();
+    expect(gaps.a).toBe(before + 1);
+    await redis.start();
+    await eventually('the instances connected again', async () => (await a.request('/api/v1/health/ready')).status === 200);
   });
 });

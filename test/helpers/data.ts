@@ -10,6 +10,9 @@ export const OWNER_ONLY_RULES = {
   delete: 'owner = @me',
 };
 
+/** Rules that open a collection to everyone, anonymous callers included. */
+export const OPEN_RULES = { list: '', view: '', create: '', update: '', delete: '' };
+
 /** An app with an admin and two signed-in users, Alice and Bob. */
 export async function startDataTestApp(
   env: Record<string, string> = {},

@@ -52,6 +52,14 @@ export class PrivateRedis {
     throw new Error('redis-server did not start');
   }
 
+  /** Cuts every pub/sub connection, as a network blip would; clients reconnect by themselves. */
+  cutSubscribers(): void {
+    const killed = spawnSync('redis-cli', ['-p', String(this.port), 'CLIENT', 'KILL', 'TYPE', 'pubsub'])
+      .stdout?.toString()
+      .trim();
+    if (!killed || killed === '0') throw new Error(`no pub/sub connection to cut (${killed})`);
+  }
+
   async remove(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });

@@ -27,8 +27,14 @@ export interface SseStream {
   close(): void;
 }
 
+/** A record change event (not `ready`, `resync` or a final one). */
+export const isChange = (event: SseEvent) => ['created', 'updated', 'deleted'].includes(event.event);
+
+/** The `title` of a change event's record. */
+export const titleOf = (event: SseEvent) => (event.json!.record as { title: string }).title;
+
 /**
- * A minimal EventSource over fetch: streams the body, parses `event:` / `id:` / `data:`
+ * A minimal EventSource over node:http: streams the body, parses `event:` / `id:` / `data:`
  * frames and comments, and sends Last-Event-ID when asked. For non-200 answers `status`
  * and `problem` tell what went wrong (the body is read as JSON).
  */

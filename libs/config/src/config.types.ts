@@ -126,6 +126,8 @@ export interface RealtimeConfig {
   heartbeatSeconds: number;
   /** Change events kept per instance for Last-Event-ID resume. */
   replaySize: number;
+  /** Most bytes of rows (as JSON) those kept events may hold; the oldest go first. */
+  replayMaxBytes: number;
   /** Open SSE connections per user (per IP for anonymous callers), per instance. */
   maxConnectionsPerUser: number;
   /** Unsent bytes a connection may hold before it is dropped as a slow consumer. */

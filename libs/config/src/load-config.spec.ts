@@ -39,7 +39,13 @@ describe('loadConfig', () => {
         includeSessions: false,
       });
       expect(config.audit).toEqual({ retentionDays: 365, retentionSchedule: '30 2 * * *' });
-      expect(config.realtime).toEqual({ heartbeatSeconds: 15, replaySize: 1_000, maxConnectionsPerUser: 10, maxBufferBytes: 1_048_576 });
+      expect(config.realtime).toEqual({
+        heartbeatSeconds: 15,
+        replaySize: 1_000,
+        replayMaxBytes: 16_777_216,
+        maxConnectionsPerUser: 10,
+        maxBufferBytes: 1_048_576,
+      });
       expect(config.webhooks).toEqual({
         allowedHosts: [],
         timeoutMs: 10_000,
@@ -126,6 +132,14 @@ describe('loadConfig', () => {
 
     it('rejects a METRICS_TOKEN shorter than 16 characters', () => {
       expect(problemsOf({ NODE_ENV: 'test', METRICS_TOKEN: 'short' })).toEqual(['METRICS_TOKEN: must be at least 16 characters']);
+    });
+
+    it('reads REALTIME_REPLAY_MAX_BYTES and refuses a budget below 64 KiB or above 4 GiB', () => {
+      expect(loadConfig({ NODE_ENV: 'test', REALTIME_REPLAY_MAX_BYTES: '1048576' }).realtime.replayMaxBytes).toBe(1_048_576);
+      expect(problemsOf({ NODE_ENV: 'test', REALTIME_REPLAY_MAX_BYTES: '1000' })).toEqual([
+        'REALTIME_REPLAY_MAX_BYTES: must be an integer from 65536 to 4294967296 (got "1000")',
+      ]);
+      expect(problemsOf({ NODE_ENV: 'test', REALTIME_REPLAY_MAX_BYTES: '16MB' })).toHaveLength(1);
     });
 
     it('accepts a CORS_ORIGINS list of origins and the * wildcard', () => {

@@ -7,6 +7,7 @@ export * from './access/access.guard';
 export * from './access/access-tokens';
 export * from './access/api-key-scopes';
 export * from './access/principal';
+export * from './access/principal-changes';
 export * from './access/request-context';
 export * from './audit/audit.service';
 export * from './audit/audit-retention';

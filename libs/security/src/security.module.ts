@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { AccessGuard } from './access/access.guard';
 import { AccessTokens } from './access/access-tokens';
 import { JwtStrategy } from './access/jwt.strategy';
+import { PrincipalChanges } from './access/principal-changes';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditRetention } from './audit/audit-retention';
 import { AuditService } from './audit/audit.service';
@@ -14,7 +15,8 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
 
 /**
  * Authentication and the primitives every domain uses: the deny-by-default access guard,
- * access tokens, password hashing, field encryption, one-time tokens and the audit log.
+ * access tokens, password hashing, field encryption, one-time tokens, the audit log and the
+ * cross-instance notice that a principal's access changed.
  * The app provides a PrincipalResolver (the auth module) that the guard consults.
  */
 @Global()
@@ -36,7 +38,8 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
     AuditRetention,
     OneTimeTokensRepository,
     OneTimeTokens,
+    PrincipalChanges,
   ],
-  exports: [AccessTokens, PasswordHasher, FieldEncryption, AuditService, OneTimeTokens],
+  exports: [AccessTokens, PasswordHasher, FieldEncryption, AuditService, OneTimeTokens, PrincipalChanges],
 })
 export class SecurityModule {}

@@ -1,9 +1,7 @@
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
+import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
 import type { UserSession } from '../../helpers/auth';
-import { openSse, type SseEvent, type SseStream } from '../../helpers/sse-client';
+import { isChange, openSse, type SseEvent, type SseStream } from '../../helpers/sse-client';
 import { json, type TestApp } from '../../helpers/test-app';
-
-const OPEN_RULES = { list: '', view: '', create: '', update: '', delete: '' };
 
 /** Record changes reach subscribers in order, shaped and filtered as each subscriber may see them. */
 describe('realtime delivery', () => {
@@ -35,7 +33,6 @@ describe('realtime delivery', () => {
     await stream.next((e) => e.event === 'ready');
     return stream;
   }
-  const changes = (e: SseEvent) => ['created', 'updated', 'deleted'].includes(e.event);
   const record = (e: SseEvent) => e.json!.record as Record<string, unknown>;
 
   it('streams create, update and delete in order, each as GET shows it (hidden fields never)', async () => {
@@ -50,7 +47,7 @@ describe('realtime delivery', () => {
     expect((await alice.request(`/collections/notes/records/${note.id}`, { method: 'DELETE' })).status).toBe(204);
 
     for (const stream of [mine, asAdmin]) {
-      const events = await stream.take(3, changes);
+      const events = await stream.take(3, isChange);
       expect(events.map((e) => `${e.event}:${record(e).title as string}`)).toEqual(['created:a', 'updated:b', 'deleted:b']);
       expect(events.every((e) => e.json!.collection === 'notes' && record(e).id === note.id)).toBe(true);
       expect(events.map((e) => e.json!.action)).toEqual(['created', 'updated', 'deleted']);
@@ -63,24 +60,45 @@ describe('realtime delivery', () => {
     expect(record(mine.received.find((e) => e.event === 'created')!)).toMatchObject({ id: note.id, owner: alice.userId, version: 1 });
   });
 
+  // Each connection gets its events in order, so a negative check ends with an event the subscriber may see: a record
+  // it must not get, had it been sent, would have arrived before that one.
   it('never sends a subscriber a record its rules hide, while sending its own', async () => {
     const bobs = await subscribe(bob, 'subscribe=notes');
-    const anonymous = await subscribe(null, 'subscribe=notes');
+    const anonymous = await subscribe(null, 'subscribe=notes&subscribe=posts');
     await alice.json('POST', '/collections/notes/records', { title: 'alice only' });
     const own = await json<{ id: string }>(await bob.json('POST', '/collections/notes/records', { title: 'bob own' }));
+    await admin.json('POST', '/collections/posts/records', { title: 'for everyone' });
 
-    const first = await bobs.next(changes);
+    const first = await bobs.next(isChange);
     expect(first.event).toBe('created');
     expect(record(first)).toMatchObject({ id: own.id, title: 'bob own' });
-    // Bob's own event came after Alice's: had hers been sent, it would have come first.
-    expect(bobs.received.filter(changes)).toHaveLength(1);
-    const probe = await json<{ id: string }>(await admin.json('POST', '/collections/posts/records', { title: 'marker' }));
-    const open = await subscribe(null, 'subscribe=posts');
-    await admin.json('PATCH', `/collections/posts/records/${probe.id}`, { title: 'marker 2' });
-    expect(record(await open.next(changes)).title).toBe('marker 2');
-    // By now every earlier note event was handled: the anonymous subscriber got none of them.
-    expect(anonymous.received.filter(changes)).toEqual([]);
-    expect(bobs.received.filter(changes)).toHaveLength(1);
+    // Neither note reached the anonymous subscriber: the open post is the first change it got.
+    expect(record(await anonymous.next(isChange))).toMatchObject({ title: 'for everyone' });
+  });
+
+  it('needs the view rule as well as the list rule', async () => {
+    const rules = { ...OPEN_RULES, view: 'owner = @me' };
+    expect((await admin.json('POST', '/collections', { name: 'drafts', fields: [{ name: 'title', type: 'text' }], rules })).status).toBe(
+      201,
+    );
+    const bobs = await subscribe(bob, 'subscribe=drafts');
+    await alice.json('POST', '/collections/drafts/records', { title: 'listed, not viewable' });
+    await bob.json('POST', '/collections/drafts/records', { title: 'bob own draft' });
+    expect(record(await bobs.next(isChange)).title).toBe('bob own draft');
+  });
+
+  it('applies a collection’s new rules to streams already open', async () => {
+    expect(
+      (await admin.json('POST', '/collections', { name: 'board', fields: [{ name: 'title', type: 'text' }], rules: OPEN_RULES })).status,
+    ).toBe(201);
+    const bobs = await subscribe(bob, 'subscribe=board');
+    await alice.json('POST', '/collections/board/records', { title: 'while open' });
+    expect(record(await bobs.next(isChange)).title).toBe('while open');
+
+    expect((await admin.json('PATCH', '/collections/board', { rules: OWNER_ONLY_RULES })).status).toBe(200);
+    await alice.json('POST', '/collections/board/records', { title: 'after the rules closed' });
+    await bob.json('POST', '/collections/board/records', { title: 'bob own post' });
+    expect(record(await bobs.next(isChange)).title).toBe('bob own post');
   });
 
   it('narrows to one record, and by a filter', async () => {
@@ -93,12 +111,15 @@ describe('realtime delivery', () => {
     await alice.json('PATCH', `/collections/notes/records/${one.id}`, { status: 'closed', title: 'x one' });
     await alice.json('PATCH', `/collections/notes/records/${one.id}`, { status: 'open' });
 
-    expect((await single.take(2, changes)).map((e) => `${record(e).id as string}:${record(e).status as string}`)).toEqual([
+    expect((await single.take(2, isChange)).map((e) => `${record(e).id as string}:${record(e).status as string}`)).toEqual([
       `${one.id}:closed`,
       `${one.id}:open`,
     ]);
-    expect((await open.take(2, changes)).map((e) => record(e).title)).toEqual(['x other', 'x one']);
-    expect(open.received.filter(changes)).toHaveLength(2);
+    // The closed version in between fails the filter: had it been sent, it would be the second event.
+    expect((await open.take(2, isChange)).map((e) => `${record(e).title as string}:${record(e).status as string}`)).toEqual([
+      'x other:open',
+      'x one:open',
+    ]);
   });
 
   it('delivers changes made through batches and imports', async () => {
@@ -119,7 +140,7 @@ describe('realtime delivery', () => {
       body: '{"title":"imported-1"}\n{"title":"imported-2"}',
     });
     expect(imported.status).toBe(201);
-    const titles = (await stream.take(4, changes)).map((e) => record(e).title as string);
+    const titles = (await stream.take(4, isChange)).map((e) => record(e).title as string);
     expect(titles.slice(0, 2)).toEqual(['batch-1', 'batch-2']);
     expect(titles.slice(2).sort()).toEqual(['imported-1', 'imported-2']);
   });

@@ -1,13 +1,12 @@
+import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { CollectionCatalog } from '../../../apps/api/src/data/collections/collection-catalog';
 import { RealtimeHub } from '../../../apps/api/src/data/realtime/realtime-hub';
 import { signedInUser, type UserSession } from '../../helpers/auth';
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import { openSse, type SseEvent } from '../../helpers/sse-client';
+import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
+import { isChange, openSse } from '../../helpers/sse-client';
 import { SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
 import { eventually } from '../../helpers/test-jobs';
-
-const OPEN_RULES = { list: '', view: '', create: '', update: '', delete: '' };
-const changes = (e: SseEvent) => ['created', 'updated', 'deleted'].includes(e.event);
 
 describe('realtime connection lifecycle', () => {
   it('ends open streams with `shutdown` when the app closes, without holding the close', async () => {
@@ -22,6 +21,51 @@ describe('realtime connection lifecycle', () => {
     for (const stream of streams) {
       expect((await stream.next((e) => e.event !== 'ready')).event).toBe('shutdown');
       await stream.ended;
+    }
+  });
+
+  it('holds no connection slot for clients that leave while their stream is being set up', async () => {
+    const { t, admin, alice } = await startDataTestApp({ REALTIME_MAX_CONNECTIONS_PER_USER: '2' });
+    try {
+      expect(
+        (await admin.json('POST', '/collections', { name: 'posts', fields: [{ name: 'title', type: 'text' }], rules: OPEN_RULES })).status,
+      ).toBe(201);
+      // The collection lookup of the setup waits until every client has gone.
+      const catalog = t.app.get(CollectionCatalog);
+      const lookup = catalog.get.bind(catalog);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let waiting = 0;
+      const stalled = jest.spyOn(catalog, 'get').mockImplementation(async (name) => {
+        waiting += 1;
+        await gate;
+        return lookup(name);
+      });
+      let left = 0;
+      t.app.getHttpServer().on('request', (request: IncomingMessage) => {
+        if (request.url?.startsWith('/api/v1/realtime')) request.socket.once('close', () => (left += 1));
+      });
+
+      const url = `${t.baseUrl}/api/v1/realtime?subscribe=posts`;
+      const headers = { authorization: `Bearer ${alice.accessToken}`, accept: 'text/event-stream' };
+      const leaving = Array.from({ length: 5 }, () => get(url, { headers, agent: false }).on('error', () => undefined));
+      await eventually('every setup waiting on the lookup', () => waiting === leaving.length);
+      for (const request of leaving) request.destroy();
+      await eventually('the server seeing every client leave', () => left === leaving.length);
+      stalled.mockRestore();
+      open();
+
+      // More clients left than the limit allows streams: had they kept their slots, these would get 429.
+      const streams = await Promise.all([1, 2].map(() => openSse(url, { headers })));
+      try {
+        expect(streams.map((s) => s.status)).toEqual([200, 200]);
+        for (const stream of streams) await stream.next((e) => e.event === 'ready');
+        await eventually('registered', () => t.app.get(RealtimeHub).size === 2);
+      } finally {
+        for (const stream of streams) stream.close();
+      }
+    } finally {
+      await t.close();
     }
   });
 
@@ -99,13 +143,13 @@ describe('realtime connection lifecycle', () => {
       await onB.next((e) => e.event === 'ready');
       const note = await (await alice.json('POST', '/collections/notes/records', { title: 'from A' })).json();
       await alice.json('PATCH', `/collections/notes/records/${(note as { id: string }).id}`, { title: 'again from A' });
-      const events = await onB.take(2, changes);
+      const events = await onB.take(2, isChange);
       expect(events.map((e) => `${e.event}:${(e.json!.record as { title: string }).title}`)).toEqual([
         'created:from A',
         'updated:again from A',
       ]);
       await bob.json('POST', '/collections/notes/records', { title: 'bob' });
-      expect(((await bobOnB.next(changes)).json!.record as { title: string }).title).toBe('bob');
+      expect(((await bobOnB.next(isChange)).json!.record as { title: string }).title).toBe('bob');
     } finally {
       onB.close();
       bobOnB.close();

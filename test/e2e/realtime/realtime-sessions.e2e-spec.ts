@@ -1,10 +1,7 @@
 import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
 import { signedInUser, type UserSession } from '../../helpers/auth';
-import { openSse, type SseEvent, type SseStream } from '../../helpers/sse-client';
+import { isChange, openSse, type SseStream, titleOf } from '../../helpers/sse-client';
 import { json, type TestApp } from '../../helpers/test-app';
-
-const changes = (e: SseEvent) => ['created', 'updated', 'deleted'].includes(e.event);
-const titleOf = (e: SseEvent) => (e.json!.record as { title: string }).title;
 
 /** Who may open a stream, how long it lives, and how a client picks up where it left off. */
 describe('realtime sessions, tickets, resume and limits', () => {
@@ -18,6 +15,7 @@ describe('realtime sessions, tickets, resume and limits', () => {
     ({ t, admin, alice, bob } = await startDataTestApp({
       REALTIME_HEARTBEAT_SECONDS: '1',
       REALTIME_REPLAY_SIZE: '5',
+      REALTIME_REPLAY_MAX_BYTES: '65536',
       REALTIME_MAX_CONNECTIONS_PER_USER: '3',
     }));
     const fields = [{ name: 'title', type: 'text', required: true }];
@@ -48,7 +46,7 @@ describe('realtime sessions, tickets, resume and limits', () => {
       expect(stream.status).toBe(200);
       await create(bob, 'not for alice');
       await create(alice, 'for alice');
-      expect(titleOf(await stream.next(changes))).toBe('for alice');
+      expect(titleOf(await stream.next(isChange))).toBe('for alice');
 
       const again = await open(`subscribe=notes&ticket=${ticket}`);
       expect(again.status).toBe(401);
@@ -79,34 +77,49 @@ describe('realtime sessions, tickets, resume and limits', () => {
     it('replays the events missed while disconnected, in order, then goes on live', async () => {
       const first = await open('subscribe=notes', bearer(alice));
       await create(alice, 'r1');
-      const seen = await first.next(changes);
+      const seen = await first.next(isChange);
       first.close();
       await create(alice, 'r2');
       await create(bob, 'bob meanwhile');
       await create(alice, 'r3');
 
       const resumed = await open('subscribe=notes', bearer(alice), seen.id);
-      expect((await resumed.take(2, changes)).map(titleOf)).toEqual(['r2', 'r3']);
+      expect((await resumed.take(2, isChange)).map(titleOf)).toEqual(['r2', 'r3']);
       await create(alice, 'r4');
-      expect(titleOf(await resumed.next(changes))).toBe('r4');
+      expect(titleOf(await resumed.next(isChange))).toBe('r4');
 
       // A fresh page passes the id as a query parameter instead.
       const fresh = await open(`subscribe=notes&lastEventId=${seen.id!}`, bearer(alice));
-      expect((await fresh.take(3, changes)).map(titleOf)).toEqual(['r2', 'r3', 'r4']);
+      expect((await fresh.take(3, isChange)).map(titleOf)).toEqual(['r2', 'r3', 'r4']);
     });
 
     it('says `resync` when the id is older than the replay buffer (or unknown), and goes on live', async () => {
       const first = await open('subscribe=notes', bearer(alice));
       await create(alice, 'old');
-      const seen = await first.next(changes);
+      const seen = await first.next(isChange);
       first.close();
       for (let i = 0; i < 6; i++) await create(bob, `flood ${i}`);
 
       const resumed = await open('subscribe=notes', bearer(alice), seen.id);
       expect((await resumed.next((e) => e.event !== 'ready')).event).toBe('resync');
       await create(alice, 'after');
-      expect(titleOf(await resumed.next(changes))).toBe('after');
-      expect(resumed.received.filter(changes)).toHaveLength(1);
+      expect(titleOf(await resumed.next(isChange))).toBe('after');
+      expect(resumed.received.filter(isChange)).toHaveLength(1);
+    });
+
+    it('says `resync` when the events after the id outgrew the replay byte budget, though few', async () => {
+      const first = await open('subscribe=notes', bearer(alice));
+      await create(alice, 'small');
+      const seen = await first.next(isChange);
+      first.close();
+      // Two records of 40 KB (any collection's) pass the 64 KiB budget: the oldest event goes, far below the count of 5.
+      const fields = [{ name: 'body', type: 'text', maxLength: 40_000 }];
+      expect((await admin.json('POST', '/collections', { name: 'blobs', fields, rules: OWNER_ONLY_RULES })).status).toBe(201);
+      for (let i = 0; i < 2; i++)
+        expect((await bob.json('POST', '/collections/blobs/records', { body: 'x'.repeat(40_000) })).status).toBe(201);
+
+      const resumed = await open('subscribe=notes', bearer(alice), seen.id);
+      expect((await resumed.next((e) => e.event !== 'ready')).event).toBe('resync');
     });
   });
 

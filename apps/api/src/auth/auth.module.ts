@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents, UserDataExport } from '@backlot/events';
-import { OneTimeTokens, PrincipalResolver } from '@backlot/security';
+import { OneTimeTokens, PrincipalChanges, PrincipalResolver } from '@backlot/security';
 import { CredentialsService } from '../users/credentials.service';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
@@ -34,6 +34,7 @@ class AccountEventHandlers implements OnModuleInit {
     private readonly sessions: SessionsService,
     private readonly apiKeys: ApiKeysService,
     private readonly tokens: OneTimeTokens,
+    private readonly principals: PrincipalChanges,
   ) {}
 
   onModuleInit(): void {
@@ -46,6 +47,8 @@ class AccountEventHandlers implements OnModuleInit {
     this.events.on('user.access-changed', async ({ userId }) => {
       await this.sessions.evictUser(userId);
       await this.apiKeys.evictUser(userId);
+      // Once both are evicted, so a re-check anywhere loads the new role or disabled state.
+      await this.principals.announce(userId);
     });
     this.events.on('user.deleted', async ({ userId }) => {
       // Revoked in the database first, so a lookup racing the deletion caches them as revoked.

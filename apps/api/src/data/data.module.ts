@@ -20,6 +20,7 @@ import { RecordsController } from './records/records.controller';
 import { RecordsRepository } from './records/records.repository';
 import { RecordsService } from './records/records.service';
 import { RealtimeController } from './realtime/realtime.controller';
+import { RealtimeAccess } from './realtime/realtime-access';
 import { RealtimeHub } from './realtime/realtime-hub';
 import { RealtimeTickets } from './realtime/realtime-tickets';
 import { RecordVisibility } from './realtime/record-visibility';
@@ -70,6 +71,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
     ImportBodyParser,
     RecordVisibility,
     RealtimeTickets,
+    RealtimeAccess,
     RealtimeHub,
     WebhooksRepository,
     { provide: AddressGuard, useFactory: (config: AppConfig) => new AddressGuard(config.webhooks.allowedHosts), inject: [APP_CONFIG] },

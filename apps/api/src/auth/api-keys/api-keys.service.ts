@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
 import { BadRequest, Conflict, NotFound } from '@backlot/http';
-import { AuditService, randomToken, type RequestMeta, sha256 } from '@backlot/security';
+import { AuditService, PrincipalChanges, randomToken, type RequestMeta, sha256 } from '@backlot/security';
 import { type ApiKeyRow, ApiKeysRepository, type ApiKeyState } from './api-keys.repository';
 
 export const API_KEY_PREFIX = 'blk_';
@@ -19,6 +19,7 @@ export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalChanges,
     cache: CacheService,
   ) {
     this.cache = cache.namespace('auth-api-keys');
@@ -64,6 +65,7 @@ export class ApiKeysService {
     const hash = await this.keys.revoke(userId, id);
     if (!hash) throw new NotFound('No such API key.');
     await this.cache.evict([hash]);
+    await this.principals.announce(userId);
     await this.audit.record({
       action: 'auth.api-key.revoked',
       outcome: 'success',
@@ -88,6 +90,7 @@ export class ApiKeysService {
 
   async revokeAll(userId: string): Promise<void> {
     await this.cache.evict(await this.keys.revokeAll(userId));
+    await this.principals.announce(userId);
   }
 
   private touch(id: string): void {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { NotFound, Unauthenticated } from '@backlot/http';
-import { AccessTokens, AuditService, randomToken, type RequestMeta, sha256 } from '@backlot/security';
+import { AccessTokens, AuditService, PrincipalChanges, randomToken, type RequestMeta, sha256 } from '@backlot/security';
 import { type SessionRow, SessionsRepository, type SessionState } from './sessions.repository';
 
 export interface IssuedTokens {
@@ -32,6 +32,7 @@ export class SessionsService {
     private readonly sessions: SessionsRepository,
     private readonly accessTokens: AccessTokens,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalChanges,
     cache: CacheService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -70,7 +71,7 @@ export class SessionsService {
     const usedAt = stored.usedAt?.getTime() ?? now;
     const sameClient = session.userAgent === request.userAgent;
     if (!(this.graceMs > 0 && now - usedAt <= this.graceMs && sameClient)) {
-      await this.evict(await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
+      await this.ended(session.userId, await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
       await this.audit.record({
         action: 'auth.refresh-token.reused',
         outcome: 'denied',
@@ -98,12 +99,12 @@ export class SessionsService {
   async revokeOne(userId: string, sessionId: string, reason: string): Promise<void> {
     const ids = await this.sessions.revoke(userId, reason, { id: sessionId });
     if (ids.length === 0) throw new NotFound('No such active session.');
-    await this.evict(ids);
+    await this.ended(userId, ids);
   }
 
   async revokeAll(userId: string, reason: string, exceptId?: string): Promise<number> {
     const ids = await this.sessions.revoke(userId, reason, exceptId ? { exceptId } : undefined);
-    await this.evict(ids);
+    await this.ended(userId, ids);
     return ids.length;
   }
 
@@ -112,7 +113,7 @@ export class SessionsService {
     if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) return;
     const stored = await this.sessions.findRefreshToken(sha256(refreshToken));
     if (!stored || stored.session.revokedAt) return;
-    await this.evict(await this.sessions.revoke(stored.session.userId, 'logout', { id: stored.session.id }));
+    await this.ended(stored.session.userId, await this.sessions.revoke(stored.session.userId, 'logout', { id: stored.session.id }));
     await this.audit.record({
       action: 'auth.logout',
       outcome: 'success',
@@ -124,7 +125,7 @@ export class SessionsService {
 
   /** Forgets cached state of every session of the user (role change, disablement, deletion). */
   async evictUser(userId: string): Promise<void> {
-    await this.evict(await this.sessions.allIds(userId));
+    await this.cache.evict(await this.sessions.allIds(userId));
   }
 
   /** The guard's view of a session, from the shared cache; one query on a miss. */
@@ -133,8 +134,11 @@ export class SessionsService {
     return state || null;
   }
 
-  private evict(ids: string[]): Promise<void> {
-    return this.cache.evict(ids);
+  /** Revoked sessions: their cached state goes, then every instance hears of it (open realtime streams end at once). */
+  private async ended(userId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.cache.evict(ids);
+    await this.principals.announce(userId);
   }
 
   private async issue(userId: string, sessionId: string, sessionExpiresAt: Date): Promise<IssuedTokens> {

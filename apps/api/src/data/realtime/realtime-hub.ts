@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig, type RealtimeConfig } from '@backlot/config';
 import { ServiceUnavailable, TooManyRequests } from '@backlot/http';
 import { MetricsService } from '@backlot/observability';
-import { type Principal, PrincipalResolver } from '@backlot/security';
+import { PrincipalChanges } from '@backlot/security';
 import type { ServerResponse } from 'node:http';
 import { Gauge } from 'prom-client';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { type RecordChangeEvent, RecordChanges } from '../records/record-changes';
 import { RecordPresenter } from '../records/record-view';
+import { RealtimeAccess } from './realtime-access';
 import { RecordVisibility } from './record-visibility';
 import { ReplayBuffer } from './replay-buffer';
 import { type CloseReason, type ConnectionOwner, SseConnection, type Subscription } from './sse-connection';
@@ -17,13 +17,39 @@ import { type CloseReason, type ConnectionOwner, SseConnection, type Subscriptio
 export const RETRY_MS = 2_000;
 
 /**
+ * Change events waiting for delivery on this instance. Past this the hub is too far behind
+ * to catch up usefully (and the waiting rows cost memory): they are dropped and every
+ * stream is told to resync.
+ */
+export const MAX_QUEUED_EVENTS = 10_000;
+
+const resync = (reason: string) => JSON.stringify({ reason: `${reason}; reload the data, then follow live events.` });
+const RESYNC = {
+  notHeld: resync('The events after Last-Event-ID are no longer held'),
+  lost: resync('Some changes may not have reached this server'),
+  behind: resync('This server fell too far behind and dropped the changes it had not yet delivered'),
+  unchecked: resync('A change could not be checked against your access rules and was not sent'),
+};
+
+/** Work the hub does one item at a time, in arrival order. */
+type Job =
+  | { kind: 'event'; event: RecordChangeEvent }
+  /** A new stream: its replay, then registration for live events. `resync`: events it needed were dropped. */
+  | { kind: 'open'; connection: SseConnection; lastEventId?: string; resync?: boolean }
+  /** A user's access changed: their streams are re-checked before any later change is delivered. */
+  | { kind: 'access'; userId: string }
+  /** The bus may have lost changes: what was held is no longer a complete history. */
+  | { kind: 'gap' };
+
+/**
  * This instance's open event streams and the delivery of record changes to them. Every
  * change (from any instance, through RecordChanges.onAny) is handled in arrival order, one
  * at a time: it enters the replay buffer, then goes to each local connection subscribed to
  * its collection that may see it, as that connection's reader would get it over GET. The
  * frame is built once per change (the view does not depend on the reader: hidden fields are
  * stripped for everyone). A resuming connection gets its replay from the same queue, so
- * nothing is sent twice or out of order.
+ * nothing is sent twice or out of order; access changes and bus gaps take their turn in it
+ * too, so a change that arrives after them is judged by their outcome.
  */
 @Injectable()
 export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
@@ -33,23 +59,25 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private readonly all = new Set<SseConnection>();
   private readonly perOwner = new Map<string, number>();
   private readonly buffer: ReplayBuffer;
-  private queue: Promise<void> = Promise.resolve();
+  private jobs: Job[] = [];
+  private queuedEvents = 0;
+  private draining = false;
   private heartbeat?: NodeJS.Timeout;
-  private resolver?: PrincipalResolver;
   private closing = false;
   private nextId = 1;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly changes: RecordChanges,
+    private readonly principalChanges: PrincipalChanges,
     private readonly catalog: CollectionCatalog,
     private readonly presenter: RecordPresenter,
     private readonly visibility: RecordVisibility,
-    private readonly moduleRef: ModuleRef,
+    private readonly access: RealtimeAccess,
     metrics: MetricsService,
   ) {
     this.config = config.realtime;
-    this.buffer = new ReplayBuffer(this.config.replaySize);
+    this.buffer = new ReplayBuffer(this.config.replaySize, this.config.replayMaxBytes);
     const connections = this.all;
     new Gauge({
       name: 'realtime_connections',
@@ -62,7 +90,9 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.changes.onAny((event) => this.enqueue(() => this.dispatch(event)));
+    this.changes.onAny((event) => this.enqueue({ kind: 'event', event }));
+    this.changes.onMissed(() => this.enqueue({ kind: 'gap' }));
+    this.principalChanges.onChange((userId) => this.enqueue({ kind: 'access', userId }));
     this.heartbeat = setInterval(() => void this.beat(), this.config.heartbeatSeconds * 1000);
     this.heartbeat.unref();
   }
@@ -71,6 +101,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.closing = true;
     clearInterval(this.heartbeat);
+    this.jobs = [];
     const data = JSON.stringify({ reason: 'The server is shutting down; reconnect with Last-Event-ID.' });
     for (const connection of [...this.all]) connection.end('shutdown', data);
   }
@@ -101,7 +132,8 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Starts streaming on `raw` (headers already written): replays what followed `lastEventId`
-   * (or says `resync` when it is no longer held), then delivers live changes.
+   * (or says `resync` when it is no longer held), then delivers live changes. `release` is
+   * called once when the stream ends, however it ends (at once if the client is already gone).
    */
   open(
     raw: ServerResponse,
@@ -113,25 +145,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     const connection = new SseConnection(this.nextId++, raw, owner, subscriptions, this.config.maxBufferBytes, (c, reason) =>
       this.closed(c, reason, release),
     );
-    this.enqueue(async () => {
-      if (connection.closed) return;
-      if (lastEventId) {
-        const missed = this.buffer.after(lastEventId);
-        if (missed === undefined)
-          connection.send(
-            'resync',
-            JSON.stringify({ reason: 'The events after Last-Event-ID are no longer held; reload the data, then follow live events.' }),
-          );
-        else for (const event of missed) await this.dispatch(event, [connection]);
-      }
-      if (connection.closed) return;
-      this.all.add(connection);
-      for (const name of new Set(subscriptions.map((s) => s.collection))) {
-        let set = this.byCollection.get(name);
-        if (!set) this.byCollection.set(name, (set = new Set()));
-        set.add(connection);
-      }
-    });
+    if (!connection.closed) this.enqueue({ kind: 'open', connection, lastEventId });
   }
 
   /** How many streams are open here (tests, stats). */
@@ -139,73 +153,113 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     return this.all.size;
   }
 
-  private enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(work).catch((error: unknown) => this.logger.error({ msg: 'realtime delivery failed', err: error }));
+  private enqueue(job: Job): void {
+    if (this.closing) return;
+    if (job.kind === 'event') {
+      if (this.queuedEvents >= MAX_QUEUED_EVENTS) return this.overflow();
+      this.queuedEvents += 1;
+    }
+    this.jobs.push(job);
+    if (!this.draining) void this.drain();
   }
 
-  /** Sends one change to the given connections (live: every connection subscribed to its collection). */
-  private async dispatch(event: RecordChangeEvent, only?: SseConnection[]): Promise<void> {
-    if (!only) this.buffer.push(event);
-    const targets = only ?? [...(this.byCollection.get(event.collection) ?? [])];
-    if (targets.length === 0) return;
-    const schema = await this.catalog.find(event.collection);
-    if (!schema || schema.id !== event.collectionId) return;
-    const row = event.record;
-    let frame: string | undefined;
-    for (const connection of targets) {
-      if (connection.closed) continue;
-      const principal = connection.owner.principal;
-      let wanted = false;
-      for (const subscription of connection.subscriptions) {
-        if (subscription.collection !== event.collection || (subscription.recordId !== null && subscription.recordId !== row.id)) continue;
-        const decided = this.visibility.decide(schema, principal, subscription, row);
-        wanted = decided ?? (await this.visibility.ask(schema, principal, subscription, row));
-        if (wanted) break;
+  private async drain(): Promise<void> {
+    this.draining = true;
+    for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
+      if (job.kind === 'event') this.queuedEvents -= 1;
+      try {
+        await this.run(job);
+      } catch (error) {
+        this.logger.error({ msg: 'realtime job failed', kind: job.kind, err: error });
       }
-      if (!wanted) continue;
-      frame ??= `id: ${event.id}\nevent: ${event.action}\ndata: ${JSON.stringify({
-        collection: event.collection,
-        action: event.action,
-        record: this.presenter.view(schema, row),
-      })}\n\n`;
-      connection.write(frame);
+    }
+    this.draining = false;
+  }
+
+  private async run(job: Job): Promise<void> {
+    switch (job.kind) {
+      case 'event':
+        return this.dispatch(job.event);
+      case 'open':
+        return this.start(job.connection, job.lastEventId, job.resync === true);
+      case 'access':
+        return this.access.recheck([...this.all].filter((c) => c.owner.principal?.userId === job.userId));
+      case 'gap':
+        this.resyncAll(RESYNC.lost);
+        // Notices of revoked sessions may have been lost with the changes; this catch-up need not hold up delivery.
+        void this.access.recheck([...this.all]);
+        return;
     }
   }
 
-  /** Keeps idle streams (and the proxies in front) alive, and ends those whose session or key no longer grants access. */
+  /** Too far behind: the waiting changes are dropped; streams, registered or about to be, are told to resync. */
+  private overflow(): void {
+    this.logger.warn({
+      msg: 'realtime delivery fell behind; queued changes dropped and every stream sent resync',
+      dropped: this.queuedEvents,
+    });
+    this.jobs = this.jobs.filter((job) => job.kind !== 'event');
+    for (const job of this.jobs) if (job.kind === 'open') job.resync = true;
+    this.queuedEvents = 0;
+    this.resyncAll(RESYNC.behind);
+  }
+
+  /** The replay buffer no longer holds a complete history: resume points go, and every open stream reloads. */
+  private resyncAll(data: string): void {
+    this.buffer.clear();
+    for (const connection of this.all) connection.send('resync', data);
+  }
+
+  private async start(connection: SseConnection, lastEventId: string | undefined, mustResync: boolean): Promise<void> {
+    if (connection.closed) return;
+    const missed = lastEventId ? this.buffer.after(lastEventId) : [];
+    if (mustResync || missed === undefined) connection.send('resync', mustResync ? RESYNC.behind : RESYNC.notHeld);
+    else for (const event of missed) await this.dispatch(event, [connection]);
+    if (connection.closed) return;
+    this.all.add(connection);
+    for (const name of new Set(connection.subscriptions.map((s) => s.collection))) {
+      let set = this.byCollection.get(name);
+      if (!set) this.byCollection.set(name, (set = new Set()));
+      set.add(connection);
+    }
+  }
+
+  /**
+   * Sends one change to the given connections (live: every connection subscribed to its
+   * collection). A connection whose visibility could not be established gets `resync`
+   * instead of the record; a failure for the whole event sends `resync` to all of them.
+   */
+  private async dispatch(event: RecordChangeEvent, only?: SseConnection[]): Promise<void> {
+    if (!only) this.buffer.push(event);
+    const targets = (only ?? [...(this.byCollection.get(event.collection) ?? [])]).filter((c) => !c.closed);
+    if (targets.length === 0) return;
+    try {
+      const schema = await this.catalog.find(event.collection);
+      if (!schema || schema.id !== event.collectionId) return;
+      const audiences = targets.map((c) => ({ principal: c.owner.principal, subscriptions: c.subscriptions }));
+      const verdicts = await this.visibility.judge(schema, event.record, audiences);
+      const frame = verdicts.includes('send')
+        ? `id: ${event.id}\nevent: ${event.action}\ndata: ${JSON.stringify({
+            collection: event.collection,
+            action: event.action,
+            record: this.presenter.view(schema, event.record),
+          })}\n\n`
+        : '';
+      for (const [index, connection] of targets.entries()) {
+        if (verdicts[index] === 'send') connection.write(frame);
+        else if (verdicts[index] === 'unknown') connection.send('resync', RESYNC.unchecked);
+      }
+    } catch (error) {
+      this.logger.error({ msg: 'realtime delivery failed; its subscribers are sent resync', collection: event.collection, err: error });
+      for (const connection of targets) connection.send('resync', RESYNC.unchecked);
+    }
+  }
+
+  /** Keeps idle streams (and the proxies in front) alive; the periodic re-check of sessions and keys is the backstop of the immediate one. */
   private async beat(): Promise<void> {
     const connections = [...this.all];
     for (const connection of connections) connection.comment('ping');
-    const signedIn = connections.filter((c) => c.owner.principal && !c.closed);
-    if (signedIn.length === 0) return;
-    this.resolver ??= this.moduleRef.get(PrincipalResolver, { strict: false });
-    const checks = new Map<string, Promise<Principal | null>>();
-    for (const connection of signedIn) {
-      const current = connection.owner.principal!;
-      const key = current.kind === 'session' ? `s:${current.sessionId}` : `k:${current.apiKeyId}`;
-      let check = checks.get(key);
-      if (!check) {
-        check = (
-          current.kind === 'session'
-            ? this.resolver.fromSession(current.userId, current.sessionId)
-            : this.resolver.fromApiKey(connection.owner.apiKey ?? '')
-        ).catch(() => current);
-        checks.set(key, check);
-      }
-      const fresh = await check;
-      if (!fresh || fresh.userId !== current.userId) {
-        connection.end(
-          'revoked',
-          JSON.stringify({ reason: 'The session or API key was revoked, or the account disabled; sign in again.' }),
-        );
-        continue;
-      }
-      if (fresh.role !== current.role) {
-        connection.owner.principal = fresh;
-        // Filters compiled for the old role (hidden fields allowed or not) are compiled again.
-        for (const subscription of connection.subscriptions) subscription.compiled = undefined;
-      }
-    }
+    await this.access.recheck(connections);
   }
 
   private closed(connection: SseConnection, reason: CloseReason, release: () => void): void {

@@ -1,20 +1,14 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Unauthenticated } from '@backlot/http';
-import {
-  API_KEY_HEADER,
-  Authenticated,
-  CurrentPrincipal,
-  OptionalAuthentication,
-  type Principal,
-  PrincipalResolver,
-} from '@backlot/security';
+import { API_KEY_HEADER, Authenticated, CurrentPrincipal, OptionalAuthentication, type Principal } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { RealtimeTicketDto } from './dto/realtime.dto';
+import { RealtimeAccess } from './realtime-access';
 import { RealtimeHub, RETRY_MS } from './realtime-hub';
 import { RealtimeTickets } from './realtime-tickets';
+import { ruleActions } from './record-visibility';
 import type { Subscription } from './sse-connection';
 import { compileRealtimeFilter, MAX_SUBSCRIPTIONS, parseRealtimeQuery } from './subscriptions';
 
@@ -24,21 +18,20 @@ const STREAM_DESCRIPTION = `A Server-Sent Events stream. Events:
 - \`created\`, \`updated\`, \`deleted\`: \`id\` is the event id (resume with Last-Event-ID), \`data\` is
   \`{"collection","action","record"}\` with the record as GET would show it to the caller (a deleted record as it was).
   Records the caller may not list/view, or that fail the subscription's filter, are never sent.
-- \`resync\`: the events after Last-Event-ID are no longer held: reload, then follow live events.
-- \`revoked\` (session or key revoked, account disabled), \`dropped\` (the client read too slowly),
+- \`resync\`: events may be missing (Last-Event-ID no longer held, changes lost on their way, or one that could not be
+  checked for this caller): reload, then follow live events.
+- \`revoked\` (session or key revoked, account disabled or deleted: at once), \`dropped\` (the client read too slowly),
   \`shutdown\` (the server is stopping): the last event; reconnect (with Last-Event-ID) where it makes sense.
 - \`: ping\` comments every REALTIME_HEARTBEAT_SECONDS.`;
 
 @ApiTags('realtime')
 @Controller('realtime')
 export class RealtimeController {
-  private resolver?: PrincipalResolver;
-
   constructor(
     private readonly hub: RealtimeHub,
     private readonly tickets: RealtimeTickets,
     private readonly catalog: CollectionCatalog,
-    private readonly moduleRef: ModuleRef,
+    private readonly access: RealtimeAccess,
   ) {}
 
   @Get()
@@ -80,7 +73,7 @@ export class RealtimeController {
     for (const requested of query.subscriptions) {
       const schema = await this.catalog.get(requested.collection);
       // Throws 403 when the rule closes the collection to this caller altogether.
-      for (const action of requested.recordId ? (['view'] as const) : (['list', 'view'] as const)) schema.rulePredicate(action, principal);
+      for (const action of ruleActions(requested.recordId)) schema.rulePredicate(action, principal);
       const filter = query.filters.get(requested.collection) ?? null;
       if (filter) compileRealtimeFilter(`filter.${requested.collection}`, filter, schema.filterFields, isAdmin);
       subscriptions.push({ collection: requested.collection, recordId: requested.recordId, filter });
@@ -91,12 +84,14 @@ export class RealtimeController {
       limitKey: principal ? `user:${principal.userId}` : `ip:${request.ip}`,
       apiKey: principal?.kind === 'api-key' && typeof apiKey === 'string' ? apiKey : undefined,
     };
-    const release = this.hub.reserve(owner.limitKey);
     const lastEventId = headerValue(request.headers['last-event-id']) ?? query.lastEventId;
+    const raw = reply.raw;
+    // A client that left while the checks above were awaited will not emit 'close' again: no stream, no slot held.
+    if (request.raw.destroyed || raw.destroyed) return void reply.hijack();
+    const release = this.hub.reserve(owner.limitKey);
 
     // From here the stream is ours: Fastify's serializers and the problem filter no longer apply.
     reply.hijack();
-    const raw = reply.raw;
     raw.socket?.setNoDelay(true);
     raw.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
@@ -131,8 +126,7 @@ export class RealtimeController {
   private async redeem(ticket: string): Promise<Principal> {
     const holder = await this.tickets.redeem(ticket);
     if (!holder) throw new Unauthenticated('The realtime ticket is unknown, expired or already used; ask for a new one.');
-    this.resolver ??= this.moduleRef.get(PrincipalResolver, { strict: false });
-    const principal = await this.resolver.fromSession(holder.userId, holder.sessionId);
+    const principal = await this.access.fromTicket(holder);
     if (!principal) throw new Unauthenticated('The session the ticket was issued for has ended; sign in again.');
     return principal;
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DatabaseConnection } from '@backlot/database';
 import { Forbidden } from '@backlot/http';
 import type { Principal } from '@backlot/security';
@@ -8,24 +8,87 @@ import { compilePredicate, type EvaluableRecord, NotEvaluable, type RecordPredic
 import type { RecordRow } from '../records/record-row';
 import type { Subscription } from './sse-connection';
 
+/** One reader of an event: a connection's principal and its subscriptions. */
+export interface Audience {
+  principal: Principal | null;
+  subscriptions: readonly Subscription[];
+}
+
+/** `unknown`: an error kept the answer from being established; the reader must not get the record. */
+export type Verdict = 'send' | 'skip' | 'unknown';
+
+interface Check {
+  principal: Principal | null;
+  subscription: Subscription;
+}
+
+const VIEW: readonly RuleAction[] = ['view'];
+const LIST_AND_VIEW: readonly RuleAction[] = ['list', 'view'];
+/** Answers per query on the slow path: far below PostgreSQL's column and parameter limits. */
+const CHECKS_PER_QUERY = 200;
+
+/** The rules a subscription is held to: list and view for a collection (as a listing shows it), view for one record. */
+export function ruleActions(recordId: string | null): readonly RuleAction[] {
+  return recordId ? VIEW : LIST_AND_VIEW;
+}
+
 /**
- * Whether one subscriber may receive one changed row: its rules (list and view for a
- * collection subscription, as a listing would show it; view for a single record) and its
- * filter, answered in JavaScript by the same evaluator the record cache uses. Where the
- * database's collation would decide, one query answers it over the event's own row (not the
- * table's current one, which may have moved on or be gone after a delete).
+ * Who among an event's readers may receive its row: their rules (`ruleActions`) and
+ * filters, answered in JavaScript by the same evaluator the record cache uses. Where the
+ * database's collation would decide, one query answers every such reader at once, over
+ * the event's own row (not the table's current one, which may have moved on or be gone
+ * after a delete). A reader whose answer fails is `unknown`; the others are not affected.
  */
 @Injectable()
 export class RecordVisibility {
+  private readonly logger = new Logger('Realtime');
+
   constructor(private readonly db: DatabaseConnection) {}
 
-  /** Sync answer, or undefined when only the database can decide (then call `ask`). */
-  decide(schema: CollectionSchema, principal: Principal | null, subscription: Subscription, row: RecordRow): boolean | undefined {
-    const actions: RuleAction[] = subscription.recordId ? ['view'] : ['list', 'view'];
+  /** One verdict per audience, in order: `send` when any of its subscriptions to this collection lets it see `row`. */
+  async judge(schema: CollectionSchema, row: RecordRow, audiences: readonly Audience[]): Promise<Verdict[]> {
+    const verdicts: Verdict[] = [];
+    const open: { audience: number; check: Check }[] = [];
+    for (const [index, { principal, subscriptions }] of audiences.entries()) {
+      const pending: Check[] = [];
+      let verdict: Verdict = 'skip';
+      for (const subscription of subscriptions) {
+        if (subscription.collection !== schema.name || (subscription.recordId !== null && subscription.recordId !== row.id)) continue;
+        let decided: boolean | undefined;
+        try {
+          decided = this.decide(schema, principal, subscription, row);
+        } catch (error) {
+          this.failed(schema, error);
+          verdict = 'unknown';
+          continue;
+        }
+        if (decided === true) {
+          verdict = 'send';
+          pending.length = 0;
+          break;
+        }
+        if (decided === undefined) pending.push({ principal, subscription });
+      }
+      verdicts.push(verdict);
+      for (const check of pending) open.push({ audience: index, check });
+    }
+    if (open.length === 0) return verdicts;
+
+    const checks = open.map((entry) => entry.check);
+    const answers = await this.askAll(schema, row, checks);
+    for (const [k, { audience }] of open.entries()) {
+      if (answers[k] === true) verdicts[audience] = 'send';
+      else if (answers[k] === undefined && verdicts[audience] !== 'send') verdicts[audience] = 'unknown';
+    }
+    return verdicts;
+  }
+
+  /** Sync answer, or undefined when only the database can decide. */
+  private decide(schema: CollectionSchema, principal: Principal | null, subscription: Subscription, row: RecordRow): boolean | undefined {
     const record = evaluable(row);
     const context = { me: principal?.userId ?? null };
     try {
-      for (const action of actions) {
+      for (const action of ruleActions(subscription.recordId)) {
         const rule = schema.rulePredicate(action, principal);
         if (rule && !rule(record, context)) return false;
       }
@@ -40,35 +103,81 @@ export class RecordVisibility {
     }
   }
 
-  /** The database's answer for the cases `decide` leaves open. */
-  async ask(schema: CollectionSchema, principal: Principal | null, subscription: Subscription, row: RecordRow): Promise<boolean> {
-    const params = new SqlParams();
-    const me = principal?.userId ?? null;
+  /** The database's answers for the checks `decide` left open (undefined where it failed); identical checks are asked once. */
+  private async askAll(schema: CollectionSchema, row: RecordRow, checks: readonly Check[]): Promise<(boolean | undefined)[]> {
+    const groups = new Map<string, number[]>();
+    for (const [index, { principal, subscription }] of checks.entries()) {
+      // What a rule condition and a filter compile from: the caller's id and role, the rules applied, the filter.
+      const key = JSON.stringify([principal?.userId, principal?.role, subscription.recordId === null, subscription.filter]);
+      groups.set(key, [...(groups.get(key) ?? []), index]);
+    }
+    const distinct = [...groups.values()];
+    const answers: (boolean | undefined)[] = [];
+    for (let start = 0; start < distinct.length; start += CHECKS_PER_QUERY) {
+      const chunk = distinct.slice(start, start + CHECKS_PER_QUERY);
+      const representatives = chunk.map(([first]) => checks[first]);
+      const results = await this.query(schema, row, representatives);
+      for (const [k, indexes] of chunk.entries()) for (const index of indexes) answers[index] = results[k];
+    }
+    return answers;
+  }
+
+  /** One query over the event's row with one boolean column per check. */
+  private async query(schema: CollectionSchema, row: RecordRow, checks: readonly Check[]): Promise<(boolean | undefined)[]> {
+    const values: unknown[] = [
+      JSON.stringify([{ id: row.id, owner_id: row.owner_id, data: row.data, created_at: row.created_at, updated_at: row.updated_at }]),
+    ];
+    const answers: (boolean | undefined)[] = [];
+    const columns: { check: number; sql: string }[] = [];
+    for (const [index, check] of checks.entries()) {
+      // Each condition gets parameters of its own, kept only when it compiles (an unused parameter fails the query).
+      const params = new SqlParams(values.length);
+      try {
+        const condition = this.condition(schema, check, params);
+        answers[index] = condition === null ? false : undefined;
+        if (condition === null) continue;
+        columns.push({ check: index, sql: `COALESCE(${condition}, false) AS v${columns.length}` });
+        values.push(...params.values);
+      } catch (error) {
+        this.failed(schema, error);
+      }
+    }
+    if (columns.length === 0) return answers;
+    try {
+      const [result] = await this.db.query<Record<string, boolean>>(
+        `WITH r AS (SELECT v.* FROM jsonb_to_recordset($1::jsonb)
+                      AS v(id uuid, owner_id uuid, data jsonb, created_at timestamptz, updated_at timestamptz))
+         SELECT ${columns.map((column) => column.sql).join(', ')} FROM r`,
+        values,
+      );
+      for (const [k, { check }] of columns.entries()) answers[check] = result[`v${k}`];
+    } catch (error) {
+      this.failed(schema, error);
+    }
+    return answers;
+  }
+
+  /** The check as one SQL condition over `r`, or null when a rule closes the collection to the caller. */
+  private condition(schema: CollectionSchema, { principal, subscription }: Check, params: SqlParams): string | null {
     const conditions: string[] = [];
     try {
-      for (const action of subscription.recordId ? (['view'] as const) : (['list', 'view'] as const)) {
+      for (const action of ruleActions(subscription.recordId)) {
         const condition = schema.ruleCondition(action, principal, params);
         if (condition) conditions.push(condition);
       }
     } catch (error) {
-      if (error instanceof Forbidden) return false;
+      if (error instanceof Forbidden) return null;
       throw error;
     }
     if (subscription.filter)
       conditions.push(
-        compileFilter(subscription.filter, { fields: schema.filterFields, me, allowHidden: principal?.role === 'admin' }, params).sql,
+        compileFilter(
+          subscription.filter,
+          { fields: schema.filterFields, me: principal?.userId ?? null, allowHidden: principal?.role === 'admin' },
+          params,
+        ).sql,
       );
-    const rows = params.add(
-      JSON.stringify([{ id: row.id, owner_id: row.owner_id, data: row.data, created_at: row.created_at, updated_at: row.updated_at }]),
-      'jsonb',
-    );
-    const [{ visible }] = await this.db.query<{ visible: boolean }>(
-      `WITH r AS (SELECT v.* FROM jsonb_to_recordset(${rows})
-                    AS v(id uuid, owner_id uuid, data jsonb, created_at timestamptz, updated_at timestamptz))
-       SELECT count(*) > 0 AS visible FROM r WHERE ${conditions.length > 0 ? conditions.join(' AND ') : 'TRUE'}`,
-      params.values,
-    );
-    return visible;
+    return conditions.length > 0 ? conditions.map((condition) => `(${condition})`).join(' AND ') : 'TRUE';
   }
 
   /** The subscription's filter for this schema version: null (none), false (no longer compiles: nothing matches). */
@@ -87,6 +196,10 @@ export class RecordVisibility {
       }
     }
     return subscription.compiled.predicate ?? false;
+  }
+
+  private failed(schema: CollectionSchema, error: unknown): void {
+    this.logger.error({ msg: 'realtime visibility check failed; the reader is sent resync instead', collection: schema.name, err: error });
   }
 }
 

@@ -31,19 +31,20 @@ export type CloseReason = 'client' | 'revoked' | 'dropped' | 'shutdown';
  */
 export class SseConnection {
   closed = false;
-  /** Until the replay is written, live events wait (the hub registers the connection after it). */
-  readonly subscriptions: Subscription[];
 
+  /** `onClose` is called once, however the stream ends; at once when the client is already gone. */
   constructor(
     readonly id: number,
     private readonly raw: ServerResponse,
     readonly owner: ConnectionOwner,
-    subscriptions: Subscription[],
+    /** What the stream receives (the caller's whole request; each subscription caches its compiled filter). */
+    readonly subscriptions: Subscription[],
     private readonly maxBufferBytes: number,
     private readonly onClose: (connection: SseConnection, reason: CloseReason) => void,
   ) {
-    this.subscriptions = subscriptions;
     raw.on('close', () => this.finish('client'));
+    // A response destroyed before the listener was attached never emits 'close' again.
+    if (raw.destroyed) this.finish('client');
   }
 
   /** Writes one event; false when the connection is (now) closed. */

@@ -29,7 +29,7 @@ const CHANNEL = 'data.changes';
  * reports every insert, update, delete and undelete; inside a transaction the events wait
  * for the commit and are dropped with a rollback. Local listeners (webhooks: one delivery
  * per change) hear changes made on this instance; `onAny` listeners (realtime) hear every
- * instance's changes through the cluster bus.
+ * instance's changes through the cluster bus, at most once (`onMissed` says when some were lost).
  */
 @Injectable()
 export class RecordChanges implements OnModuleInit {
@@ -53,6 +53,15 @@ export class RecordChanges implements OnModuleInit {
 
   onAny(listener: Listener): void {
     this.any.push(listener);
+  }
+
+  /**
+   * Calls `listener` when `onAny` listeners may have missed changes: the cluster bus lost
+   * messages (a publish failed, or its subscriber reconnected). Listeners that keep state
+   * derived from the changes must then resynchronise.
+   */
+  onMissed(listener: () => void): void {
+    this.bus.onGap(listener);
   }
 
   /** @internal the repository: events of `q`'s transaction are held until `commit(q)`. */
@@ -91,7 +100,10 @@ export class RecordChanges implements OnModuleInit {
       this.bus
         .publish(CHANNEL, event)
         .catch((error: unknown) =>
-          this.logger.warn({ msg: 'change not fanned out (realtime subscribers elsewhere miss it)', error: (error as Error).message }),
+          this.logger.warn({
+            msg: 'change not published on the cluster bus: realtime subscribers on every instance, this one included, miss it and are sent resync',
+            error: (error as Error).message,
+          }),
         );
     }
   }
