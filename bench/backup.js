@@ -5,7 +5,8 @@
  * per record plus one per ten) it seeds a throw-away database, runs `backup` and then `restore`
  * into a second, migrated, empty database as child processes, and prints records/s (as each
  * command measures its own work) and peak RSS (the CLI's maxRSS, and VmHWM polled from /proc).
- * Memory is flat when the peak at the largest size stays within 1.2× of the smallest.
+ * Memory is flat when the peak at the largest size stays within 1.2× of the smallest; the run
+ * exits 1 when it is not.
  * Env: BENCH_DATABASE_URL (admin URL, default postgresql://postgres@127.0.0.1:5432/postgres),
  * BENCH_BACKUP_SIZES (e.g. 25000,100000).
  */
@@ -162,6 +163,7 @@ function round(n) {
   return Math.round(n * 100) / 100;
 }
 
+/** Prints the table and the memory verdicts; false when memory is not flat. */
 function report(results) {
   const header = ['records', 'file MB', 'backup rec/s', 'rows/s', 'peak MB', 'restore rec/s', 'rows/s', 'peak MB'];
   const widths = [9, 8, 13, 8, 10, 14, 8, 10];
@@ -179,15 +181,18 @@ function report(results) {
       'peak MB: the CLI’s own maxRSS (VmHWM polled from /proc in parentheses)',
   );
   const [smallest, largest] = [results[0], results.at(-1)];
+  let flat = true;
   if (results.length > 1) {
     for (const phase of ['backup', 'restore']) {
       const ratio = largest[phase].peakRssMb / smallest[phase].peakRssMb;
+      flat &&= ratio <= FLAT_RATIO;
       const verdict = ratio <= FLAT_RATIO ? 'flat' : 'NOT flat';
       console.log(
         `${phase} memory ${verdict}: ${ratio.toFixed(2)}× from ${smallest.records} to ${largest.records} records (goal ≤ ${FLAT_RATIO}×)`,
       );
     }
   }
+  return flat;
 }
 
 async function main() {
@@ -199,7 +204,8 @@ async function main() {
   progress(`PostgreSQL ${describeUrl(choice.adminUrl)}; ${os.cpus().length} CPUs, Node ${process.version}`);
   const results = [];
   for (const records of sizes()) results.push(await measureSize(records));
-  report(results);
+  // A regression must fail the run (CI, scripts), not only print a verdict.
+  if (!report(results)) process.exitCode = 1;
 }
 
 async function cleanup() {

@@ -9,5 +9,7 @@ export * from './problem/to-problem';
 export * from './validation/validation-pipe';
 export * from './access/public.decorator';
 export * from './csv/csv';
+export * from './pagination/page-query.dto';
 export * from './pagination/time-cursor';
 export * from './validation/is-timestamp';
+export * from './validation/query-values';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type CronSchedule } from '@backlot/config';
 import type { Queryable } from '@backlot/database';
-import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound } from '@backlot/http';
+import { Conflict, decodeTimeCursor, NotFound, type TimePage, timePage } from '@backlot/http';
 import type { EnqueueOptions, JobDefinition, JobListQuery, JobStats, JobView } from './job.types';
 import { JobsRepository, type NewJob } from './jobs.repository';
 import { nextSlot } from './timing';
@@ -80,19 +80,14 @@ export class JobQueue {
     this.scheduleEntries.set(name, { name, cron, payload });
   }
 
-  async list(query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  async list(query: JobListQuery): Promise<TimePage<JobView>> {
     const after = query.cursor === undefined ? null : decodeTimeCursor(query.cursor);
     const rows = await this.jobs.list(
       { state: query.state, name: query.name },
       after && { createdAt: after.at, id: after.id },
       query.limit + 1,
     );
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor: rows.length > query.limit && last ? encodeTimeCursor({ at: new Date(last.createdAt), id: last.id }) : null,
-    };
+    return timePage(rows, { limit: query.limit, key: (job) => ({ at: new Date(job.createdAt), id: job.id }), view: (job) => job });
   }
 
   async get(id: string): Promise<JobView> {

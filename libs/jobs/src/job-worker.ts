@@ -13,20 +13,32 @@ const HEARTBEAT_MS = 5_000;
 const RECLAIM_EVERY_MS = 10_000;
 /** How long an aborted handler gets to stop before its job is handed back. */
 const ABORT_SETTLE_MS = 1_000;
+/** setTimeout's longest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 interface Running {
   abort: AbortController;
   done: Promise<void>;
 }
 
+/** The abort reason of a run that outlived its job's timeoutSeconds (other aborts hand the job back). */
+class RunTimedOut extends Error {
+  constructor(seconds: number) {
+    super(`Timed out: still running after ${seconds} s (timeoutSeconds)`);
+    this.name = 'RunTimedOut';
+  }
+}
+
 /**
  * Runs due jobs on this instance: polls (or is woken by a local enqueue), claims up to its
  * free slots, keeps their leases alive with heartbeats, fires due schedules, and reclaims
- * jobs whose instance died. On shutdown it stops claiming, lets running jobs finish within
- * half the shutdown budget, and hands the rest back to the queue for another instance —
- * at once when the handler has stopped, or when the lease runs out after this process has
- * exited when it has not (a handler that ignores its abort signal, say an SMTP call in
- * progress, must not run on two instances at the same time).
+ * jobs whose instance died. A run still going after its job's timeoutSeconds is aborted and,
+ * once its handler stops, counts as a failed attempt (the heartbeats go on until then, so a
+ * handler that ignores the signal never runs beside a retry). On shutdown it stops claiming,
+ * lets running jobs finish within half the shutdown budget, and hands the rest back to the
+ * queue for another instance — at once when the handler has stopped, or when the lease runs
+ * out after this process has exited when it has not (a handler that ignores its abort
+ * signal, say an SMTP call in progress, must not run on two instances at the same time).
  */
 @Injectable()
 export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -146,7 +158,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private start(job: ClaimedJob): void {
     const definition = this.queue.definedJobs().get(job.name)!;
     const abort = new AbortController();
+    const deadline = setTimeout(
+      () => {
+        this.logger.warn({ msg: 'job timed out; aborting it', job: job.name, jobId: job.id, timeoutSeconds: job.timeoutSeconds });
+        abort.abort(new RunTimedOut(job.timeoutSeconds));
+      },
+      Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS),
+    );
+    deadline.unref();
     const done = this.execute(job, definition, abort.signal).finally(() => {
+      clearTimeout(deadline);
       this.running.delete(job.id);
       this.wake();
     });
@@ -164,11 +185,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         signal,
         retryDelayMs: retryDelay,
       });
+      // What a handler returns once aborted says nothing of its work (it may just have stopped early).
+      if (signal.reason instanceof RunTimedOut) throw signal.reason;
       if (signal.aborted) return;
       await this.jobs.complete(job.id, this.token);
       this.outcomes.inc({ name: job.name, outcome: 'completed' });
-    } catch (error) {
-      if (signal.aborted) return;
+    } catch (thrown) {
+      const timedOut = signal.reason instanceof RunTimedOut;
+      // Aborted for shutdown or a lost lease: the job is handed back, not failed.
+      if (signal.aborted && !timedOut) return;
+      const error: unknown = timedOut ? signal.reason : thrown;
       const message = error instanceof Error ? error.message : String(error);
       const retryAt = error instanceof RetryAt ? error.at : new Date(Date.now() + retryDelay);
       const state = await this.jobs.fail(job.id, this.token, message, retryAt).catch(() => null);

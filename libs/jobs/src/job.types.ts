@@ -8,7 +8,11 @@ export interface JobContext {
   /** 1 on the first run; a handler may be run again after a crash, so it must be idempotent. */
   attempt: number;
   maxAttempts: number;
-  /** Aborted when the instance shuts down and the job is handed back to the queue. */
+  /**
+   * Aborted when the run passes its job's timeoutSeconds (the attempt then fails), when the
+   * instance shuts down (the job is handed back to the queue), or when this instance lost its
+   * lease. Once aborted, what the handler returns is ignored: stop promptly.
+   */
   signal: AbortSignal;
   /**
    * How long a retry after this run would wait: the job's backoff for this attempt, capped and
@@ -28,7 +32,13 @@ export interface JobDefinition<P = unknown> {
   maxAttempts?: number;
   /** First retry delay in seconds (default JOBS_BACKOFF_SECONDS), doubled per attempt. */
   backoffSeconds?: number;
-  /** A run that takes longer without finishing is presumed dead and handed to another instance (default 300). */
+  /**
+   * Longest run, in seconds (default 300, at least 15). Past it the run's `signal` is aborted,
+   * and once the handler stops the run counts as a failed attempt (retried with backoff, or
+   * dead-lettered after the last). Until the handler stops, heartbeats keep the job leased
+   * here, so a retry never runs beside it. It is also the lease: an instance that stops
+   * heartbeating (it died) loses the job to another one this long after the last heartbeat.
+   */
   timeoutSeconds?: number;
 }
 

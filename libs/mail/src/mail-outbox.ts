@@ -32,14 +32,25 @@ export class MailOutbox implements OnModuleInit {
   }
 
   /**
-   * Queues the message without holding up the request: the answer must not take longer when
-   * a mail goes out (that would tell whether an account exists).
+   * Queues the message; rejects when it could not be queued (the database refused the job),
+   * so the request fails instead of losing the mail. Only for answers that may differ when a
+   * mail goes out: where a mail is sent for some addresses and not others, use sendDetached.
    */
-  send(message: MailMessage): void {
-    const sealed = this.encryption.encrypt(JSON.stringify(message), CONTEXT);
-    this.jobs
-      .enqueue(JOB, { sealed })
-      .catch((error: unknown) => this.logger.error({ msg: 'mail not queued', error: (error as Error).message }));
+  async send(message: MailMessage): Promise<void> {
+    await this.jobs.enqueue(JOB, { sealed: this.seal(message) });
+  }
+
+  /**
+   * Queues the message without the caller waiting or learning the outcome. For answers that
+   * must be the same whether or not a mail goes out (it would tell whether an account exists,
+   * by status or by time); a mail that cannot be queued is logged and lost.
+   */
+  sendDetached(message: MailMessage): void {
+    this.send(message).catch((error: unknown) => this.logger.error({ msg: 'mail not queued', error: (error as Error).message }));
+  }
+
+  private seal(message: MailMessage): string {
+    return this.encryption.encrypt(JSON.stringify(message), CONTEXT);
   }
 }
 

@@ -210,6 +210,8 @@ describe('admin: audit log', () => {
   });
 
   it('refuses malformed filters, paging and formats with a 400 naming the parameter', async () => {
+    // A cursor is base64url of [createdAt ISO string, id]; these carry dates JavaScript reads but PostgreSQL cannot store.
+    const forged = (at: string) => Buffer.from(JSON.stringify([at, uuidv7()])).toString('base64url');
     const cases: [string, Record<string, string>, string][] = [
       ['/admin/audit', { actorId: 'me' }, 'actorId'],
       ['/admin/audit', { action: 'auth login' }, 'action'],
@@ -231,6 +233,9 @@ describe('admin: audit log', () => {
       ['/admin/audit', { limit: 'abc' }, 'limit'],
       ['/admin/audit', { cursor: '!!' }, 'cursor'],
       ['/admin/audit', { cursor: Buffer.from('[1,2]').toString('base64url') }, 'cursor'],
+      ['/admin/audit', { cursor: forged('-005000-01-01T00:00:00.000Z') }, 'cursor'],
+      ['/admin/audit', { cursor: forged('+275760-09-13T00:00:00.000Z') }, 'cursor'],
+      ['/admin/audit', { cursor: forged('0000-01-01T00:00:00.000Z') }, 'cursor'],
       ['/admin/audit', { count: 'yes' }, 'count'],
       ['/admin/audit', { actor: admin.userId }, 'actor'],
       ['/admin/audit/export', { format: 'xml' }, 'format'],

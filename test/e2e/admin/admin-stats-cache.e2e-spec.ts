@@ -1,7 +1,9 @@
-import { PrismaService } from '@backlot/database';
+import { DatabaseConnection, PrismaService } from '@backlot/database';
+import { JobQueue } from '@backlot/jobs';
 import { createUser, login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
 import { OWNER_ONLY_RULES } from '../../helpers/data';
 import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
+import { eventually, TestJobsModule } from '../../helpers/test-jobs';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
 import { ADMIN_TEST_ENV, type AdminApp, auditEvents, problem, startAdminApp } from './admin-helpers';
 
@@ -13,7 +15,14 @@ interface Stats {
   users: { total: number; admins: number; disabled: number; unverified: number };
   collections: { total: number; records: { name: string; live: number; trashed: number }[] };
   cache: { hits: number; misses: number; bypassed: number; hitRatio: number | null };
-  jobs: { states: Record<string, number>; due: number; oldestDueSeconds: number; byName: unknown[] };
+  jobs: { states: JobStates; due: number; oldestDueSeconds: number; byName: { name: string; states: JobStates }[] };
+}
+
+interface JobStates {
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
 }
 
 interface CacheInfo {
@@ -92,6 +101,34 @@ describe('admin: stats and cache', () => {
       expect(after.collections.records).toContainEqual({ name: 'stats_notes', live: 2, trashed: 1 });
     });
 
+    it('follows records between live and trash, per collection, an empty one included', async () => {
+      for (const name of ['stats_moves', 'stats_empty']) {
+        const created = await admin.json('POST', '/collections', {
+          name,
+          fields: [{ name: 'title', type: 'text' }],
+          rules: OWNER_ONLY_RULES,
+        });
+        expect(created.status).toBe(201);
+      }
+      const countsOf = async (name: string) =>
+        (await get<Stats>('/admin/stats')).collections.records.find((collection) => collection.name === name);
+      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0 });
+
+      const bob = await signedInUser(t);
+      const ids: string[] = [];
+      for (const title of ['a', 'b', 'c', 'd']) {
+        ids.push((await json<{ id: string }>(await bob.json('POST', '/collections/stats_moves/records', { title }))).id);
+      }
+      for (const id of ids.slice(0, 3)) {
+        expect((await bob.request(`/collections/stats_moves/records/${id}`, { method: 'DELETE' })).status).toBe(204);
+      }
+      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 1, trashed: 3 });
+      expect((await bob.request(`/collections/stats_moves/trash/${ids[0]}/restore`, { method: 'POST' })).status).toBe(200);
+      expect((await bob.request(`/collections/stats_moves/trash/${ids[1]}`, { method: 'DELETE' })).status).toBe(204);
+      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 2, trashed: 1 });
+      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0 });
+    });
+
     it('counts cache hits and misses of this instance', async () => {
       await admin.request('/users/me');
       await admin.request('/users/me');
@@ -141,6 +178,60 @@ describe('admin: stats and cache', () => {
         expect(body.errors?.map((error) => error.path)).toContain('name');
       }
     });
+  });
+});
+
+describe('admin: stats of the job queue', () => {
+  let app: AdminApp;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // No schedules: the queue holds exactly the jobs this test makes. A short shutdown lets the held job go at close.
+    app = await startAdminApp({
+      imports: [TestJobsModule.register()],
+      env: {
+        JOBS_POLL_INTERVAL_MS: '100',
+        CLEANUP_SCHEDULE: 'off',
+        BACKUP_SCHEDULE: 'off',
+        AUDIT_RETENTION_DAYS: '0',
+        SHUTDOWN_TIMEOUT_MS: '1000',
+      },
+    });
+    ({ t } = app);
+  });
+  afterAll(() => t.close());
+
+  it('counts jobs per state and per name, and the backlog of due jobs with the age of the oldest', async () => {
+    const queue = t.app.get(JobQueue);
+    const stateOf = async (id: string) => (await queue.get(id)).state;
+    const failed = [
+      (await queue.enqueue('test.fails', {}, { maxAttempts: 1 }))!,
+      (await queue.enqueue('test.fails', {}, { maxAttempts: 1 }))!,
+    ];
+    const completed = (await queue.enqueue('test.flaky', { failures: 0 }))!;
+    const held = (await queue.enqueue('test.slow', { holdMs: 60_000 }))!;
+    for (const id of failed) await eventually('a job to be dead-lettered', async () => (await stateOf(id)) === 'failed');
+    await eventually('a job to complete', async () => (await stateOf(completed)) === 'completed');
+    await eventually('a job to run', async () => (await stateOf(held)) === 'running');
+    // Jobs only another instance defines (say, mid rolling deploy): this one never claims them, so they wait.
+    await t.app.get(DatabaseConnection).query(
+      `INSERT INTO jobs (id, name, payload, max_attempts, timeout_seconds, run_at) VALUES
+        (gen_random_uuid(), 'elsewhere.report', '{}', 5, 300, now() - interval '90 seconds'),
+        (gen_random_uuid(), 'elsewhere.report', '{}', 5, 300, now() - interval '30 seconds'),
+        (gen_random_uuid(), 'elsewhere.report', '{}', 5, 300, now() + interval '1 hour')`,
+    );
+
+    const { jobs } = await json<Stats>(await app.conforms('GET', '/admin/stats', await app.admin.request('/admin/stats')));
+    expect(jobs.states).toEqual({ pending: 3, running: 1, completed: 1, failed: 2 });
+    expect(jobs.due).toBe(2);
+    expect(jobs.oldestDueSeconds).toBeGreaterThanOrEqual(90);
+    expect(jobs.oldestDueSeconds).toBeLessThan(150);
+    expect([...jobs.byName].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'elsewhere.report', states: { pending: 3, running: 0, completed: 0, failed: 0 } },
+      { name: 'test.fails', states: { pending: 0, running: 0, completed: 0, failed: 2 } },
+      { name: 'test.flaky', states: { pending: 0, running: 0, completed: 1, failed: 0 } },
+      { name: 'test.slow', states: { pending: 0, running: 1, completed: 0, failed: 0 } },
+    ]);
   });
 });
 

@@ -118,6 +118,35 @@ describe('CLI backup and restore', () => {
     }
   });
 
+  (TEST_DATABASE_URL ? it : it.skip)(
+    'refuses to back up while an instance of the deployment restores; backs up beside other backups',
+    async () => {
+      const db = await openTestDatabase();
+      databases.push(db);
+      const target = mkdtempSync(join(dir, 'locked-'));
+      const config = { ...db.config, backup: { ...db.config.backup, dir: target } };
+      const other = new Client({ connectionString: db.environment.databaseUrl });
+      await other.connect();
+      try {
+        // A restore elsewhere holds the lock exclusively: a snapshot now could read its emptied tables.
+        await other.query('SELECT pg_advisory_lock($1)', [RESTORE_LOCK_ID]);
+        const out: string[] = [];
+        expect(await runBackup(db.connection, config, false, (line) => out.push(line), capture())).toBe(1);
+        expect(out.join('\n')).toMatch(/A restore is running on an instance of this deployment/);
+        expect(readdirSync(target)).toEqual([]);
+        await other.query('SELECT pg_advisory_unlock($1)', [RESTORE_LOCK_ID]);
+
+        // Another backup shares the lock: both may run.
+        await other.query('SELECT pg_advisory_lock_shared($1)', [RESTORE_LOCK_ID]);
+        expect(await runBackup(db.connection, config, false, () => undefined, capture())).toBe(0);
+        await other.query('SELECT pg_advisory_unlock_shared($1)', [RESTORE_LOCK_ID]);
+        expect(readdirSync(target).filter((file) => file.endsWith('.backup.gz'))).toHaveLength(1);
+      } finally {
+        await other.end();
+      }
+    },
+  );
+
   it('refuses a corrupted file with a clear message, leaving the database empty', async () => {
     const db = await emptyDatabase();
     const damaged = join(dir, 'damaged.backup.gz');

@@ -1,7 +1,7 @@
 import { BackupEngine } from '@backlot/backup';
 import { DatabaseConnection } from '@backlot/database';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { JobQueue } from '@backlot/jobs';
@@ -155,6 +155,26 @@ describe('admin backups', () => {
       expect(response.headers.get('content-disposition')).toBe(`attachment; filename="${first.name}.backup.gz"`);
       const bytes = Buffer.from(await response.arrayBuffer());
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
+    });
+
+    it('sends the length of the file on disk when it no longer matches its manifest (the download completes)', async () => {
+      const name = await storeDamagedCopy(
+        dir(),
+        first,
+        copyThen(() => undefined),
+      );
+      // Cut short after its manifest was written (a full disk, a hand edit): the manifest still says the old size.
+      truncateBackup(join(dir(), `${name}.backup.gz`));
+      const size = statSync(join(dir(), `${name}.backup.gz`)).size;
+      expect(size).toBeLessThan(first.size);
+
+      const response = await admin.request(`/admin/backups/${name}/download`, { signal: AbortSignal.timeout(10_000) });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-length')).toBe(String(size));
+      expect((await response.arrayBuffer()).byteLength).toBe(size);
+      const head = await admin.request(`/admin/backups/${name}/download`, { method: 'HEAD' });
+      expect(head.headers.get('content-length')).toBe(String(size));
+      expect((await admin.json('DELETE', `/admin/backups/${name}`)).status).toBe(204);
     });
 
     it('deletes a backup (file and manifest)', async () => {
@@ -376,6 +396,105 @@ describe('admin backups', () => {
     const after = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items;
     expect(after.filter((m) => m.kind === 'scheduled').map((m) => m.name)).toEqual(made.slice(-t.config.backup.keep).reverse());
     expect(after.filter((m) => m.kind !== 'scheduled').map((m) => m.name)).toEqual(manual.map((m) => m.name));
+  });
+
+  it('stops a scheduled backup between batches when its job is aborted (timeout, shutdown), leaving no file', async () => {
+    const files = () => readdirSync(dir()).sort();
+    const before = files();
+    const abort = new AbortController();
+    abort.abort(new Error('Timed out: still running after 7200 s'));
+    await expect(t.app.get(BackupsService).createScheduled(abort.signal)).rejects.toThrow(/Timed out/);
+    expect(files()).toEqual(before);
+  });
+
+  describe('backups in use', () => {
+    /** Holds the restore of `name` at its pre-restore backup (after pass 1, before the load) until `release`. */
+    function restoreHeldAtPreRestoreBackup(name: string, meanwhile: () => void | Promise<void> = () => undefined) {
+      const engine = t.app.get(BackupEngine);
+      const original = engine.create.bind(engine);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
+        await meanwhile();
+        await gate;
+        return original(...args);
+      });
+      const response = admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name });
+      return {
+        response,
+        release,
+        started: () => eventually(async () => spy.mock.calls.length > 0),
+        /** Lets the restore finish and removes the hold: the next test finds no restore running. */
+        done: async () => {
+          release();
+          await response.catch(() => undefined);
+          spy.mockRestore();
+        },
+      };
+    }
+
+    it('refuses to delete a backup while this instance restores it (409); the restore completes', async () => {
+      // With sessions, so the restore keeps the admin signed in.
+      const target = await create({ includeSessions: true });
+      const held = restoreHeldAtPreRestoreBackup(target.name);
+      try {
+        await held.started();
+        const refused = await app.conforms(
+          'DELETE',
+          `/admin/backups/${target.name}`,
+          await admin.json('DELETE', `/admin/backups/${target.name}`),
+        );
+        expect((await problem(refused, 409)).detail).toMatch(/being restored/);
+        held.release();
+        expect((await held.response).status).toBe(200);
+      } finally {
+        await held.done();
+      }
+      expect(existsSync(join(dir(), `${target.name}.backup.gz`))).toBe(true);
+      expect((await admin.json('DELETE', `/admin/backups/${target.name}`)).status).toBe(204);
+    });
+
+    it('answers 404, not 500, when the file disappears during a restore (another instance deleted it), and changes nothing', async () => {
+      const name = await storeDamagedCopy(
+        dir(),
+        first,
+        copyThen(() => undefined),
+      );
+      const before = await state();
+      // Gone after pass 1 verified it and before pass 2 reads it again.
+      const held = restoreHeldAtPreRestoreBackup(name, () => rmSync(join(dir(), `${name}.backup.gz`)));
+      held.release();
+      try {
+        const response = await held.response;
+        await app.conforms('POST', `/admin/backups/${name}/restore`, response.clone());
+        expect((await problem(response, 404)).detail).toMatch(/deleted while it was being restored.*nothing was restored/);
+      } finally {
+        await held.done();
+      }
+      expect(await state()).toEqual(before);
+    });
+
+    it('prunes scheduled backups within the scheduled backup’s turn: a restore asked for meanwhile is refused (409)', async () => {
+      const target = await create({ includeSessions: true });
+      const store = t.app.get(BackupEngine).store;
+      const original = store.prune.bind(store);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const spy = jest.spyOn(store, 'prune').mockImplementationOnce(async (...args) => {
+        await gate;
+        return original(...args);
+      });
+      const scheduled = t.app.get(BackupsService).createScheduled();
+      try {
+        await eventually(async () => spy.mock.calls.length > 0);
+        const refused = await problem(await admin.json('POST', `/admin/backups/${target.name}/restore`, { confirm: target.name }), 409);
+        expect(refused.detail).toMatch(/backup is already running on this instance/);
+      } finally {
+        release();
+        await scheduled;
+        spy.mockRestore();
+      }
+    });
   });
 
   describe('restore round trip', () => {

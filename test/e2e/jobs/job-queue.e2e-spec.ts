@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { DatabaseConnection } from '@backlot/database';
+import { JobQueue } from '@backlot/jobs';
 import { eventually, queueOf, TestJobsModule, testJobRuns } from '../../helpers/test-jobs';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
 import { TEST_DATABASE_URL } from '../../helpers/test-env';
@@ -200,6 +202,54 @@ describe('jobs across a restart', () => {
     } finally {
       await second?.close();
       await first.environment.cleanup();
+    }
+  });
+});
+
+/** A job that hangs until its run is aborted, with the shortest timeout the queue allows. */
+@Injectable()
+class HangingJob implements OnModuleInit {
+  aborts: unknown[] = [];
+
+  constructor(private readonly jobs: JobQueue) {}
+
+  onModuleInit(): void {
+    this.jobs.define({
+      name: 'test.hangs',
+      timeoutSeconds: 15,
+      handler: (_payload, { signal }) =>
+        new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => {
+            this.aborts.push(signal.reason);
+            resolve();
+          }),
+        ),
+    });
+  }
+}
+
+@Module({ providers: [HangingJob] })
+class HangingJobModule {}
+
+describe('a run longer than its timeoutSeconds', () => {
+  it('is aborted at the timeout and counts as a failed attempt (here its last: dead-lettered)', async () => {
+    const t = await startTestApp({ env: FAST, imports: [HangingJobModule] });
+    try {
+      const started = Date.now();
+      const id = (await queueOf(t).enqueue('test.hangs', {}, { maxAttempts: 1 }))!;
+      const failed = await eventually(
+        'the hung job to time out',
+        async () => {
+          const view = await queueOf(t).get(id);
+          return view.state === 'failed' && view;
+        },
+        30_000,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(15_000);
+      expect(failed).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^Timed out: still running after 15 s/) });
+      expect(t.app.get(HangingJob).aborts).toHaveLength(1);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { DatabaseConnection } from '@backlot/database';
-import { createUser, postJson } from '../../helpers/auth';
+import { createUser, PASSWORD, postJson, uniqueEmail } from '../../helpers/auth';
 import { startSmtpInbox, type SmtpInbox } from '../../helpers/smtp-inbox';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
 import { eventually, queueOf } from '../../helpers/test-jobs';
@@ -49,6 +49,43 @@ describe('mail through the job queue', () => {
       expect(row.payload).not.toContain('@');
       expect(row.payload).not.toMatch(/token=/);
     }
+  });
+
+  it('fails a sign-up whose mail the database refuses to queue, alike for a new and a taken address; other answers stay the same', async () => {
+    const db = t.app.get(DatabaseConnection);
+    const taken = await createUser(t);
+    const fresh = uniqueEmail('unqueued');
+    const answer = async (response: Response) => {
+      const { status, type, title, detail } = (await response.json()) as Record<string, unknown>;
+      // Every 500 names its own error id.
+      const quoted = String(detail).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/, '<error id>');
+      return { status, contentType: response.headers.get('content-type'), type, title, detail: quoted };
+    };
+    await db.query(`CREATE FUNCTION refuse_mail_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.name = 'mail.send' THEN RAISE EXCEPTION 'mail jobs refused by the test'; END IF; RETURN NEW; END $$`);
+    await db.query(`CREATE TRIGGER refuse_mail_jobs BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION refuse_mail_jobs()`);
+    try {
+      const forFresh = await answer(await postJson(t, '/auth/register', { email: fresh, password: PASSWORD }));
+      const forTaken = await answer(await postJson(t, '/auth/register', { email: taken.email, password: PASSWORD }));
+      expect(forFresh).toMatchObject({ status: 500, contentType: expect.stringMatching(/^application\/problem\+json/) });
+      expect(forFresh.detail).not.toMatch(/refused by the test|jobs/);
+      expect(forTaken).toEqual(forFresh);
+
+      // Where only some addresses get a mail, the answer must not depend on it: these mails are lost (and logged).
+      for (const route of ['/auth/password/forgot', '/auth/verify-email/resend']) {
+        const forKnown = await postJson(t, route, { email: taken.email });
+        const forUnknown = await postJson(t, route, { email: uniqueEmail('nobody') });
+        expect([forKnown.status, forUnknown.status]).toEqual([202, 202]);
+        expect(await forKnown.json()).toEqual(await forUnknown.json());
+      }
+    } finally {
+      await db.query('DROP TRIGGER refuse_mail_jobs ON jobs');
+      await db.query('DROP FUNCTION refuse_mail_jobs()');
+    }
+
+    // The account was made; signing up again mails its owner the way in.
+    expect((await postJson(t, '/auth/register', { email: fresh, password: PASSWORD })).status).toBe(202);
+    await inbox.waitForMail(fresh, { subject: /^Someone tried to sign up/ });
   });
 });
 

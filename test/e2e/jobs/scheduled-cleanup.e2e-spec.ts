@@ -1,6 +1,7 @@
 import { DatabaseConnection } from '@backlot/database';
 import { signedInUser } from '../../helpers/auth';
-import { startTestApp, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES } from '../../helpers/data';
+import { json, startTestApp, type TestApp } from '../../helpers/test-app';
 import { eventually, queueOf } from '../../helpers/test-jobs';
 
 const CLEANUP_JOBS = ['auth.purge-expired', 'data.purge-expired', 'jobs.purge-completed', 'webhooks.purge-deliveries'];
@@ -59,6 +60,70 @@ describe('scheduled cleanup', () => {
     expect((await live.request('/users/me')).status).toBe(200);
     const deliveries = await db.query<{ event: string }>('SELECT event FROM webhook_deliveries ORDER BY event');
     expect(deliveries.map((row) => row.event)).toEqual(['old.waiting', 'recent.done']);
+  });
+
+  it('purges trash past each collection’s retention, with its history, and expired idempotency keys; nothing live or recent', async () => {
+    const admin = await signedInUser(t, { role: 'admin' });
+    const alice = await signedInUser(t);
+    for (const [name, trashRetentionDays] of [
+      ['purge_week', 7],
+      ['purge_month', 30],
+    ] as const) {
+      const response = await admin.json('POST', '/collections', {
+        name,
+        fields: [{ name: 'title', type: 'text' }],
+        rules: OWNER_ONLY_RULES,
+        options: { softDelete: true, trashRetentionDays },
+      });
+      expect(response.status).toBe(201);
+    }
+    const create = async (collection: string, title: string, headers: Record<string, string> = {}): Promise<string> => {
+      const response = await alice.request(`/collections/${collection}/records`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ title }),
+      });
+      expect(response.status).toBe(201);
+      return (await json<{ id: string }>(response)).id;
+    };
+    const trash = async (collection: string, id: string, daysAgo: number): Promise<void> => {
+      // An update first, so the record has several revisions for the purge to take with it.
+      expect((await alice.json('PATCH', `/collections/${collection}/records/${id}`, { title: 'edited' })).status).toBe(200);
+      expect((await alice.request(`/collections/${collection}/records/${id}`, { method: 'DELETE' })).status).toBe(204);
+      await db.query(`UPDATE records SET deleted_at = now() - make_interval(days => $2) WHERE id = $1::uuid`, [id, daysAgo]);
+    };
+
+    const expired = [await create('purge_week', 'old 1'), await create('purge_week', 'old 2')];
+    for (const id of expired) await trash('purge_week', id, 8);
+    const recentlyTrashed = await create('purge_week', 'recent');
+    await trash('purge_week', recentlyTrashed, 6);
+    const keptLonger = await create('purge_month', 'kept by its own retention');
+    await trash('purge_month', keptLonger, 8);
+    const live = [await create('purge_week', 'live'), await create('purge_month', 'live')];
+    const staleKey = await create('purge_week', 'stale key', { 'idempotency-key': 'purge-stale' });
+    const freshKey = await create('purge_week', 'fresh key', { 'idempotency-key': 'purge-fresh' });
+    await db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE response->>'id' = $1`, [staleKey]);
+    const revisionsOf = async (ids: string[]) =>
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM record_revisions WHERE record_id = ANY($1::uuid[])', [ids]))[0].n;
+    expect(await revisionsOf(expired)).toBe(6);
+
+    const id = (await queueOf(t).enqueue('data.purge-expired', {}))!;
+    await eventually('data.purge-expired to complete', async () => (await queueOf(t).get(id)).state === 'completed');
+
+    const kept = await db.query<{ id: string }>('SELECT id FROM records WHERE id = ANY($1::uuid[]) ORDER BY id', [
+      [...expired, recentlyTrashed, keptLonger, ...live, staleKey, freshKey],
+    ]);
+    expect(kept.map((row) => row.id)).toEqual([recentlyTrashed, keptLonger, ...live, staleKey, freshKey].sort());
+    expect(await revisionsOf(expired)).toBe(0);
+    expect(await revisionsOf([recentlyTrashed])).toBe(3);
+    const trashed = await json<{ items: { id: string }[] }>(await alice.request('/collections/purge_week/trash'));
+    expect(trashed.items.map((item) => item.id)).toEqual([recentlyTrashed]);
+    const keys = await db.query<{ id: string }>(`SELECT response->>'id' AS id FROM idempotency_keys WHERE response->>'id' = ANY($1)`, [
+      [staleKey, freshKey],
+    ]);
+    expect(keys.map((row) => row.id)).toEqual([freshKey]);
+    // The expired key no longer replays: the same key makes a new record.
+    expect(await create('purge_week', 'stale key', { 'idempotency-key': 'purge-stale' })).not.toBe(staleKey);
   });
 });
 

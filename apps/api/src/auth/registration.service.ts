@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents } from '@backlot/events';
 import { BadRequest, Conflict } from '@backlot/http';
-import { MailOutbox } from '@backlot/mail';
+import { type MailMessage, MailOutbox } from '@backlot/mail';
 import { AuditService, OneTimeTokens, type RequestMeta } from '@backlot/security';
 import { CredentialsService } from '../users/credentials.service';
 import { normalizeEmail, UsersService } from '../users/users.service';
@@ -48,7 +48,9 @@ export class RegistrationService {
       if (error instanceof Conflict) return this.registeredTwice(null, email, request);
       throw error;
     }
-    await this.sendVerification(userId, email);
+    // Awaited, as the mail to a taken address is (registeredTwice): a mail goes out either way, so
+    // a failure to queue it fails both alike, and the caller learns to retry instead of waiting for nothing.
+    await this.outbox.send(await this.verificationMail(userId, email));
     await this.audit.record({
       action: 'auth.register',
       outcome: 'success',
@@ -67,13 +69,15 @@ export class RegistrationService {
 
   async resendVerification(rawEmail: string): Promise<void> {
     const user = await this.users.findByEmail(rawEmail);
-    if (user && !user.emailVerifiedAt) await this.sendVerification(user.id, user.email);
+    // Detached: only unverified accounts get a mail, so a failure to queue must not change the answer.
+    if (user && !user.emailVerifiedAt) this.outbox.sendDetached(await this.verificationMail(user.id, user.email));
   }
 
   async forgotPassword(rawEmail: string, request: RequestMeta): Promise<void> {
     const user = await this.users.findByEmail(rawEmail);
     if (!user || user.disabledAt) return;
-    this.outbox.send(resetPasswordMail(user.email, await this.resetLink(user.id), this.resetTtlMinutes));
+    // Detached: an unknown address gets no mail, so a failure to queue must not change the answer.
+    this.outbox.sendDetached(resetPasswordMail(user.email, await this.resetLink(user.id), this.resetTtlMinutes));
     await this.audit.record({
       action: 'auth.password.reset-requested',
       outcome: 'success',
@@ -97,7 +101,8 @@ export class RegistrationService {
 
   private async registeredTwice(userId: string | null, email: string, request: RequestMeta): Promise<void> {
     const link = userId ? await this.resetLink(userId) : `${this.appUrl}/forgot-password`;
-    this.outbox.send(alreadyRegisteredMail(email, link));
+    // Awaited, as the new account's verification mail is (register).
+    await this.outbox.send(alreadyRegisteredMail(email, link));
     await this.audit.record({
       action: 'auth.register',
       outcome: 'failure',
@@ -108,9 +113,9 @@ export class RegistrationService {
     });
   }
 
-  private async sendVerification(userId: string, email: string): Promise<void> {
+  private async verificationMail(userId: string, email: string): Promise<MailMessage> {
     const { token } = await this.tokens.issue(userId, 'verify_email', this.verifyTtlHours * 3600);
-    this.outbox.send(verifyEmailMail(email, `${this.appUrl}/verify-email?token=${token}`, this.verifyTtlHours));
+    return verifyEmailMail(email, `${this.appUrl}/verify-email?token=${token}`, this.verifyTtlHours);
   }
 
   private async resetLink(userId: string): Promise<string> {

@@ -57,7 +57,8 @@ export class AccountService {
     // Answer alike whether or not the address is taken, so this cannot probe for accounts.
     if (taken) return;
     const { token } = await this.tokens.issue(userId, 'change_email', this.emailTtlHours * 3600, { email });
-    this.outbox.send(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
+    // Detached: a taken address gets no mail, so a failure to queue must not change the answer.
+    this.outbox.sendDetached(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
   }
 
   async confirmEmailChange(token: string, request: RequestMeta): Promise<void> {
@@ -74,7 +75,8 @@ export class AccountService {
     // Reset and verification links went to the old mailbox; it no longer speaks for the account.
     await this.tokens.revokeAll(stored.userId, 'reset_password');
     await this.tokens.revokeAll(stored.userId, 'verify_email');
-    this.outbox.send(emailChangedNotice(before.email, email));
+    // Detached: the change is committed, and a failed answer would tell the caller it was not.
+    this.outbox.sendDetached(emailChangedNotice(before.email, email));
     await this.audit.record({ action: 'user.email.changed', outcome: 'success', actor: { type: 'user', id: stored.userId }, request });
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvents } from '@backlot/events';
-import { Conflict, decodeTimeCursor, encodeTimeCursor, ValidationFailed } from '@backlot/http';
+import { Conflict, decodeTimeCursor, type TimePage, timePage, ValidationFailed } from '@backlot/http';
 import { actorOf, AuditService, type Principal, type RequestMeta, type Role } from '@backlot/security';
 import { CredentialsService } from './credentials.service';
 import { toProfile, type UserFilter, type UserProfile, type UserRecord, UsersRepository } from './users.repository';
@@ -17,11 +17,7 @@ export interface AdminUserView extends UserProfile {
   disabledAt: string | null;
 }
 
-export interface UserPage {
-  items: AdminUserView[];
-  nextCursor: string | null;
-  total?: number;
-}
+export type UserPage = TimePage<AdminUserView>;
 
 /**
  * What operators do to other people's accounts: list, change role, disable, end sessions,
@@ -49,13 +45,7 @@ export class UserAdminService {
       this.repository.search(filter, after, limit + 1),
       count ? this.repository.count(filter) : Promise.resolve(undefined),
     ]);
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toAdminView),
-      nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.createdAt, id: last.id }) : null,
-      ...(total !== undefined && { total }),
-    };
+    return timePage(rows, { limit, total, key: (row) => ({ at: row.createdAt, id: row.id }), view: toAdminView });
   }
 
   async get(id: string): Promise<AdminUserView> {

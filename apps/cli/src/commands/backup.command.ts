@@ -1,4 +1,4 @@
-import { BackupEngine, InvalidBackup, isBackupName, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
+import { BackupEngine, type BackupManifest, InvalidBackup, isBackupName, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
 import { type AppConfig, EMBEDDED_IN_MEMORY } from '@backlot/config';
 import { DatabaseConnection, Migrator, type Queryable } from '@backlot/database';
 import { existsSync, statSync } from 'node:fs';
@@ -49,12 +49,30 @@ export async function runBackup(
   print(`Backing up ${connection.describe()}${includeSessions ? ' (with sessions)' : ''}`);
   const started = performance.now();
   const collect = collectEvery(ROWS_BETWEEN_COLLECTIONS);
-  const manifest = await new BackupEngine(connection, config).create('manual', includeSessions, {
-    onProgress: (rows) => {
-      collect(rows);
-      if (progress.isTTY) progress.write(`\rrows written: ${rows.toLocaleString('en')}`);
-    },
-  });
+  const engine = new BackupEngine(connection, config);
+  let manifest: BackupManifest;
+  try {
+    // Like the API's backups: beside other backups, never during a restore, whose emptied
+    // tables the snapshot would read (a backup that looks whole but is not).
+    manifest = await connection.tryAdvisoryLock(
+      RESTORE_LOCK_ID,
+      () =>
+        engine.create('manual', includeSessions, {
+          onProgress: (rows) => {
+            collect(rows);
+            if (progress.isTTY) progress.write(`\rrows written: ${rows.toLocaleString('en')}`);
+          },
+        }),
+      () => {
+        throw new CommandRefused('A restore is running on an instance of this deployment; back up when it has finished.');
+      },
+      'shared',
+    );
+  } catch (error) {
+    if (!(error instanceof CommandRefused)) throw error;
+    print(error.message);
+    return 1;
+  }
   if (progress.isTTY) progress.write('\n');
   const seconds = (performance.now() - started) / 1000;
   print(`Wrote ${resolve(config.backup.dir, `${manifest.name}.backup.gz`)} (${(manifest.size / 1024 / 1024).toFixed(1)} MB)`);
@@ -119,7 +137,7 @@ export async function runRestore(
           },
         }),
       () => {
-        throw new RestoreRefused('A backup or restore is running on an instance of this deployment; try again when it has finished.');
+        throw new CommandRefused('A backup or restore is running on an instance of this deployment; try again when it has finished.');
       },
     );
     restoring.finish();
@@ -129,21 +147,21 @@ export async function runRestore(
     print('Field indexes of the restored collections are rebuilt when the server next starts.');
     return 0;
   } catch (error) {
-    if (!(error instanceof InvalidBackup) && !(error instanceof RestoreRefused)) throw error;
-    print(error instanceof RestoreRefused ? error.message : `Refused: ${error.message} Nothing was changed.`);
+    if (!(error instanceof InvalidBackup) && !(error instanceof CommandRefused)) throw error;
+    print(error instanceof CommandRefused ? error.message : `Refused: ${error.message} Nothing was changed.`);
     return 1;
   }
 }
 
-/** Why the CLI will not restore here (said as is, the database untouched). */
-class RestoreRefused extends Error {}
+/** Why the CLI will not back up or restore here (said as is, nothing written). */
+class CommandRefused extends Error {}
 
 async function refuseNonEmpty(db: Queryable): Promise<void> {
   const [{ users, collections }] = await db.query<{ users: number; collections: number }>(
     'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM collections)::int AS collections',
   );
   if (users + collections === 0) return;
-  throw new RestoreRefused(
+  throw new CommandRefused(
     `The database is not empty (${users} user(s), ${collections} collection(s)): the CLI restores into an empty database only. ` +
       'To replace a live database use the admin API (POST /api/v1/admin/backups/<name>/restore), which backs up the current state first.',
   );

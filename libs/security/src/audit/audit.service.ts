@@ -1,13 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { decodeTimeCursor, encodeTimeCursor, ValidationFailed } from '@backlot/http';
+import { decodeTimeCursor, type TimePage, timePage, ValidationFailed } from '@backlot/http';
 import { AuditRepository } from './audit.repository';
 import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
 
-export interface AuditPage {
-  items: AuditEventRecord[];
-  nextCursor: string | null;
-  total?: number;
-}
+export type AuditPage = TimePage<AuditEventRecord>;
 
 /** Events per query of an export or a purge: bounded memory, short statements. */
 const BATCH = 500;
@@ -58,13 +54,7 @@ export class AuditService {
       this.repository.page(filter, after, page.limit + 1),
       page.count ? this.repository.count(filter) : Promise.resolve(undefined),
     ]);
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor: rows.length > page.limit && last ? encodeTimeCursor(keyOf(last)) : null,
-      ...(total !== undefined && { total }),
-    };
+    return timePage(rows, { limit: page.limit, total, key: keyOf, view: (event) => event });
   }
 
   /** The most recent matching event, if any. */

@@ -1,9 +1,8 @@
 import { Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, DEFAULT_LIMIT, toDate } from '@backlot/http';
 import { type AuditFilter, AuditService } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_LIMIT, toDate } from '../admin-page.dto';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
 import { AUDIT_MEDIA_TYPES, auditExportFormat, auditExportStream } from './audit-export';
 import { AuditEventDto, AuditExportQuery, type AuditFilterQuery, AuditListQuery, AuditPageDto } from './dto/audit.dto';

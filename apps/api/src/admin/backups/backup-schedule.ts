@@ -17,12 +17,13 @@ export class BackupSchedule implements OnModuleInit {
   onModuleInit(): void {
     this.queue.define({
       name: SCHEDULED_BACKUP_JOB,
-      handler: async () => {
-        await this.backups.createScheduled();
+      handler: async (_payload, { signal }) => {
+        await this.backups.createScheduled(signal);
       },
       maxAttempts: 3,
-      // A large database takes a while; the worker's heartbeats keep the claim alive meanwhile.
-      timeoutSeconds: 1_800,
+      // Backups run at about 30,000 records/s here: a run past two hours is stuck, and is stopped. It is also the
+      // lease, so a backup whose instance died is taken over this long after its last heartbeat.
+      timeoutSeconds: 2 * 3_600,
     });
     this.queue.schedule(SCHEDULED_BACKUP_JOB, this.config.backup.schedule);
   }

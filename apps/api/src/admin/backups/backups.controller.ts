@@ -1,9 +1,9 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, PageQuery } from '@backlot/http';
 import { actorOf, CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PageQuery } from '../admin-page.dto';
+import { Readable } from 'node:stream';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
 import { BackupsService } from './backups.service';
 import { BackupManifestDto, BackupNameParam, BackupPageDto, CreateBackupDto, RestoreBackupDto, RestoreResultDto } from './dto/backup.dto';
@@ -59,14 +59,15 @@ export class BackupsController {
   })
   @ApiProblems(400, 404)
   async download(@Param() { name }: BackupNameParam, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { manifest, file } = await this.backups.open(name);
+    const { manifest, size, file } = await this.backups.open(name);
     reply
       .type(GZIP)
-      .header('content-length', String(manifest.size))
+      .header('content-length', String(size))
       .header('content-disposition', `attachment; filename="${manifest.name}.backup.gz"`);
     if (request.method === 'HEAD') {
       file.destroy();
-      void reply.send();
+      // Fastify's HEAD route answers `content-length: 0` for no body, but keeps ours for a stream.
+      void reply.send(Readable.from([]));
       return;
     }
     // Not awaited: the reply settles when the download ends.
@@ -76,9 +77,9 @@ export class BackupsController {
   @Delete(':name')
   @HttpCode(204)
   @AdminAction('backups.delete')
-  @ApiOperation({ summary: 'Delete a backup file and its manifest' })
+  @ApiOperation({ summary: 'Delete a backup file and its manifest (refused while this instance restores it)' })
   @ApiNoContentResponse()
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 409)
   async remove(@Param() { name }: BackupNameParam): Promise<void> {
     await this.backups.remove(name);
   }

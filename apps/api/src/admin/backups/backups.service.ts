@@ -4,11 +4,10 @@ import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
-import { BadRequest, Conflict, ValidationFailed } from '@backlot/http';
+import { BadRequest, Conflict, DEFAULT_LIMIT, NotFound, ValidationFailed } from '@backlot/http';
 import { type AuditActor, AuditService, type RequestMeta } from '@backlot/security';
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
-import { DEFAULT_LIMIT } from '../admin-page.dto';
+import { open } from 'node:fs/promises';
 
 export interface BackupPage {
   items: BackupManifest[];
@@ -34,6 +33,8 @@ export interface RestoreOutcome {
 export class BackupsService {
   private readonly logger = new Logger('Backups');
   private running: string | null = null;
+  /** The backup a restore on this instance is reading (twice: to verify it, then to load it). */
+  private restoring: string | null = null;
 
   constructor(
     private readonly engine: BackupEngine,
@@ -62,25 +63,48 @@ export class BackupsService {
     return this.engine.store.get(name);
   }
 
-  async open(name: string): Promise<{ manifest: BackupManifest; file: Readable }> {
+  /**
+   * The file opened, with its size on disk: a file cut short after its manifest was written
+   * must not promise more bytes than it has (the download would stall). Once open, deleting
+   * the backup no longer affects this reader.
+   */
+  async open(name: string): Promise<{ manifest: BackupManifest; size: number; file: Readable }> {
     const manifest = await this.engine.store.get(name);
-    return { manifest, file: createReadStream(this.engine.store.filePath(name)) };
+    const handle = await fileStillThere(
+      () => open(this.engine.store.filePath(name), 'r'),
+      () => new NotFound(`There is no backup named ${JSON.stringify(name)}.`),
+    );
+    try {
+      const { size } = await handle.stat();
+      return { manifest, size, file: handle.createReadStream() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
-  remove(name: string): Promise<void> {
-    return this.engine.store.remove(name);
+  async remove(name: string): Promise<void> {
+    if (name === this.restoring) throw new Conflict(`The backup ${name} is being restored; delete it when the restore has finished.`);
+    await this.engine.store.remove(name);
   }
 
   create(includeSessions: boolean, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
     return this.exclusive('backup', () => this.backup('manual', includeSessions, actor, request));
   }
 
-  /** The `backup.scheduled` job: a backup, then only the newest BACKUP_KEEP scheduled ones are kept. */
-  async createScheduled(): Promise<BackupManifest> {
-    const manifest = await this.exclusive('backup', () => this.backup('scheduled', this.config.backup.includeSessions, { type: 'system' }));
-    const pruned = await this.engine.store.prune('scheduled', this.config.backup.keep);
-    if (pruned.length > 0) this.logger.log({ msg: 'old scheduled backups deleted', backups: pruned });
-    return manifest;
+  /**
+   * The `backup.scheduled` job: a backup, then only the newest BACKUP_KEEP scheduled ones are
+   * kept. It prunes before giving up its turn, so no restore, here or on another instance, is
+   * reading a file it deletes. `signal` (the job's timeout or shutdown) stops it between batches,
+   * leaving no file behind.
+   */
+  createScheduled(signal?: AbortSignal): Promise<BackupManifest> {
+    return this.exclusive('backup', async () => {
+      const manifest = await this.backup('scheduled', this.config.backup.includeSessions, { type: 'system' }, undefined, signal);
+      const pruned = await this.engine.store.prune('scheduled', this.config.backup.keep);
+      if (pruned.length > 0) this.logger.log({ msg: 'old scheduled backups deleted', backups: pruned });
+      return manifest;
+    });
   }
 
   async restore(name: string, confirm: string, actor: AuditActor, request: RequestMeta): Promise<RestoreOutcome> {
@@ -88,28 +112,50 @@ export class BackupsService {
     if (confirm !== name)
       throw new BadRequest(`confirm must repeat the backup's name (${name}): a restore replaces every record, user and setting.`);
     return this.exclusive('restore', async () => {
-      const verified = await this.engine.verifyStored(name);
-      const before = await this.backup('pre-restore', true, actor, request);
-      const { counts } = await this.engine.load(this.engine.store.filePath(name), verified, {
-        beforeCommit: (tx) => this.events.emit('database.restoring', { backup: name, tx }),
-      });
-      await this.flushCache();
-      await this.events.emit('database.restored', { backup: name });
-      const outcome = { restored: name, preRestoreBackup: before.name, counts, sessionsRestored: verified.header.includesSessions };
-      await this.audit.record({
-        action: 'backup.restored',
-        outcome: 'success',
-        actor,
-        target: { type: 'backup', id: name },
-        request,
-        details: { preRestoreBackup: before.name, rows: totalRows(counts), counts, source: verified.header.source },
-      });
-      return outcome;
+      this.restoring = name;
+      try {
+        return await this.restoreExclusively(name, actor, request);
+      } finally {
+        this.restoring = null;
+      }
     });
   }
 
-  private async backup(kind: BackupKind, includeSessions: boolean, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
-    const manifest = await this.engine.create(kind, includeSessions);
+  private async restoreExclusively(name: string, actor: AuditActor, request: RequestMeta): Promise<RestoreOutcome> {
+    // This instance refuses to delete the file meanwhile; another one sharing BACKUP_DIR, or a
+    // person, still could: then the restore is refused for it (the transaction rolled back).
+    const deleted = () => new NotFound(`The backup ${name} was deleted while it was being restored; nothing was restored.`);
+    const verified = await fileStillThere(() => this.engine.verifyStored(name), deleted);
+    const before = await this.backup('pre-restore', true, actor, request);
+    const { counts } = await fileStillThere(
+      () =>
+        this.engine.load(this.engine.store.filePath(name), verified, {
+          beforeCommit: (tx) => this.events.emit('database.restoring', { backup: name, tx }),
+        }),
+      deleted,
+    );
+    await this.flushCache();
+    await this.events.emit('database.restored', { backup: name });
+    const outcome = { restored: name, preRestoreBackup: before.name, counts, sessionsRestored: verified.header.includesSessions };
+    await this.audit.record({
+      action: 'backup.restored',
+      outcome: 'success',
+      actor,
+      target: { type: 'backup', id: name },
+      request,
+      details: { preRestoreBackup: before.name, rows: totalRows(counts), counts, source: verified.header.source },
+    });
+    return outcome;
+  }
+
+  private async backup(
+    kind: BackupKind,
+    includeSessions: boolean,
+    actor: AuditActor,
+    request?: RequestMeta,
+    signal?: AbortSignal,
+  ): Promise<BackupManifest> {
+    const manifest = await this.engine.create(kind, includeSessions, { onProgress: () => signal?.throwIfAborted() });
     await this.audit.record({
       action: 'backup.created',
       outcome: 'success',
@@ -150,6 +196,18 @@ export class BackupsService {
     } finally {
       this.running = null;
     }
+  }
+}
+
+/**
+ * Runs `read` on a backup's file, which its manifest said was there: when it has gone since
+ * (deleted by another instance sharing BACKUP_DIR, or by hand), `gone` says so instead of a 500.
+ */
+async function fileStillThere<T>(read: () => Promise<T>, gone: () => Error): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? gone() : error;
   }
 }
 

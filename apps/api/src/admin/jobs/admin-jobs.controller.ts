@@ -1,8 +1,7 @@
 import { Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, DEFAULT_LIMIT } from '@backlot/http';
 import { JobQueue } from '@backlot/jobs';
-import { DEFAULT_LIMIT } from '../admin-page.dto';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
 import { JobDto, JobIdParam, JobListQuery, JobPageDto, JobScheduleDto } from './dto/job.dto';
 

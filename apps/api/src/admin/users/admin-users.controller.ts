@@ -5,7 +5,14 @@ import { CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } fr
 import { UserAdminService } from '../../users/user-admin.service';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
 import { AdminUsersService } from './admin-users.service';
-import { AdminUserDetailDto, AdminUserDto, AdminUserListQuery, AdminUserPageDto, ChangeRoleDto, UserIdParam } from './dto/admin-user.dto';
+import {
+  AdminUserDetailDto,
+  AdminUserDto,
+  AdminUserListQuery,
+  AdminUserPageDto,
+  ChangeRoleDto,
+  UserIdParam,
+} from '../../users/dto/admin-user.dto';
 
 @AdminController('users')
 export class AdminUsersController {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { DEFAULT_LIMIT, toDate } from '@backlot/http';
 import { AuditService } from '@backlot/security';
 import { SessionsService } from '../../auth/sessions/sessions.service';
+import { type AdminUserDetailDto, AdminUserDto, type AdminUserListQuery, type AdminUserPageDto } from '../../users/dto/admin-user.dto';
 import { UserAdminService } from '../../users/user-admin.service';
-import { DEFAULT_LIMIT, toDate } from '../admin-page.dto';
-import { type AdminUserDetailDto, AdminUserDto, type AdminUserListQuery, type AdminUserPageDto } from './dto/admin-user.dto';
 
 /** Reads for the users admin API: the users domain's view, plus session facts from auth and the audit log. */
 @Injectable()

@@ -1,9 +1,6 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
-import { WebhooksService } from '../../data/webhooks/webhooks.service';
-import { DEFAULT_LIMIT, PageQuery } from '../admin-page.dto';
-import { AdminAction, AdminController } from '../admin-controller.decorator';
+import { ApiProblems, DEFAULT_LIMIT, PageQuery } from '@backlot/http';
 import {
   CreateWebhookDto,
   DeliveryDetailDto,
@@ -16,7 +13,9 @@ import {
   WebhookIdParam,
   WebhookPageDto,
   WebhookWithSecretDto,
-} from './dto/webhook.dto';
+} from '../../data/webhooks/dto/webhook.dto';
+import { WebhooksService } from '../../data/webhooks/webhooks.service';
+import { AdminAction, AdminController } from '../admin-controller.decorator';
 
 @AdminController('webhooks')
 export class AdminWebhooksController {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Conflict, decodeTimeCursor, encodeTimeCursor, NotFound, ValidationFailed } from '@backlot/http';
+import { Conflict, decodeTimeCursor, NotFound, type TimeKey, type TimePage, timePage, ValidationFailed } from '@backlot/http';
 import { FieldEncryption } from '@backlot/security';
 import { AddressGuard } from './address-guard';
 import { isEventPattern } from './event-patterns';
@@ -11,12 +11,6 @@ import { type DeliveryRow, type WebhookChange, type WebhookRow, WebhooksReposito
 export const MAX_URL_LENGTH = 2048;
 /** How long creation waits for DNS before accepting a name it cannot resolve yet. */
 const CREATE_LOOKUP_TIMEOUT_MS = 2_000;
-
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-  total?: number;
-}
 
 /** Admin management of webhooks: configuration, secrets, pings and the delivery log. */
 @Injectable()
@@ -41,13 +35,13 @@ export class WebhooksService {
     return { ...viewOf(row), secret };
   }
 
-  async list(page: { cursor?: string; limit: number; count?: boolean }): Promise<Page<WebhookView>> {
+  async list(page: { cursor?: string; limit: number; count?: boolean }): Promise<TimePage<WebhookView>> {
     const after = page.cursor === undefined ? null : decodeTimeCursor(page.cursor);
     const [rows, total] = await Promise.all([
       this.repository.page(after, page.limit + 1),
       page.count ? this.repository.count() : Promise.resolve(undefined),
     ]);
-    return pageOf(rows, page.limit, total, viewOf);
+    return timePage(rows, { limit: page.limit, total, key: keyOf, view: viewOf });
   }
 
   async get(id: string): Promise<WebhookView> {
@@ -101,14 +95,14 @@ export class WebhooksService {
   async deliveries(
     id: string,
     query: { status?: DeliveryStatus; cursor?: string; limit: number; count?: boolean },
-  ): Promise<Page<DeliveryView>> {
+  ): Promise<TimePage<DeliveryView>> {
     await this.row(id);
     const after = query.cursor === undefined ? null : decodeTimeCursor(query.cursor);
     const [rows, total] = await Promise.all([
       this.repository.pageDeliveries(id, query.status, after, query.limit + 1),
       query.count ? this.repository.countDeliveries(id, query.status) : Promise.resolve(undefined),
     ]);
-    return pageOf(rows, query.limit, total, deliveryViewOf);
+    return timePage(rows, { limit: query.limit, total, key: keyOf, view: deliveryViewOf });
   }
 
   /** One delivery with the body that was sent. */
@@ -194,19 +188,8 @@ function contextOf(id: string): string {
   return `webhooks:${id}`;
 }
 
-function pageOf<R extends { createdAt: Date; id: string }, V>(
-  rows: R[],
-  limit: number,
-  total: number | undefined,
-  view: (row: R) => V,
-): Page<V> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return {
-    items: items.map(view),
-    nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.createdAt, id: last.id }) : null,
-    ...(total !== undefined && { total }),
-  };
+function keyOf(row: { createdAt: Date; id: string }): TimeKey {
+  return { at: row.createdAt, id: row.id };
 }
 
 function viewOf(row: WebhookRow): WebhookView {

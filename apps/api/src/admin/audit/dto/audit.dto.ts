@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { PageQuery, QueryTime } from '@backlot/http';
 import { AUDIT_OUTCOMES, type AuditEventRecord, type AuditOutcome } from '@backlot/security';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { PageQuery, QueryTime } from '../../admin-page.dto';
 
 export const AUDIT_EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CursorQuery } from '@backlot/http';
 import { JOB_STATES, type JobState, type JobView } from '@backlot/jobs';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { CursorQuery } from '../../admin-page.dto';
 
 export class JobIdParam {
   @ApiProperty({ format: 'uuid' })

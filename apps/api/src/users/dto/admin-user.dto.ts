@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { PageQuery, QueryBoolean, QueryTime } from '@backlot/http';
 import { ROLES, type Role } from '@backlot/security';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { UserDto } from '../../../users/dto/user.dto';
-import type { AdminUserView } from '../../../users/user-admin.service';
-import { PageQuery, QueryBoolean, QueryTime } from '../../admin-page.dto';
+import type { AdminUserView } from '../user-admin.service';
+import { UserDto } from './user.dto';
 
 export class UserIdParam {
   @ApiProperty({ format: 'uuid' })

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../data/webhooks/webhook.types';
-import { MAX_EVENT_PATTERNS } from '../../../data/webhooks/event-patterns';
-import { MAX_URL_LENGTH } from '../../../data/webhooks/webhooks.service';
-import { PageQuery } from '../../admin-page.dto';
+import { PageQuery } from '@backlot/http';
+import { MAX_EVENT_PATTERNS } from '../event-patterns';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhook.types';
+import { MAX_URL_LENGTH } from '../webhooks.service';
 
 /** Left out (undefined) skips the field's validators; null does not, and fails them. */
 function isPresent(_object: object, value: unknown): boolean {
