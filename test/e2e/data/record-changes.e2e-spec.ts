@@ -15,7 +15,7 @@ describe('record change events', () => {
 
   beforeAll(async () => {
     ({ t, admin, alice } = await startDataTestApp());
-    t.app.get(RecordChanges).onLocal((event) => void local.push(event));
+    t.app.get(RecordChanges).onLocal((events) => void local.push(...events));
     t.app.get(RecordChanges).onAny((event) => void everywhere.push(event));
     const fields = [
       { name: 'title', type: 'text', required: true, unique: true },

@@ -105,6 +105,10 @@ describe('realtime sessions, tickets, resume and limits', () => {
       await create(alice, 'after');
       expect(titleOf(await resumed.next(isChange))).toBe('after');
       expect(resumed.received.filter(isChange)).toHaveLength(1);
+
+      // However malformed the id (here far longer than any event id), the client is told, not left without its gap.
+      const garbled = await open('subscribe=notes', bearer(alice), 'x'.repeat(500));
+      expect((await garbled.next((e) => e.event !== 'ready')).event).toBe('resync');
     });
 
     it('says `resync` when the events after the id outgrew the replay byte budget, though few', async () => {
@@ -176,6 +180,30 @@ describe('realtime sessions, tickets, resume and limits', () => {
       const response = await open(`subscribe=notes&filter.notes=${encodeURIComponent("title = 'a' && && x")}`, bearer(alice));
       expect(response.status).toBe(400);
       expect(response.problem).toMatchObject({ position: expect.any(Number), errors: [{ path: 'filter.notes' }] });
+    });
+
+    it('refuses a filter on a hidden field to everyone but admins, so it cannot probe hidden values', async () => {
+      const fields = [
+        { name: 'title', type: 'text', required: true },
+        { name: 'code', type: 'text', hidden: true },
+      ];
+      const rules = { list: '', view: '', create: '@me != null', update: null, delete: null };
+      expect((await admin.json('POST', '/collections', { name: 'vault', fields, rules })).status).toBe(201);
+      const probe = `subscribe=vault&filter.vault=${encodeURIComponent("code = 'x'")}`;
+
+      for (const caller of [bearer(alice), {}]) {
+        const refused = await open(probe, caller);
+        expect(refused.status).toBe(400);
+        expect(refused.problem).toMatchObject({ detail: expect.stringMatching(/Unknown field code/), errors: [{ path: 'filter.vault' }] });
+      }
+      const asAdmin = await open(probe, bearer(admin));
+      expect(asAdmin.status).toBe(200);
+      expect((await admin.json('POST', '/collections/vault/records', { title: 'other', code: 'y' })).status).toBe(201);
+      expect((await admin.json('POST', '/collections/vault/records', { title: 'match', code: 'x' })).status).toBe(201);
+      const seen = await asAdmin.next(isChange);
+      expect(titleOf(seen)).toBe('match');
+      // Even an admin's stream shows the record as GET does: without its hidden fields.
+      expect(seen.json).not.toHaveProperty('record.code');
     });
 
     it('answers 403 when the collection is closed to the caller, and 401 for a bad token', async () => {

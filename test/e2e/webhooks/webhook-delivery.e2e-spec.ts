@@ -324,4 +324,26 @@ describe('webhooks: signed deliveries through the job queue', () => {
     await settled(admin, witness.id, 1);
     expect(receiver.at('/gone')).toEqual([]);
   });
+
+  it('queues one delivery per record of a large import, written in short transactions of bounded size', async () => {
+    await collection('wh_bulk');
+    const hook = await createWebhook(admin, { url: receiver.url('/bulk'), events: ['wh_bulk.created'] });
+    const transaction = jest.spyOn(t.app.get(JobQueue), 'transaction');
+    const body = Array.from({ length: 1_200 }, (_, i) => JSON.stringify({ title: `row ${i}` })).join('\n') + '\n';
+    const imported = await admin.request('/collections/wh_bulk/import?mode=atomic', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    expect(imported.status).toBe(201);
+
+    const total = await eventually('1,200 deliveries queued', async () => {
+      const page = await json<{ total: number }>(await admin.request(`/admin/webhooks/${hook.id}/deliveries?count=true&limit=1`));
+      return page.total === 1_200 && page.total;
+    });
+    expect(total).toBe(1_200);
+    // 500 deliveries per transaction: three, not one per record.
+    expect(transaction).toHaveBeenCalledTimes(3);
+    transaction.mockRestore();
+  });
 });

@@ -10,36 +10,39 @@ import { type RecordChangeEvent, RecordChanges } from '../records/record-changes
 import { RecordPresenter } from '../records/record-view';
 import { RealtimeAccess } from './realtime-access';
 import { RecordVisibility } from './record-visibility';
-import { ReplayBuffer } from './replay-buffer';
+import { ReplayBuffer, sizeOfChange } from './replay-buffer';
 import { type CloseReason, type ConnectionOwner, SseConnection, type Subscription } from './sse-connection';
 
 /** What a client should wait before reconnecting (the `retry:` field). */
 export const RETRY_MS = 2_000;
 
 /**
- * Change events waiting for delivery on this instance. Past this the hub is too far behind
- * to catch up usefully (and the waiting rows cost memory): they are dropped and every
- * stream is told to resync.
+ * Change events waiting for delivery on this instance, by count and by the bytes of their
+ * rows (records may be megabytes each). Past either the hub is too far behind to catch up
+ * usefully, and the waiting rows cost memory: they are dropped and every stream is told to
+ * resync.
  */
 export const MAX_QUEUED_EVENTS = 10_000;
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 const resync = (reason: string) => JSON.stringify({ reason: `${reason}; reload the data, then follow live events.` });
 const RESYNC = {
   notHeld: resync('The events after Last-Event-ID are no longer held'),
   lost: resync('Some changes may not have reached this server'),
+  replaced: resync('The data was replaced by a restore from a backup'),
   behind: resync('This server fell too far behind and dropped the changes it had not yet delivered'),
   unchecked: resync('A change could not be checked against your access rules and was not sent'),
 };
 
 /** Work the hub does one item at a time, in arrival order. */
 type Job =
-  | { kind: 'event'; event: RecordChangeEvent }
+  | { kind: 'event'; event: RecordChangeEvent; bytes: number }
   /** A new stream: its replay, then registration for live events. `resync`: events it needed were dropped. */
   | { kind: 'open'; connection: SseConnection; lastEventId?: string; resync?: boolean }
   /** A user's access changed: their streams are re-checked before any later change is delivered. */
   | { kind: 'access'; userId: string }
-  /** The bus may have lost changes: what was held is no longer a complete history. */
-  | { kind: 'gap' };
+  /** The bus may have lost changes, or a restore replaced the data: what was held is no longer a complete history. */
+  | { kind: 'gap'; reason: string };
 
 /**
  * This instance's open event streams and the delivery of record changes to them. Every
@@ -61,6 +64,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private readonly buffer: ReplayBuffer;
   private jobs: Job[] = [];
   private queuedEvents = 0;
+  private queuedBytes = 0;
   private draining = false;
   private heartbeat?: NodeJS.Timeout;
   private closing = false;
@@ -90,8 +94,9 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.changes.onAny((event) => this.enqueue({ kind: 'event', event }));
-    this.changes.onMissed(() => this.enqueue({ kind: 'gap' }));
+    this.changes.onAny((event) => this.enqueue({ kind: 'event', event, bytes: sizeOfChange(event) }));
+    this.changes.onMissed(() => this.enqueue({ kind: 'gap', reason: RESYNC.lost }));
+    this.changes.onReplaced(() => this.enqueue({ kind: 'gap', reason: RESYNC.replaced }));
     this.principalChanges.onChange((userId) => this.enqueue({ kind: 'access', userId }));
     this.heartbeat = setInterval(() => void this.beat(), this.config.heartbeatSeconds * 1000);
     this.heartbeat.unref();
@@ -156,8 +161,9 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private enqueue(job: Job): void {
     if (this.closing) return;
     if (job.kind === 'event') {
-      if (this.queuedEvents >= MAX_QUEUED_EVENTS) return this.overflow();
+      if (this.queuedEvents >= MAX_QUEUED_EVENTS || this.queuedBytes + job.bytes > MAX_QUEUED_BYTES) return this.overflow();
       this.queuedEvents += 1;
+      this.queuedBytes += job.bytes;
     }
     this.jobs.push(job);
     if (!this.draining) void this.drain();
@@ -166,7 +172,10 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private async drain(): Promise<void> {
     this.draining = true;
     for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
-      if (job.kind === 'event') this.queuedEvents -= 1;
+      if (job.kind === 'event') {
+        this.queuedEvents -= 1;
+        this.queuedBytes -= job.bytes;
+      }
       try {
         await this.run(job);
       } catch (error) {
@@ -179,14 +188,15 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private async run(job: Job): Promise<void> {
     switch (job.kind) {
       case 'event':
+        this.buffer.push(job.event, job.bytes);
         return this.dispatch(job.event);
       case 'open':
         return this.start(job.connection, job.lastEventId, job.resync === true);
       case 'access':
         return this.access.recheck([...this.all].filter((c) => c.owner.principal?.userId === job.userId));
       case 'gap':
-        this.resyncAll(RESYNC.lost);
-        // Notices of revoked sessions may have been lost with the changes; this catch-up need not hold up delivery.
+        this.resyncAll(job.reason);
+        // Sessions may have ended unannounced (lost notices, or a restore); this catch-up need not hold up delivery.
         void this.access.recheck([...this.all]);
         return;
     }
@@ -201,6 +211,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     this.jobs = this.jobs.filter((job) => job.kind !== 'event');
     for (const job of this.jobs) if (job.kind === 'open') job.resync = true;
     this.queuedEvents = 0;
+    this.queuedBytes = 0;
     this.resyncAll(RESYNC.behind);
   }
 
@@ -230,7 +241,6 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
    * instead of the record; a failure for the whole event sends `resync` to all of them.
    */
   private async dispatch(event: RecordChangeEvent, only?: SseConnection[]): Promise<void> {
-    if (!only) this.buffer.push(event);
     const targets = (only ?? [...(this.byCollection.get(event.collection) ?? [])]).filter((c) => !c.closed);
     if (targets.length === 0) return;
     try {

@@ -64,7 +64,7 @@ export class RealtimeController {
   @ApiQuery({ name: 'lastEventId', type: String, required: false, description: 'As the Last-Event-ID header, for a fresh page.' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Replay the events after this one (EventSource sends it).' })
   @ApiOkResponse({ description: STREAM_DESCRIPTION, content: { [EVENT_STREAM]: { schema: { type: 'string' } } } })
-  @ApiProblems(400, 401, 403, 404, 429)
+  @ApiProblems(400, 401, 403, 404, 429, 503)
   async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = parseRealtimeQuery((request.query ?? {}) as Record<string, unknown>);
     const principal = query.ticket ? await this.redeem(query.ticket) : ((request as { user?: Principal }).user ?? null);
@@ -115,7 +115,7 @@ export class RealtimeController {
     description: 'Valid once, for 30 seconds, for the calling session: revoking the session ends streams opened with it.',
   })
   @ApiCreatedResponse({ type: RealtimeTicketDto })
-  @ApiProblems(503)
+  @ApiProblems(403, 503)
   async ticket(@CurrentPrincipal() principal: Principal): Promise<RealtimeTicketDto> {
     // Authenticated() without an API key scope admits session principals only.
     const sessionId = principal.kind === 'session' ? principal.sessionId : '';
@@ -132,7 +132,8 @@ export class RealtimeController {
   }
 }
 
+/** Any value is looked up as given: one this instance does not hold (however malformed) gets `resync`, never silence. */
 function headerValue(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
-  return first && first.length <= 200 ? first : undefined;
+  return first || undefined;
 }

@@ -20,8 +20,8 @@ export class ReplayBuffer {
     private readonly maxBytes: number,
   ) {}
 
-  push(event: RecordChangeEvent): void {
-    const bytes = sizeOf(event);
+  /** `bytes`: the event's `sizeOfChange`, measured once by the caller. */
+  push(event: RecordChangeEvent, bytes: number): void {
     this.events.set(this.next, { event, bytes });
     this.positions.set(event.id, this.next);
     this.next += 1;
@@ -57,6 +57,6 @@ export class ReplayBuffer {
 }
 
 /** The row's JSON length: what the bus carried, and close to what the parsed row weighs. */
-function sizeOf(event: RecordChangeEvent): number {
+export function sizeOfChange(event: RecordChangeEvent): number {
   return JSON.stringify(event.record).length;
 }

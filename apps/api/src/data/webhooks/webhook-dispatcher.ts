@@ -4,6 +4,7 @@ import { DomainEvents } from '@backlot/events';
 import { JobQueue } from '@backlot/jobs';
 import { v7 as uuidv7 } from 'uuid';
 import { CollectionCatalog } from '../collections/collection-catalog';
+import type { CollectionSchema } from '../collections/collection-schema';
 import { type RecordChangeEvent, RecordChanges } from '../records/record-changes';
 import { RecordPresenter } from '../records/record-view';
 import { matchesEvent } from './event-patterns';
@@ -23,6 +24,13 @@ export interface WebhookEvent {
 }
 
 const CHANGED_CHANNEL = 'webhooks.changed';
+/**
+ * Deliveries written per transaction when a commit changed many records (an import): short
+ * transactions, one at a time, instead of one per record all at once (which would queue
+ * thousands on the connection pool, and on the embedded database hold up every request).
+ */
+const DELIVERIES_PER_TRANSACTION = 500;
+const PAYLOAD_BYTES_PER_TRANSACTION = 4 * 1024 * 1024;
 /** Bounds staleness if an invalidation over the bus is lost (Redis hiccup). */
 const CACHE_TTL_MS = 30_000;
 
@@ -48,7 +56,7 @@ export class WebhookDispatcher implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.changes.onLocal((change) => this.onRecordChange(change));
+    this.changes.onLocal((changes) => this.onRecordChanges(changes));
     // A webhook problem must never fail the sign-up or deletion that emitted the event.
     this.events.on('user.created', ({ userId, email }) => this.safely('user.created', { userId, email }));
     this.events.on('user.deleted', ({ userId }) => this.safely('user.deleted', { userId }));
@@ -75,8 +83,7 @@ export class WebhookDispatcher implements OnModuleInit {
   async dispatch(type: string, data: unknown, options: { id?: string; at?: string; only?: string } = {}): Promise<string[]> {
     const hooks = options.only ? [{ id: options.only }] : (await this.hooks()).filter((hook) => matchesEvent(hook.events, type));
     if (hooks.length === 0) return [];
-    const event: WebhookEvent = { id: options.id ?? uuidv7(), type, createdAt: options.at ?? new Date().toISOString(), data };
-    return this.deliver(hooks.map((hook) => ({ webhookId: hook.id, eventId: event.id, event: type, payload: JSON.stringify(event) })));
+    return this.deliver(deliveriesOf(hooks, type, data, options));
   }
 
   /**
@@ -93,17 +100,52 @@ export class WebhookDispatcher implements OnModuleInit {
     });
   }
 
-  private async onRecordChange(change: RecordChangeEvent): Promise<void> {
-    const type = `${change.collection}.${change.action}`;
-    if (!(await this.hooks()).some((hook) => matchesEvent(hook.events, type))) return;
-    const collection = await this.catalog.find(change.collection);
-    if (!collection) return;
-    // Receivers sit outside the system and payloads are stored in plain text in the delivery
-    // log: hidden fields are left out (as for any API client) and encrypted ones are not opened.
+  /**
+   * One commit's record changes: matched against the webhooks once, written in short
+   * transactions of bounded size one after another. A chunk that cannot be queued is logged
+   * and the next one is still tried.
+   */
+  private async onRecordChanges(changes: readonly RecordChangeEvent[]): Promise<void> {
+    const hooks = await this.hooks();
+    const schemas = new Map<string, Promise<CollectionSchema | undefined>>();
+    let chunk: NewDelivery[] = [];
+    let chunkBytes = 0;
+    const flush = async () => {
+      const deliveries = chunk;
+      chunk = [];
+      chunkBytes = 0;
+      try {
+        await this.deliver(deliveries);
+      } catch (error) {
+        this.logger.error({ msg: 'webhook deliveries not queued', deliveries: deliveries.length, err: error });
+      }
+    };
+    for (const change of changes) {
+      const type = `${change.collection}.${change.action}`;
+      const matching = hooks.filter((hook) => matchesEvent(hook.events, type));
+      if (matching.length === 0) continue;
+      let schema = schemas.get(change.collection);
+      if (!schema) schemas.set(change.collection, (schema = this.catalog.find(change.collection)));
+      const collection = await schema;
+      if (!collection || collection.id !== change.collectionId) continue;
+      const data = { collection: change.collection, record: this.receiverView(collection, change) };
+      for (const delivery of deliveriesOf(matching, type, data, { id: change.id, at: change.at })) {
+        chunk.push(delivery);
+        chunkBytes += delivery.payload.length;
+      }
+      if (chunk.length >= DELIVERIES_PER_TRANSACTION || chunkBytes >= PAYLOAD_BYTES_PER_TRANSACTION) await flush();
+    }
+    if (chunk.length > 0) await flush();
+  }
+
+  /**
+   * Receivers sit outside the system and payloads are stored in plain text in the delivery
+   * log: hidden fields are left out (as for any API client) and encrypted ones are not opened.
+   */
+  private receiverView(collection: CollectionSchema, change: RecordChangeEvent): unknown {
     const data = { ...change.record.data };
     for (const field of collection.encrypted) delete data[field.name];
-    const record = this.presenter.view(collection, { ...change.record, data });
-    await this.dispatch(type, { collection: change.collection, record }, { id: change.id, at: change.at });
+    return this.presenter.view(collection, { ...change.record, data });
   }
 
   private async safely(type: string, data: unknown): Promise<void> {
@@ -125,4 +167,11 @@ export class WebhookDispatcher implements OnModuleInit {
     }
     return this.cache.hooks;
   }
+}
+
+/** One event, serialized once, for each of `hooks`. */
+function deliveriesOf(hooks: readonly { id: string }[], type: string, data: unknown, options: { id?: string; at?: string }): NewDelivery[] {
+  const event: WebhookEvent = { id: options.id ?? uuidv7(), type, createdAt: options.at ?? new Date().toISOString(), data };
+  const payload = JSON.stringify(event);
+  return hooks.map((hook) => ({ webhookId: hook.id, eventId: event.id, event: type, payload }));
 }
