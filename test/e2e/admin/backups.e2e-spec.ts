@@ -1,33 +1,16 @@
-import { BackupEngine } from '@backlot/backup';
 import { DatabaseConnection } from '@backlot/database';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { JobQueue } from '@backlot/jobs';
-import { SCHEDULED_BACKUP_JOB } from '../../../apps/api/src/admin/backups/backup-schedule';
-import { BackupsService } from '../../../apps/api/src/admin/backups/backups.service';
 import { login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
 import { copyThen, corruptBackup, rewriteBackup, storeDamagedCopy, truncateBackup } from '../../helpers/backup-files';
-import { seedLibrary, type SeededLibrary } from '../../helpers/backup-seed';
+import { type SeededLibrary } from '../../helpers/backup-seed';
 import { json, type TestApp } from '../../helpers/test-app';
-import { type AdminApp, eventually, problem, startAdminApp } from './admin-helpers';
+import { type AdminApp, problem } from './admin-helpers';
+import { type BackupsFixture, type Manifest, startBackupsApp, UNKNOWN } from './backups-helpers';
 
-interface Manifest {
-  name: string;
-  kind: string;
-  createdAt: string;
-  migrationLevel: string | null;
-  migrations: string[];
-  includesSessions: boolean;
-  counts: Record<string, number>;
-  checksums: Record<string, string>;
-  sha256: string;
-  size: number;
-}
-
-const UNKNOWN = 'backlot-20200101T000000Z-manual-00000000';
-
+/** Backups through the admin API: each route, bad input, refused restores, and a full round trip. */
 describe('admin backups', () => {
   let app: AdminApp;
   let t: TestApp;
@@ -35,33 +18,14 @@ describe('admin backups', () => {
   let alice: UserSession;
   let seeded: SeededLibrary;
   let first: Manifest;
+  let create: BackupsFixture['create'];
+  let dir: BackupsFixture['dir'];
+  let state: BackupsFixture['state'];
 
   beforeAll(async () => {
-    app = await startAdminApp();
-    ({ t, admin } = app);
-    alice = await signedInUser(t);
-    seeded = await seedLibrary(admin, alice);
-    first = await create({ includeSessions: false });
+    ({ app, t, admin, alice, seeded, first, create, dir, state } = await startBackupsApp());
   });
   afterAll(() => t.close());
-
-  async function create(body: unknown = {}): Promise<Manifest> {
-    const response = await app.conforms('POST', '/admin/backups', await admin.json('POST', '/admin/backups', body));
-    expect(response.status).toBe(201);
-    return json<Manifest>(response);
-  }
-
-  const dir = () => t.config.backup.dir;
-
-  /** What a failed restore must leave untouched: row counts, and one record as its owner reads it. */
-  async function state(): Promise<unknown> {
-    const [counts] = await t.app.get(DatabaseConnection).query(
-      `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM collections)::int AS collections,
-                (SELECT count(*) FROM records)::int AS records, (SELECT count(*) FROM record_revisions)::int AS revisions`,
-    );
-    const record = await json(await alice.request(`/collections/books/records/${seeded.books[0].id}`));
-    return { counts, record };
-  }
 
   describe('access', () => {
     const routes: [string, string][] = [
@@ -365,138 +329,6 @@ describe('admin backups', () => {
     });
   });
 
-  it('refuses a second backup or restore while one runs on this instance (409)', async () => {
-    const engine = t.app.get(BackupEngine);
-    const original = engine.create.bind(engine);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
-      await gate;
-      return original(...args);
-    });
-    try {
-      const running = admin.json('POST', '/admin/backups', {});
-      await eventually(async () => spy.mock.calls.length > 0);
-      await problem(await admin.json('POST', '/admin/backups', {}), 409);
-      await problem(await admin.json('POST', `/admin/backups/${first.name}/restore`, { confirm: first.name }), 409);
-      release();
-      expect((await running).status).toBe(201);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
-  it('keeps only the newest BACKUP_KEEP scheduled backups; manual ones are never pruned', async () => {
-    const service = t.app.get(BackupsService);
-    const manual = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items.filter(
-      (m) => m.kind !== 'scheduled',
-    );
-    const made: string[] = [];
-    for (let i = 0; i < t.config.backup.keep + 2; i++) made.push((await service.createScheduled()).name);
-    const after = (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items;
-    expect(after.filter((m) => m.kind === 'scheduled').map((m) => m.name)).toEqual(made.slice(-t.config.backup.keep).reverse());
-    expect(after.filter((m) => m.kind !== 'scheduled').map((m) => m.name)).toEqual(manual.map((m) => m.name));
-  });
-
-  it('stops a scheduled backup between batches when its job is aborted (timeout, shutdown), leaving no file', async () => {
-    const files = () => readdirSync(dir()).sort();
-    const before = files();
-    const abort = new AbortController();
-    abort.abort(new Error('Timed out: still running after 7200 s'));
-    await expect(t.app.get(BackupsService).createScheduled(abort.signal)).rejects.toThrow(/Timed out/);
-    expect(files()).toEqual(before);
-  });
-
-  describe('backups in use', () => {
-    /** Holds the restore of `name` at its pre-restore backup (after pass 1, before the load) until `release`. */
-    function restoreHeldAtPreRestoreBackup(name: string, meanwhile: () => void | Promise<void> = () => undefined) {
-      const engine = t.app.get(BackupEngine);
-      const original = engine.create.bind(engine);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
-        await meanwhile();
-        await gate;
-        return original(...args);
-      });
-      const response = admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name });
-      return {
-        response,
-        release,
-        started: () => eventually(async () => spy.mock.calls.length > 0),
-        /** Lets the restore finish and removes the hold: the next test finds no restore running. */
-        done: async () => {
-          release();
-          await response.catch(() => undefined);
-          spy.mockRestore();
-        },
-      };
-    }
-
-    it('refuses to delete a backup while this instance restores it (409); the restore completes', async () => {
-      // With sessions, so the restore keeps the admin signed in.
-      const target = await create({ includeSessions: true });
-      const held = restoreHeldAtPreRestoreBackup(target.name);
-      try {
-        await held.started();
-        const refused = await app.conforms(
-          'DELETE',
-          `/admin/backups/${target.name}`,
-          await admin.json('DELETE', `/admin/backups/${target.name}`),
-        );
-        expect((await problem(refused, 409)).detail).toMatch(/being restored/);
-        held.release();
-        expect((await held.response).status).toBe(200);
-      } finally {
-        await held.done();
-      }
-      expect(existsSync(join(dir(), `${target.name}.backup.gz`))).toBe(true);
-      expect((await admin.json('DELETE', `/admin/backups/${target.name}`)).status).toBe(204);
-    });
-
-    it('answers 404, not 500, when the file disappears during a restore (another instance deleted it), and changes nothing', async () => {
-      const name = await storeDamagedCopy(
-        dir(),
-        first,
-        copyThen(() => undefined),
-      );
-      const before = await state();
-      // Gone after pass 1 verified it and before pass 2 reads it again.
-      const held = restoreHeldAtPreRestoreBackup(name, () => rmSync(join(dir(), `${name}.backup.gz`)));
-      held.release();
-      try {
-        const response = await held.response;
-        await app.conforms('POST', `/admin/backups/${name}/restore`, response.clone());
-        expect((await problem(response, 404)).detail).toMatch(/deleted while it was being restored.*nothing was restored/);
-      } finally {
-        await held.done();
-      }
-      expect(await state()).toEqual(before);
-    });
-
-    it('prunes scheduled backups within the scheduled backup’s turn: a restore asked for meanwhile is refused (409)', async () => {
-      const target = await create({ includeSessions: true });
-      const store = t.app.get(BackupEngine).store;
-      const original = store.prune.bind(store);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const spy = jest.spyOn(store, 'prune').mockImplementationOnce(async (...args) => {
-        await gate;
-        return original(...args);
-      });
-      const scheduled = t.app.get(BackupsService).createScheduled();
-      try {
-        await eventually(async () => spy.mock.calls.length > 0);
-        const refused = await problem(await admin.json('POST', `/admin/backups/${target.name}/restore`, { confirm: target.name }), 409);
-        expect(refused.detail).toMatch(/backup is already running on this instance/);
-      } finally {
-        release();
-        await scheduled;
-        spy.mockRestore();
-      }
-    });
-  });
-
   describe('restore round trip', () => {
     it('brings back users, collections, records, history and the trash exactly, and rebuilds field indexes', async () => {
       const book = seeded.books[0];
@@ -524,7 +356,7 @@ describe('admin backups', () => {
       alice = sessionFor(t, alice, await login(t, alice.email, alice.password));
       await expect(login(t, intruder.email, intruder.password)).rejects.toThrow(/401/);
 
-      expect(await state()).toEqual(before);
+      expect(await state(alice)).toEqual(before);
       expect(await json(await alice.request(`/collections/books/records/${book.id}/history`))).toEqual(history);
       expect((await alice.request(`/collections/books/records/${seeded.books[1].id}`)).status).toBe(200);
       const trash = await json<{ items: { id: string }[] }>(await alice.request('/collections/books/trash'));
@@ -544,28 +376,5 @@ describe('admin backups', () => {
         .query<{ action: string }>(`SELECT action FROM audit_events WHERE target_id = $1`, [first.name]);
       expect(audit.map((row) => row.action)).toEqual(expect.arrayContaining(['backup.restored']));
     });
-  });
-});
-
-describe('scheduled backups', () => {
-  let app: AdminApp;
-
-  beforeAll(async () => {
-    app = await startAdminApp({ env: { BACKUP_SCHEDULE: '* * * * * *', BACKUP_KEEP: '2', JOBS_POLL_INTERVAL_MS: '100' } });
-  });
-  afterAll(() => app.t.close());
-
-  it('registers backup.scheduled on BACKUP_SCHEDULE and runs it through the job queue', async () => {
-    const queue = app.t.app.get(JobQueue);
-    expect(await queue.schedules()).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: SCHEDULED_BACKUP_JOB, cron: '* * * * * *' })]),
-    );
-    const done = await eventually(async () => {
-      const { items } = await queue.list({ name: SCHEDULED_BACKUP_JOB, state: 'completed', limit: 5 });
-      return items.length >= 1 && items;
-    });
-    expect(done[0].name).toBe(SCHEDULED_BACKUP_JOB);
-    const { items } = await json<{ items: Manifest[] }>(await app.admin.request('/admin/backups?limit=200'));
-    expect(items.some((m) => m.kind === 'scheduled')).toBe(true);
   });
 });
