@@ -103,7 +103,8 @@ describe('admin: authorization matrix (every admin route in the document)', () =
     }
   });
 
-  it('anonymous callers and bad tokens get 401', async () => {
+  it('anonymous callers and bad tokens get 401, and each refusal is audited as access.denied by an anonymous actor', async () => {
+    const before = new Date();
     const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer not-a-token' }, { 'x-api-key': 'blk_not_a_key' }];
     for (const operation of operations) {
       for (const headers of attempts) {
@@ -112,6 +113,21 @@ describe('admin: authorization matrix (every admin route in the document)', () =
         await problem(response, 401);
       }
     }
+    const { items } = await t.app.get(AuditService).query({ action: 'access.denied', from: before }, { limit: 200 });
+    const anonymous = items.filter((event) => event.actorType === 'anonymous');
+    for (const { method, template } of operations) {
+      const route = template.replace(/\{([^}]+)\}/g, ':$1');
+      const refusals = anonymous.filter((event) => {
+        const details = event.details as { method?: string; route?: string };
+        return details.method === method && details.route === route;
+      });
+      expect({ route: `${method} ${route}`, refusals: refusals.length }).toEqual({
+        route: `${method} ${route}`,
+        refusals: attempts.length,
+      });
+    }
+    // What they tried is not kept: neither the forged token nor the key.
+    expect(JSON.stringify(anonymous)).not.toMatch(/not-a-token|blk_not_a_key/);
   });
 
   it('a signed-in non-admin gets 403, and each refusal is audited as access.denied', async () => {

@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { DomainError, Forbidden, Unauthenticated } from '@backlot/http';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { actorOf } from '../audit/audit.types';
+import { actorOf, type AuditActor } from '../audit/audit.types';
 import { ACCESS_RULE, type AccessRule } from './access.decorators';
 import { JWT_STRATEGY } from './jwt.strategy';
 import { type Principal, PrincipalResolver } from './principal';
@@ -57,7 +57,12 @@ export class AccessGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (rule.optional && !request.headers.authorization && !request.headers[API_KEY_HEADER]) return true;
-    const principal = await this.authenticate(context, request);
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(context, request);
+    } catch (error) {
+      return this.unauthenticated(context, rule, error);
+    }
     if (principal.kind === 'api-key') {
       if (rule.apiKeyScopes.length === 0)
         return this.deny(context, principal, rule, 'API keys cannot call this route; use an access token.');
@@ -77,12 +82,34 @@ export class AccessGuard implements CanActivate {
     message: string,
     details: Record<string, unknown> = {},
   ): Promise<never> {
+    await this.recordDenial(context, actorOf(principal), rule, details);
+    throw new Forbidden(message);
+  }
+
+  /**
+   * No valid credentials: the 401 goes out as thrown. On routes that need a role (the admin
+   * surface), it is audited too: someone probing them without, or with forged, credentials.
+   * Other routes are left out: an expired token is routine there, and the rate limit bounds
+   * what an attacker can add to the log.
+   */
+  private async unauthenticated(context: ExecutionContext, rule: Extract<AccessRule, { public: false }>, error: unknown): Promise<never> {
+    if (rule.roles.length > 0 && error instanceof Unauthenticated)
+      await this.recordDenial(context, { type: 'anonymous' }, rule, { reason: error.message });
+    throw error;
+  }
+
+  private async recordDenial(
+    context: ExecutionContext,
+    actor: AuditActor,
+    rule: Extract<AccessRule, { public: false }>,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     this.audit ??= this.moduleRef.get(AuditService, { strict: false });
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     await this.audit.record({
       action: 'access.denied',
       outcome: 'denied',
-      actor: actorOf(principal),
+      actor,
       request: requestMetaOf(request),
       details: {
         method: request.method,
@@ -92,7 +119,6 @@ export class AccessGuard implements CanActivate {
         ...details,
       },
     });
-    throw new Forbidden(message);
   }
 
   private async authenticate(context: ExecutionContext, request: AuthenticatedRequest): Promise<Principal> {
