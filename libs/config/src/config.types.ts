@@ -130,6 +130,8 @@ export interface RealtimeConfig {
   replayMaxBytes: number;
   /** Open SSE connections per user (per IP for anonymous callers), per instance. */
   maxConnectionsPerUser: number;
+  /** Open SSE connections on this instance, all callers together (sign-ups are free: many accounts must not exhaust the instance). */
+  maxConnections: number;
   /** Unsent bytes a connection may hold before it is dropped as a slow consumer. */
   maxBufferBytes: number;
 }

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
         replaySize: 1_000,
         replayMaxBytes: 16_777_216,
         maxConnectionsPerUser: 10,
+        maxConnections: 10_000,
         maxBufferBytes: 1_048_576,
       });
       expect(config.webhooks).toEqual({

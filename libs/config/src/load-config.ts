@@ -76,6 +76,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       replaySize: read.int('REALTIME_REPLAY_SIZE', 1_000, { min: 1, max: 1_000_000 }),
       replayMaxBytes: read.int('REALTIME_REPLAY_MAX_BYTES', 16_777_216, { min: 65_536, max: 4_294_967_296 }),
       maxConnectionsPerUser: read.int('REALTIME_MAX_CONNECTIONS_PER_USER', 10, { min: 1, max: 100_000 }),
+      maxConnections: read.int('REALTIME_MAX_CONNECTIONS', 10_000, { min: 1, max: 1_000_000 }),
       maxBufferBytes: read.int('REALTIME_MAX_BUFFER_BYTES', 1_048_576, { min: 1_024, max: 1_073_741_824 }),
     },
     webhooks: {

@@ -24,6 +24,34 @@ describe('realtime connection lifecycle', () => {
     }
   });
 
+  it('caps the streams of the whole instance (many accounts cannot exhaust it): 503 with Retry-After, freed on close', async () => {
+    const { t, admin, alice, bob } = await startDataTestApp({ REALTIME_MAX_CONNECTIONS: '2' });
+    try {
+      expect(
+        (await admin.json('POST', '/collections', { name: 'posts', fields: [{ name: 'title', type: 'text' }], rules: OPEN_RULES })).status,
+      ).toBe(201);
+      const url = `${t.baseUrl}/api/v1/realtime?subscribe=posts`;
+      const asUser = (user: UserSession) => openSse(url, { headers: { authorization: `Bearer ${user.accessToken}` } });
+      const first = await asUser(alice);
+      const second = await asUser(bob);
+      expect([first.status, second.status]).toEqual([200, 200]);
+
+      for (const refused of [await asUser(admin), await openSse(url)]) {
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(refused.problem).toMatchObject({ status: 503, detail: expect.stringMatching(/as many realtime connections/) });
+      }
+      first.close();
+      await eventually('the slot freed', () => t.app.get(RealtimeHub).size === 1);
+      const third = await asUser(admin);
+      expect(third.status).toBe(200);
+      third.close();
+      second.close();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('holds no connection slot for clients that leave while their stream is being set up', async () => {
     const { t, admin, alice } = await startDataTestApp({ REALTIME_MAX_CONNECTIONS_PER_USER: '2' });
     try {

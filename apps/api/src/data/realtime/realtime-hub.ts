@@ -61,6 +61,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private readonly byCollection = new Map<string, Set<SseConnection>>();
   private readonly all = new Set<SseConnection>();
   private readonly perOwner = new Map<string, number>();
+  private reserved = 0;
   private readonly buffer: ReplayBuffer;
   private jobs: Job[] = [];
   private queuedEvents = 0;
@@ -115,9 +116,17 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     return this.config.heartbeatSeconds;
   }
 
-  /** Counts a connection against its owner's limit, or refuses it (429) before anything is streamed. */
+  /**
+   * Counts a connection against its owner's limit and this instance's, or refuses it before
+   * anything is streamed: 429 past the owner's, 503 past the instance's (another instance may
+   * have room).
+   */
   reserve(limitKey: string): () => void {
     if (this.closing) throw new ServiceUnavailable('The server is shutting down; reconnect elsewhere.');
+    if (this.reserved >= this.config.maxConnections)
+      throw new ServiceUnavailable('This server holds as many realtime connections as it may; try again later.', {
+        retryAfter: this.config.heartbeatSeconds,
+      });
     const open = this.perOwner.get(limitKey) ?? 0;
     if (open >= this.config.maxConnectionsPerUser)
       throw new TooManyRequests(
@@ -125,10 +134,12 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
         `At most ${this.config.maxConnectionsPerUser} realtime connections per user on one server; close one first.`,
       );
     this.perOwner.set(limitKey, open + 1);
+    this.reserved += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.reserved -= 1;
       const left = (this.perOwner.get(limitKey) ?? 1) - 1;
       if (left > 0) this.perOwner.set(limitKey, left);
       else this.perOwner.delete(limitKey);
