@@ -1,21 +1,12 @@
+import type { BackupManifest } from '@backlot/backup';
 import { DatabaseConnection } from '@backlot/database';
 import { signedInUser, type UserSession } from '../../helpers/auth';
 import { seedLibrary, type SeededLibrary } from '../../helpers/backup-seed';
 import { json, type TestApp } from '../../helpers/test-app';
 import { type AdminApp, startAdminApp } from './admin-helpers';
 
-export interface Manifest {
-  name: string;
-  kind: string;
-  createdAt: string;
-  migrationLevel: string | null;
-  migrations: string[];
-  includesSessions: boolean;
-  counts: Record<string, number>;
-  checksums: Record<string, string>;
-  sha256: string;
-  size: number;
-}
+/** A backup as the API shows it: the stored manifest and its migration level. */
+export type Manifest = BackupManifest & { migrationLevel: string | null };
 
 export const UNKNOWN = 'backlot-20200101T000000Z-manual-00000000';
 
