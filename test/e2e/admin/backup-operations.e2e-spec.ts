@@ -10,6 +10,27 @@ import { json, type TestApp } from '../../helpers/test-app';
 import { type AdminApp, eventually, problem, startAdminApp } from './admin-helpers';
 import { type BackupsFixture, type Manifest, startBackupsApp } from './backups-helpers';
 
+/**
+ * Holds the next call of `object[method]` until `release` (after `meanwhile`, if given), then
+ * lets it run as usual: the window in which a backup, restore or prune is under way.
+ */
+function holdNextCall<T extends object, K extends keyof T & string>(object: T, method: K, meanwhile: () => unknown = () => undefined) {
+  const original = (object[method] as (...args: unknown[]) => Promise<unknown>).bind(object);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const spy = jest.spyOn(object, method as never).mockImplementationOnce((async (...args: unknown[]) => {
+    await meanwhile();
+    await gate;
+    return original(...args);
+  }) as never);
+  return {
+    release,
+    /** Resolves once the held call has begun. */
+    started: () => eventually(async () => spy.mock.calls.length > 0),
+    restore: () => spy.mockRestore(),
+  };
+}
+
 /** Backups and restores as operations: one at a time, pruning, timeouts, files in use, the schedule. */
 describe('admin backups in operation', () => {
   let app: AdminApp;
@@ -26,23 +47,16 @@ describe('admin backups in operation', () => {
   afterAll(() => t.close());
 
   it('refuses a second backup or restore while one runs on this instance (409)', async () => {
-    const engine = t.app.get(BackupEngine);
-    const original = engine.create.bind(engine);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
-      await gate;
-      return original(...args);
-    });
+    const held = holdNextCall(t.app.get(BackupEngine), 'create');
     try {
       const running = admin.json('POST', '/admin/backups', {});
-      await eventually(async () => spy.mock.calls.length > 0);
+      await held.started();
       await problem(await admin.json('POST', '/admin/backups', {}), 409);
       await problem(await admin.json('POST', `/admin/backups/${first.name}/restore`, { confirm: first.name }), 409);
-      release();
+      held.release();
       expect((await running).status).toBe(201);
     } finally {
-      spy.mockRestore();
+      held.restore();
     }
   });
 
@@ -70,25 +84,17 @@ describe('admin backups in operation', () => {
   describe('backups in use', () => {
     /** Holds the restore of `name` at its pre-restore backup (after pass 1, before the load) until `release`. */
     function restoreHeldAtPreRestoreBackup(name: string, meanwhile: () => void | Promise<void> = () => undefined) {
-      const engine = t.app.get(BackupEngine);
-      const original = engine.create.bind(engine);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const spy = jest.spyOn(engine, 'create').mockImplementationOnce(async (...args) => {
-        await meanwhile();
-        await gate;
-        return original(...args);
-      });
+      const held = holdNextCall(t.app.get(BackupEngine), 'create', meanwhile);
       const response = admin.json('POST', `/admin/backups/${name}/restore`, { confirm: name });
       return {
         response,
-        release,
-        started: () => eventually(async () => spy.mock.calls.length > 0),
+        release: held.release,
+        started: held.started,
         /** Lets the restore finish and removes the hold: the next test finds no restore running. */
         done: async () => {
-          release();
+          held.release();
           await response.catch(() => undefined);
-          spy.mockRestore();
+          held.restore();
         },
       };
     }
@@ -136,23 +142,16 @@ describe('admin backups in operation', () => {
 
     it('prunes scheduled backups within the scheduled backup’s turn: a restore asked for meanwhile is refused (409)', async () => {
       const target = await create({ includeSessions: true });
-      const store = t.app.get(BackupEngine).store;
-      const original = store.prune.bind(store);
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      const spy = jest.spyOn(store, 'prune').mockImplementationOnce(async (...args) => {
-        await gate;
-        return original(...args);
-      });
+      const held = holdNextCall(t.app.get(BackupEngine).store, 'prune');
       const scheduled = t.app.get(BackupsService).createScheduled();
       try {
-        await eventually(async () => spy.mock.calls.length > 0);
+        await held.started();
         const refused = await problem(await admin.json('POST', `/admin/backups/${target.name}/restore`, { confirm: target.name }), 409);
         expect(refused.detail).toMatch(/backup is already running on this instance/);
       } finally {
-        release();
+        held.release();
         await scheduled;
-        spy.mockRestore();
+        held.restore();
       }
     });
   });
