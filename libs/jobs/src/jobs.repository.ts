@@ -215,30 +215,27 @@ export class JobsRepository {
     return rows.length === 1;
   }
 
+  /** One statement, so the counts and the due figure come from one snapshot (two reads could see a job in neither). */
   async stats(): Promise<JobStats> {
-    const [counts, due] = await Promise.all([
-      this.db.query<{ name: string; state: JobState; count: number }>(
-        'SELECT name, state, count(*)::int AS count FROM jobs GROUP BY name, state ORDER BY name',
-      ),
-      this.db.query<{ due: number; oldest: number | null }>(
-        `SELECT count(*)::int AS due, extract(epoch FROM now() - min(run_at))::float8 AS oldest
-           FROM jobs WHERE state = 'pending' AND run_at <= now()`,
-      ),
-    ]);
+    const rows = await this.db.query<{ name: string; state: JobState; count: number; due: number; oldest: number | null }>(
+      `SELECT name, state, count(*)::int AS count,
+              count(*) FILTER (WHERE state = 'pending' AND run_at <= now())::int AS due,
+              extract(epoch FROM now() - min(run_at) FILTER (WHERE state = 'pending' AND run_at <= now()))::float8 AS oldest
+         FROM jobs GROUP BY name, state ORDER BY name`,
+    );
     const states = emptyStates();
     const byName = new Map<string, Record<JobState, number>>();
-    for (const row of counts) {
+    let due = 0;
+    let oldest = 0;
+    for (const row of rows) {
       states[row.state] = (states[row.state] ?? 0) + row.count;
       const forName = byName.get(row.name) ?? emptyStates();
       forName[row.state] = row.count;
       byName.set(row.name, forName);
+      due += row.due;
+      oldest = Math.max(oldest, row.oldest ?? 0);
     }
-    return {
-      states,
-      due: due[0]?.due ?? 0,
-      oldestDueSeconds: Math.max(0, Math.round(due[0]?.oldest ?? 0)),
-      byName: [...byName].map(([name, forName]) => ({ name, states: forName })),
-    };
+    return { states, due, oldestDueSeconds: Math.round(oldest), byName: [...byName].map(([name, forName]) => ({ name, states: forName })) };
   }
 
   // Schedules
