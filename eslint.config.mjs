@@ -5,6 +5,17 @@ import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Code that has an alias is imported through it, never by climbing `../../..`. Each group of
+ * files below adds its own boundaries to these; the rule's options do not merge between
+ * config objects (the later one replaces the earlier), so every group spreads this list.
+ */
+const throughAliases = [
+  { group: ['**/libs/*/src', '**/libs/*/src/**'], message: 'Import shared code through @backlot/* aliases.' },
+  { regex: '^\\.{1,2}/(\\.\\./)*(test/)?helpers/', message: 'Import test helpers through @backlot/testing/<file>.' },
+];
+const restrictImports = (...boundaries) => ['error', { patterns: [...throughAliases, ...boundaries] }];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'libs/database/src/generated/**', 'bench/results/**'] },
   eslint.configs.recommended,
@@ -13,24 +24,70 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
+    settings: {
+      // tsconfig's paths resolve, so a cycle through an @backlot/* alias is seen like a relative one.
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      // Without .ts here import-x parses no TypeScript dependency, and no-cycle never fires.
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/external-module-folders': ['node_modules', 'node_modules/@types'],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-cycle': 'error',
-      'no-restricted-imports': [
+      // No maxDepth: the cost is parsing each file once, which a depth limit does not save, and
+      // a limit would miss long cycles (barrels add a hop per lib). node_modules is not walked.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'no-restricted-imports': restrictImports(),
+    },
+  },
+  {
+    // Libraries never reach into the apps, nor into each other's folders.
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports(
+        { group: ['**/apps/**', '@backlot/api'], message: 'libs must not import from apps' },
+        { regex: '^(\\.\\./)+[a-z-]+/src(/|$)', message: 'Import another lib through its @backlot/* alias.' },
+      ),
+    },
+  },
+  {
+    // Only repositories touch the database: a service that forgot a caller's scope could not
+    // compile a statement. Types (a transaction handed back to a repository) may pass through.
+    files: ['apps/api/src/**/*.ts'],
+    ignores: [
+      '**/*.repository.ts',
+      '**/*.spec.ts',
+      // Composition: the app wires the database module in, and its error translation into the problem filter.
+      'apps/api/src/app.module.ts',
+      'apps/api/src/app.factory.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/libs/*/src', '**/libs/*/src/**'], message: 'Import shared code through @backlot/* aliases.' }] },
+        {
+          patterns: [
+            {
+              group: ['@backlot/database'],
+              allowTypeImports: true,
+              message: 'Only *.repository.ts files use the database; call a repository (types may be imported).',
+            },
+          ],
+        },
       ],
     },
   },
   {
-    // Libraries never reach into the apps.
-    files: ['libs/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/apps/**'], message: 'libs must not import from apps' }] }] },
+    // The CLI uses the API app only through its public entry (apps/api/src/index.ts).
+    files: ['apps/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrictImports({
+        regex: '^(\\.\\./)+(apps/)?api(/|$)',
+        message: 'Import the API app through @backlot/api.',
+      }),
+    },
   },
   {
     files: ['**/*.js', '**/*.cjs'],

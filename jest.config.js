@@ -51,7 +51,12 @@ const shared = {
   transform: { '^.+\\.(t|j|mj|cj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escapeRegExp).join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
-  moduleNameMapper: { '^@backlot/(.*)$': '<rootDir>/libs/$1/src' },
+  // First match wins: the two aliases that are not libs come before the libs' pattern.
+  moduleNameMapper: {
+    '^@backlot/api$': '<rootDir>/apps/api/src',
+    '^@backlot/testing/(.*)$': '<rootDir>/test/helpers/$1',
+    '^@backlot/(.*)$': '<rootDir>/libs/$1/src',
+  },
 };
 
 /** @type {import('jest').Config} */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidBackup } from './backup-errors';
-import { backupName, isBackupName, kindOf } from './backup-format';
+import { backupName, FILE_CHUNK_BYTES, FORMAT_VERSION, isBackupName, kindOf } from './backup-format';
 import { BackupParser } from './backup-parser';
 import { checkKnownSchema } from './schema-level';
 
@@ -52,6 +52,7 @@ describe('BackupParser', () => {
     expect(parse(lines())).toEqual({
       header: HEADER,
       tables: [{ table: 'settings', columns: ['key', 'value'], count: 2, sha256: sha(ROWS) }],
+      files: { count: 0, bytes: 0 },
     });
   });
 
@@ -82,9 +83,9 @@ describe('BackupParser', () => {
     ['an empty file', () => [], 'not-a-backup', /empty/],
     [
       'a newer format version',
-      (l: string[]) => [JSON.stringify({ ...HEADER, formatVersion: 2 }), ...l.slice(1)],
+      (l: string[]) => [JSON.stringify({ ...HEADER, formatVersion: FORMAT_VERSION + 1 }), ...l.slice(1)],
       'newer-format',
-      /format version 2/,
+      new RegExp(`format version ${FORMAT_VERSION + 1}`),
     ],
   ])('refuses %s', (_, edit, reason, message) => {
     const error = refusal(lines(edit));
@@ -99,6 +100,104 @@ describe('BackupParser', () => {
     ];
     const error = refusal(lines((l) => [l[0], ...users, ...l.slice(1)]));
     expect(error.message).toMatch(/settings is out of order/);
+  });
+});
+
+describe('BackupParser, stored files (format 2)', () => {
+  const KEY = '0193a1b2-0000-7000-8000-000000000001/0193a1b2-0000-7000-8000-000000000002/photo_abcdefghij.png';
+  // Two base64 lines: one whole chunk and the rest, as the writer cuts them.
+  const BYTES = Buffer.alloc(FILE_CHUNK_BYTES + 10, 7);
+  const CHUNKS = [BYTES.subarray(0, FILE_CHUNK_BYTES).toString('base64'), BYTES.subarray(FILE_CHUNK_BYTES).toString('base64')];
+  const SHA = createHash('sha256').update(BYTES).digest('hex');
+  const FILE_LINE = JSON.stringify({ $: 'file', key: KEY, size: BYTES.length, sha256: SHA, type: 'image/png' });
+  const END_LINE = JSON.stringify({ $: 'file-end', key: KEY });
+  const row = (key: string, state = 'live', sha256 = SHA) => JSON.stringify({ key, size: BYTES.length, sha256, state });
+
+  function v2(options: { includesFiles?: boolean; rows?: string[]; files?: string[]; trailerFiles?: unknown } = {}): string[] {
+    const rows = options.rows ?? [row(KEY), row(`${KEY}x`, 'pending')];
+    const files = options.files ?? [FILE_LINE, ...CHUNKS, END_LINE];
+    return [
+      JSON.stringify({ ...HEADER, formatVersion: 2, includesFiles: options.includesFiles ?? true }),
+      JSON.stringify({ $: 'table', table: 'stored_files', columns: ['key', 'size', 'sha256', 'state'] }),
+      ...rows,
+      JSON.stringify({ $: 'end', table: 'stored_files', count: rows.length, sha256: sha(rows) }),
+      ...files,
+      JSON.stringify({
+        $: 'trailer',
+        manifest: {
+          counts: { stored_files: rows.length },
+          checksums: { stored_files: sha(rows) },
+          files: options.trailerFiles ?? { count: 1, bytes: BYTES.length },
+        },
+        complete: true,
+      }),
+    ];
+  }
+
+  it('hands over each live file’s bytes chunk by chunk and sums them up', () => {
+    const parser = new BackupParser();
+    const chunks: Buffer[] = [];
+    for (const line of v2()) {
+      const parsed = parser.feed(line);
+      if (parsed.type === 'file-chunk') {
+        expect(parsed.key).toBe(KEY);
+        chunks.push(parsed.bytes);
+      }
+    }
+    expect(Buffer.concat(chunks).equals(BYTES)).toBe(true);
+    expect(parser.finish().files).toEqual({ count: 1, bytes: BYTES.length });
+  });
+
+  it('accepts a backup made without files, whose live rows then have no bytes in it', () => {
+    expect(parse(v2({ includesFiles: false, files: [], trailerFiles: { count: 0, bytes: 0 } })).files).toEqual({ count: 0, bytes: 0 });
+  });
+
+  const flipped = Buffer.from(BYTES);
+  flipped[5] ^= 1;
+  it.each([
+    [
+      'changed bytes',
+      { files: [FILE_LINE, flipped.subarray(0, FILE_CHUNK_BYTES).toString('base64'), CHUNKS[1], END_LINE] },
+      /stored file .*photo_abcdefghij\.png: its bytes .* are not the stored file's/,
+    ],
+    ['bytes cut short', { files: [FILE_LINE, CHUNKS[0], END_LINE] }, /photo_abcdefghij\.png: its bytes \(49152 bytes/],
+    [
+      'a file line whose checksum is not its row’s',
+      { rows: [row(KEY, 'live', 'f'.repeat(64))] },
+      /photo_abcdefghij\.png: its file line says .* its stored_files row/,
+    ],
+    [
+      'a live file without bytes',
+      { files: [], trailerFiles: { count: 0, bytes: 0 } },
+      /photo_abcdefghij\.png: its bytes are missing from the backup/,
+    ],
+    ['a file that is not live', { rows: [row(KEY, 'deleting')] }, /photo_abcdefghij\.png is not a live file/],
+    ['a file in a backup made without files', { includesFiles: false }, /stored file in a backup made without files/],
+    [
+      'a line that is not base64',
+      { files: [FILE_LINE, 'not base64!', END_LINE] },
+      /stored file .*photo_abcdefghij\.png has a line that is not base64/,
+    ],
+    ['a trailer that miscounts the files', { trailerFiles: { count: 2, bytes: BYTES.length } }, /trailer does not match the stored files/],
+  ])('refuses %s, naming the file', (_, options, message) => {
+    const error = refusal(v2(options));
+    expect(error.reason).toBe('corrupted');
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses a table after the stored files', () => {
+    const lines = v2();
+    const table = [
+      JSON.stringify({ $: 'table', table: 'webhooks', columns: ['id'] }),
+      JSON.stringify({ $: 'end', table: 'webhooks', count: 0, sha256: sha([]) }),
+    ];
+    expect(refusal([...lines.slice(0, -1), ...table, lines.at(-1)!]).message).toMatch(/comes after the stored files/);
+  });
+
+  it('refuses a format 2 header that does not say whether it holds files', () => {
+    const [header, ...rest] = v2();
+    const { includesFiles: _, ...without } = JSON.parse(header) as Record<string, unknown>;
+    expect(refusal([JSON.stringify(without), ...rest]).message).toMatch(/header is malformed/);
   });
 });
 

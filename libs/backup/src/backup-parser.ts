@@ -1,6 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { InvalidBackup } from './backup-errors';
-import { BACKUP_FORMAT, type BackupHeader, CONTROL_PREFIX, FORMAT_VERSION, type TableEnd, type TableStart } from './backup-format';
+import { FileSectionChecker } from './backup-file-section';
+import {
+  BACKUP_FORMAT,
+  type BackupHeader,
+  CONTROL_PREFIX,
+  type FilesSummary,
+  type FileStart,
+  FORMAT_VERSION,
+  type TableEnd,
+  type TableStart,
+} from './backup-format';
 import { BACKUP_TABLES, isBackupTable } from './table-catalog';
 
 const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -11,6 +21,9 @@ export type BackupLine =
   | { type: 'table'; start: TableStart }
   | { type: 'row'; table: string; line: string }
   | { type: 'end'; end: TableEnd }
+  | { type: 'file'; start: FileStart }
+  | { type: 'file-chunk'; key: string; bytes: Buffer }
+  | { type: 'file-end'; file: FileStart }
   | { type: 'trailer' };
 
 export interface TableSummary {
@@ -23,17 +36,23 @@ export interface TableSummary {
 export interface ParsedBackup {
   header: BackupHeader;
   tables: TableSummary[];
+  /** The stored files it holds (none without files, or from before format 2). */
+  files: FilesSummary;
 }
 
 /**
  * Checks a backup line by line as it streams past: structure and order, each table's row
- * count and sha256 against its end line, and the trailer against both. Any mismatch is an
- * InvalidBackup; `finish` refuses a file that stops before its trailer (truncated).
+ * count and sha256 against its end line, each stored file's bytes against its live
+ * stored_files row (FileSectionChecker), and the trailer against all of them. Any mismatch
+ * is an InvalidBackup; `finish` refuses a file that stops before its trailer (truncated).
  */
 export class BackupParser {
   private header?: BackupHeader;
   private readonly tables: TableSummary[] = [];
   private current?: { start: TableStart; hash: Hash; count: number };
+  private files?: FileSectionChecker;
+  private filesSummary?: FilesSummary;
+  private inFiles = false;
   private complete = false;
   private lineNumber = 0;
 
@@ -41,22 +60,33 @@ export class BackupParser {
     this.lineNumber++;
     if (this.complete) throw this.corrupted('there is data after the trailer');
     if (!line.startsWith(CONTROL_PREFIX)) {
+      const key = this.files?.openKey;
+      if (key !== undefined) return { type: 'file-chunk', key, bytes: this.files!.chunk(line) };
       if (!this.current) throw this.corrupted('a row appears outside a table');
       this.current.hash.update(line).update('\n');
       this.current.count++;
+      if (this.current.start.table === 'stored_files') this.files!.row(line);
       return { type: 'row', table: this.current.start.table, line };
     }
     const control = this.parseControl(line);
     if (!this.header) {
       if (control.$ !== 'header') throw new InvalidBackup('not-a-backup', 'The file is not a Backlot backup (it has no backup header).');
       this.header = checkHeader(control);
+      this.files = new FileSectionChecker((what) => this.corrupted(what), this.header.includesFiles === true);
       return { type: 'header', header: this.header };
     }
     switch (control.$) {
       case 'table':
+        if (this.inFiles) throw this.corrupted(`table ${String(control.table)} comes after the stored files`);
         return { type: 'table', start: this.startTable(control) };
       case 'end':
         return { type: 'end', end: this.endTable(control) };
+      case 'file':
+        if (this.current) throw this.corrupted(`table ${this.current.start.table} has no end line`);
+        this.inFiles = true;
+        return { type: 'file', start: this.files!.start(control) };
+      case 'file-end':
+        return { type: 'file-end', file: this.files!.end(control) };
       case 'trailer':
         this.finishTrailer(control);
         return { type: 'trailer' };
@@ -74,7 +104,7 @@ export class BackupParser {
         `The backup file is truncated: it ends${this.current ? ` inside table ${this.current.start.table}` : ''} before its trailer.`,
       );
     }
-    return { header: this.header, tables: this.tables };
+    return { header: this.header, tables: this.tables, files: this.filesSummary! };
   }
 
   private parseControl(line: string): { $: string } & Record<string, unknown> {
@@ -125,7 +155,8 @@ export class BackupParser {
 
   private finishTrailer(control: Record<string, unknown>): void {
     if (this.current) throw this.corrupted(`table ${this.current.start.table} has no end line`);
-    const manifest = control.manifest as { counts?: Record<string, unknown>; checksums?: Record<string, unknown> } | undefined;
+    const manifest = control.manifest as
+      { counts?: Record<string, unknown>; checksums?: Record<string, unknown>; files?: FilesSummary } | undefined;
     const matches =
       control.complete === true &&
       manifest?.counts &&
@@ -133,6 +164,7 @@ export class BackupParser {
       Object.keys(manifest.counts).length === this.tables.length &&
       this.tables.every((t) => manifest.counts![t.table] === t.count && manifest.checksums![t.table] === t.sha256);
     if (!matches) throw this.corrupted('the trailer does not match the tables');
+    this.filesSummary = this.files!.finish(manifest.files);
     this.complete = true;
   }
 
@@ -154,6 +186,8 @@ function checkHeader(control: Record<string, unknown>): BackupHeader {
     Array.isArray(header.migrations) &&
     header.migrations.every((name) => typeof name === 'string') &&
     typeof header.includesSessions === 'boolean' &&
+    // Format 1 predates files; from 2 on a backup says whether it holds them.
+    (header.formatVersion < 2 ? header.includesFiles === undefined : typeof header.includesFiles === 'boolean') &&
     typeof header.createdAt === 'string' &&
     (header.source === 'embedded' || header.source === 'postgres');
   if (!valid) throw new InvalidBackup('corrupted', 'The backup file is corrupted: its header is malformed.');

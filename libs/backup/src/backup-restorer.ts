@@ -1,6 +1,8 @@
-import type { DatabaseConnection, Queryable } from '@backlot/database';
+import { type DatabaseConnection, MAINTENANCE_STATEMENT_TIMEOUT_MS, type Queryable, withStatementBudget } from '@backlot/database';
+import type { Storage } from '@backlot/storage';
 import { createHash } from 'node:crypto';
 import { InvalidBackup } from './backup-errors';
+import { FileSink } from './backup-file-sink';
 import { backupLines } from './backup-lines';
 import { BackupParser } from './backup-parser';
 import type { VerifiedBackup } from './backup-verifier';
@@ -27,6 +29,8 @@ export interface LoadOptions {
 
 export interface LoadedBackup {
   counts: Record<string, number>;
+  /** Stored files written into storage (0 for a backup without files). */
+  filesRestored: number;
 }
 
 /**
@@ -36,14 +40,37 @@ export interface LoadedBackup {
  * back, so the database is either the backup or unchanged. Columns the table no longer has
  * are skipped and columns the backup lacks take their defaults, so a backup from an older
  * schema level loads too; rows the database refuses (a constraint) make it a 422 naming the
- * table, not a 500.
+ * table, not a 500. Its statements (a whole table's rows, index rebuilds) may run longer
+ * than a request's statement timeout.
+ *
+ * The backup's stored files are written into `storage` (the configured one, whichever driver
+ * made the backup) within that transaction, each checked against its sha256 before it
+ * becomes an object; if anything fails, the objects it created are deleted again.
  */
 export async function loadBackup(
   connection: DatabaseConnection,
+  storage: Storage,
   path: string,
   verified: VerifiedBackup,
   options: LoadOptions = {},
 ): Promise<LoadedBackup> {
+  const files = new FileSink(storage);
+  try {
+    const counts = await withStatementBudget(MAINTENANCE_STATEMENT_TIMEOUT_MS, () => load(connection, files, path, verified, options));
+    return { counts, filesRestored: files.restored };
+  } catch (error) {
+    await files.discard();
+    throw error;
+  }
+}
+
+function load(
+  connection: DatabaseConnection,
+  files: FileSink,
+  path: string,
+  verified: VerifiedBackup,
+  options: LoadOptions,
+): Promise<Record<string, number>> {
   return connection.transaction(async (tx) => {
     checkTargetSchema(verified.header.migrations, await appliedMigrations(tx));
     await options.beforeLoad?.(tx);
@@ -71,6 +98,12 @@ export async function loadBackup(
       } else if (parsed.type === 'end') {
         await batch!.flush();
         counts[parsed.end.table] = parsed.end.count;
+      } else if (parsed.type === 'file') {
+        await files.start(parsed.start);
+      } else if (parsed.type === 'file-chunk') {
+        await files.write(parsed.bytes);
+      } else if (parsed.type === 'file-end') {
+        await files.end(parsed.file);
       }
     }
     parser.finish();
@@ -81,7 +114,7 @@ export async function loadBackup(
       // Say a unique field index that the restored records break.
       throw refusedRows('the restored data', error);
     }
-    return { counts };
+    return counts;
   });
 }
 

@@ -87,12 +87,18 @@ export class BackupStore {
   /** The sidecar of `name`, when it is one: a hand-edited or foreign file is as good as absent. */
   private async read(name: string): Promise<BackupManifest | undefined> {
     try {
-      const manifest = JSON.parse(await readFile(this.manifestPath(name), 'utf8')) as unknown;
+      const manifest = withFileFields(JSON.parse(await readFile(this.manifestPath(name), 'utf8')) as unknown);
       return isManifest(manifest) && manifest.name === name ? manifest : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** A manifest from before format 2 says nothing of files: its backup has none. */
+function withFileFields(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || 'includesFiles' in value) return value;
+  return { ...value, includesFiles: false, files: { count: 0, bytes: 0 } };
 }
 
 /** Every field listing, sorting and the API's manifest view rely on, with its type. */
@@ -114,6 +120,8 @@ function isManifest(value: unknown): value is BackupManifest {
     Array.isArray(m.migrations) &&
     m.migrations.every((migration) => typeof migration === 'string') &&
     typeof m.includesSessions === 'boolean' &&
+    typeof m.includesFiles === 'boolean' &&
+    numbers(m.files) &&
     numbers(m.counts) &&
     strings(m.checksums) &&
     typeof m.sha256 === 'string' &&

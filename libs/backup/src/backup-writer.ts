@@ -1,11 +1,22 @@
 import type { DatabaseConnection, Queryable } from '@backlot/database';
+import type { Storage } from '@backlot/storage';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
-import { BACKUP_FORMAT, type BackupHeader, type BackupTrailer, FORMAT_VERSION, type TableEnd, type TableStart } from './backup-format';
+import { listLiveFiles, write, writeFiles } from './backup-files';
+import {
+  BACKUP_FORMAT,
+  type BackupHeader,
+  type BackupTrailer,
+  type FilesSummary,
+  FORMAT_VERSION,
+  type TableEnd,
+  type TableStart,
+  totalRows,
+} from './backup-format';
 import { appliedMigrations } from './schema-level';
 import { type KeyColumn, quoteIdentifier, tableShape, tablesFor } from './table-catalog';
 
@@ -14,8 +25,10 @@ const BATCH_ROWS = 1_000;
 
 export interface WriteOptions {
   includeSessions: boolean;
+  /** Where the bytes of the live stored files are read from; without it the backup has no files. */
+  files?: Storage;
   appVersion: string;
-  /** Called after each batch with the rows written so far. */
+  /** Called after each batch with the rows written so far, and after each stored file. */
   onRows?: (rows: number) => void;
 }
 
@@ -23,6 +36,7 @@ export interface WrittenBackup {
   header: BackupHeader;
   counts: Record<string, number>;
   checksums: Record<string, string>;
+  files: FilesSummary;
   /** sha256 and size of the compressed file. */
   sha256: string;
   size: number;
@@ -34,6 +48,8 @@ export interface WrittenBackup {
  * embedded database that transaction holds the database: other work waits until it ends).
  * Rows are read in keyset batches in primary-key order and written as PostgreSQL renders them
  * (row_to_json, UTC times), so the same data gives the same checksums on either server.
+ * With `files`, the snapshot's live stored files follow the tables: listed inside the
+ * transaction, their bytes streamed from storage after it (see backup-files.ts).
  */
 export async function writeBackup(connection: DatabaseConnection, path: string, options: WriteOptions): Promise<WrittenBackup> {
   const gzip = createGzip();
@@ -50,9 +66,10 @@ export async function writeBackup(connection: DatabaseConnection, path: string, 
   // If the file side fails, the dump stops at its next write instead of filling memory.
   written.catch(() => undefined);
 
+  const listPath = `${path}.files`;
   let result: Omit<WrittenBackup, 'sha256' | 'size'>;
   try {
-    result = await connection.transaction(async (tx) => {
+    const tables = await connection.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       await tx.query("SET LOCAL TimeZone = 'UTC'");
       const header: BackupHeader = {
@@ -64,6 +81,7 @@ export async function writeBackup(connection: DatabaseConnection, path: string, 
         source: connection.kind,
         migrations: await appliedMigrations(tx),
         includesSessions: options.includeSessions,
+        includesFiles: options.files !== undefined,
       };
       await write(gzip, `${JSON.stringify(header)}\n`);
       const counts: Record<string, number> = {};
@@ -74,15 +92,25 @@ export async function writeBackup(connection: DatabaseConnection, path: string, 
         counts[table] = end.count;
         checksums[table] = end.sha256;
       }
-      const trailer: BackupTrailer = { $: 'trailer', manifest: { counts, checksums }, complete: true };
-      await write(gzip, `${JSON.stringify(trailer)}\n`);
+      if (options.files) await listLiveFiles(tx, listPath);
       return { header, counts, checksums };
     });
+    const rows = totalRows(tables.counts);
+    const files = options.files ? await writeFiles(gzip, options.files, listPath, () => options.onRows?.(rows)) : { count: 0, bytes: 0 };
+    const trailer: BackupTrailer = {
+      $: 'trailer',
+      manifest: { counts: tables.counts, checksums: tables.checksums, files },
+      complete: true,
+    };
+    await write(gzip, `${JSON.stringify(trailer)}\n`);
+    result = { ...tables, files };
     gzip.end();
   } catch (error) {
     gzip.destroy(error as Error);
     await written.catch(() => undefined);
     throw error;
+  } finally {
+    await rm(listPath, { force: true });
   }
   await written;
   return { ...result, sha256: fileHash.digest('hex'), size };
@@ -138,10 +166,4 @@ function keysetBatch(table: string, key: KeyColumn[]): { first: string; next: st
 function checkedType(type: string): string {
   if (!/^[a-z][a-z0-9 _]*$/.test(type)) throw new Error(`Unexpected key type ${JSON.stringify(type)}`);
   return type;
-}
-
-/** Writes with backpressure: waits for the compressor to drain before handing it more. */
-async function write(out: Gzip, text: string): Promise<void> {
-  if (out.destroyed) throw new Error('The backup file could not be written');
-  if (!out.write(text)) await once(out, 'drain');
 }

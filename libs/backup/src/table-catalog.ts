@@ -2,9 +2,11 @@ import type { Queryable } from '@backlot/database';
 
 /**
  * Backed-up tables in foreign-key order (parents first), so a restore inserts them as listed.
- * Left out on purpose: login_failures, idempotency_keys (short-lived), jobs and job_schedules
- * (this instance's work queue), webhook_deliveries (a log of past deliveries, whose jobs are
- * not backed up either), and _prisma_migrations (recorded as the schema level).
+ * Left out on purpose: login_failures and mail_recipient_counts (short-lived counters, which a
+ * restore leaves as they are), idempotency_keys (short-lived), jobs and job_schedules
+ * (this instance's work queue), storage_instances (the processes running now),
+ * webhook_deliveries (a log of past deliveries, whose jobs are not backed up either), and
+ * _prisma_migrations (recorded as the schema level).
  */
 export const BACKUP_TABLES = [
   'settings',
@@ -19,6 +21,7 @@ export const BACKUP_TABLES = [
   'collection_versions',
   'records',
   'record_revisions',
+  'stored_files',
   'webhooks',
 ] as const;
 

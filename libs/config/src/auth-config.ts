@@ -1,10 +1,11 @@
-import type { AuthConfig, AuthSecrets, HttpConfig } from './config.types';
+import type { AuthConfig, AuthSecrets, HttpConfig, NodeEnv } from './config.types';
 import type { EnvReader } from './env-reader';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Token lifetimes, cookie and lockout policy, and the optional first admin. */
-export function readAuthConfig(read: EnvReader, secrets: AuthSecrets, http: HttpConfig): AuthConfig {
+export function readAuthConfig(read: EnvReader, secrets: AuthSecrets, http: HttpConfig, env: NodeEnv): AuthConfig {
+  const appUrl = read.url('APP_URL', ['http:', 'https:']);
   return {
     ...secrets,
     issuer: read.string('JWT_ISSUER', 'backlot'),
@@ -12,6 +13,7 @@ export function readAuthConfig(read: EnvReader, secrets: AuthSecrets, http: Http
     accessTokenTtlSeconds: read.int('ACCESS_TOKEN_TTL_SECONDS', 900, { min: 30, max: 86_400 }),
     refreshTokenTtlDays: read.int('REFRESH_TOKEN_TTL_DAYS', 30, { min: 1, max: 365 }),
     refreshReuseGraceSeconds: read.int('REFRESH_REUSE_GRACE_SECONDS', 10, { min: 0, max: 60 }),
+    sessionCacheTtlSeconds: read.int('SESSION_CACHE_TTL_SECONDS', 5, { min: 1, max: 30 }),
     cookie: {
       sameSite: read.oneOf('AUTH_COOKIE_SAMESITE', ['strict', 'lax'] as const, 'strict'),
       secure: read.bool('AUTH_COOKIE_SECURE', true),
@@ -28,7 +30,8 @@ export function readAuthConfig(read: EnvReader, secrets: AuthSecrets, http: Http
     mfaChallengeTtlSeconds: read.int('MFA_CHALLENGE_TTL_SECONDS', 300, { min: 30, max: 3_600 }),
     emailVerificationTtlHours: read.int('EMAIL_VERIFICATION_TTL_HOURS', 24, { min: 1, max: 720 }),
     passwordResetTtlMinutes: read.int('PASSWORD_RESET_TTL_MINUTES', 30, { min: 5, max: 1_440 }),
-    appUrl: (read.url('APP_URL', ['http:', 'https:']) ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
+    appUrl: (appUrl ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
+    linkPages: appUrl === undefined && env !== 'production',
     bootstrapAdmin: readBootstrapAdmin(read),
   };
 }

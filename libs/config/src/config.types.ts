@@ -12,7 +12,17 @@ export type DatabaseConfig =
       /** A PGlite dump (.tar) an in-memory database starts from (the test suite's migrated template). */
       seedArchive?: string;
     }
-  | { kind: 'postgres'; url: string; poolMax: number; poolIdleTimeoutMs: number; connectTimeoutMs: number; migrateOnStart: boolean };
+  | {
+      kind: 'postgres';
+      url: string;
+      poolMax: number;
+      poolIdleTimeoutMs: number;
+      /** Longest wait for a pool connection: a free one, or a new one connecting. */
+      connectTimeoutMs: number;
+      /** Longest a statement may run: the server cancels it, and the client gives up a little later if the server is frozen. */
+      statementTimeoutMs: number;
+      migrateOnStart: boolean;
+    };
 
 export interface HttpConfig {
   host: string;
@@ -55,6 +65,12 @@ export interface AuthConfig extends AuthSecrets {
   refreshTokenTtlDays: number;
   /** A refresh token used again within this many seconds (same client) is a race, not theft. */
   refreshReuseGraceSeconds: number;
+  /**
+   * How long a session's or API key's state (revoked, role, account disabled) may be served
+   * from the cache. Evictions can be lost in a partition (the revoking instance cannot reach
+   * Redis); this bounds how long any instance may go on trusting the old state.
+   */
+  sessionCacheTtlSeconds: number;
   cookie: { sameSite: 'strict' | 'lax'; secure: boolean };
   requireEmailVerification: boolean;
   lockout: { maxFailures: number; lockSeconds: number };
@@ -64,6 +80,8 @@ export interface AuthConfig extends AuthSecrets {
   passwordResetTtlMinutes: number;
   /** Base of the links in mails (the SPA that handles /verify-email, /reset-password …). */
   appUrl: string;
+  /** Development without APP_URL: the links point at the API, which serves small pages for them (apps/api/src/auth/link-pages). */
+  linkPages: boolean;
   /** Created (or promoted) on start when both are set. */
   bootstrapAdmin?: { email: string; password: string };
 }
@@ -71,11 +89,17 @@ export interface AuthConfig extends AuthSecrets {
 export interface MailConfig {
   smtpUrl?: string;
   from: string;
+  /** Mails per inbox per window, all kinds together; max 0 switches the limit off. */
+  recipientLimit: { max: number; windowSeconds: number };
 }
 
 export interface ObservabilityConfig {
   logLevel: LevelWithSilent;
   metricsToken?: string;
+  /** false: no metrics anywhere (METRICS_ENABLED=false). */
+  metricsEnabled: boolean;
+  /** Set: metrics are served only by this separate listener; /metrics on the API port answers 404. */
+  metricsListener?: { host: string; port: number };
 }
 
 export interface DataConfig {
@@ -83,6 +107,10 @@ export interface DataConfig {
   idempotencyTtlSeconds: number;
   /** Largest import body (NDJSON or CSV), in bytes. */
   importMaxBytes: number;
+  /** Most operations in one batch: its transaction holds the embedded database's one connection, so less there. */
+  batchMaxOperations: number;
+  /** Most records an atomic import (one transaction) may hold; 0: no limit (PostgreSQL's default). */
+  importAtomicMaxRecords: number;
 }
 
 /** A five- or six-field cron expression (UTC), or null when the schedule is switched off. */
@@ -105,6 +133,63 @@ export interface JobsConfig {
   cleanupSchedule: CronSchedule;
 }
 
+/** Where file bytes are stored, and how much of them anyone may send. */
+export interface StorageConfig {
+  driver: 'local' | 's3';
+  /** The local driver's directory (default DATA_DIR/storage); a volume every instance shares when there are several. */
+  localDir: string;
+  /** Largest upload of any one file, whatever a field allows. */
+  maxFileBytes: number;
+  /** The S3 driver's bucket and client settings; present exactly when the driver is `s3`. */
+  s3?: S3StorageConfig;
+}
+
+export interface S3StorageConfig {
+  bucket: string;
+  /** An S3-compatible service's URL (MinIO, R2, Ceph …); AWS S3 when absent. */
+  endpoint?: string;
+  region: string;
+  /** Static credentials; absent → the AWS SDK's default chain (AWS_* variables, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: boolean;
+  /** Key prefix inside the bucket (normalised: no leading slash, one trailing slash, or `''`). */
+  prefix: string;
+  /** Downloads redirect to a presigned URL (the bucket serves the bytes) instead of streaming through the API. */
+  presignedDownloads: boolean;
+  /** Lifetime of a presigned download URL. */
+  presignSeconds: number;
+}
+
+/** Uploads and downloads of record files (the bytes' storage is StorageConfig). */
+export interface FilesConfig {
+  /** Bytes one user's uploads may take in all (0: no quota). */
+  userQuotaBytes: number;
+  /** Files one multipart request may carry. */
+  maxPerRequest: number;
+  /** How long an upload whose record write never committed is kept before the sweep removes it. */
+  orphanGraceSeconds: number;
+  /** Lifetime of a file token (downloads of protected files). */
+  tokenTtlSeconds: number;
+  /** Where the bytes of resumable (tus) uploads wait until they are complete (default DATA_DIR/uploads; shared by every instance). */
+  tusDir: string;
+  /** An unfinished resumable upload is removed this long after its creation. */
+  tusExpirySeconds: number;
+}
+
+/** Image thumbnails: how big a source may be and how much CPU they may take. */
+export interface ThumbsConfig {
+  /** Largest source image (width × height) a thumbnail is made of; larger ones (decompression bombs) are refused. */
+  maxInputPixels: number;
+  /** Thumbnails one instance renders at the same time (each on one thread of libuv's pool). */
+  concurrency: number;
+  /** Renders that may wait for a slot; past them a request is turned away (503 with Retry-After). */
+  maxQueue: number;
+  /** Longest one render may run before it is abandoned. */
+  timeoutSeconds: number;
+  /** Bytes of stored thumbnails kept in memory (the most recently used), so a hot one is served without storage; 0: none. */
+  memoryBytes: number;
+}
+
 export interface BackupConfig {
   /** Where backup files are written and listed from. */
   dir: string;
@@ -113,6 +198,8 @@ export interface BackupConfig {
   keep: number;
   /** Whether scheduled backups include sessions and refresh tokens. */
   includeSessions: boolean;
+  /** Whether scheduled backups include the bytes of stored files. */
+  includeFiles: boolean;
 }
 
 export interface AuditConfig {
@@ -164,10 +251,15 @@ export interface AppConfig {
   auth: AuthConfig;
   data: DataConfig;
   jobs: JobsConfig;
+  storage: StorageConfig;
+  files: FilesConfig;
   backup: BackupConfig;
   audit: AuditConfig;
   realtime: RealtimeConfig;
+  thumbs: ThumbsConfig;
   webhooks: WebhooksConfig;
   mail: MailConfig;
   observability: ObservabilityConfig;
+  /** Problems that do not stop a development start (a guessable secret set by hand); logged at start. */
+  warnings: string[];
 }

@@ -4,6 +4,8 @@
  */
 export class EnvReader {
   readonly problems: string[] = [];
+  /** Problems that do not stop this start (development), logged when it begins. */
+  readonly warnings: string[] = [];
 
   constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
@@ -73,5 +75,9 @@ export class EnvReader {
 
   fail(name: string, problem: string): void {
     this.problems.push(`${name}: ${problem}`);
+  }
+
+  warn(name: string, problem: string): void {
+    this.warnings.push(`${name}: ${problem}`);
   }
 }

@@ -1,4 +1,5 @@
 export * from './config.module';
 export * from './config.types';
-export { ConfigError, EMBEDDED_IN_MEMORY, loadConfig } from './load-config';
+export { ConfigError, EMBEDDED_IN_MEMORY, loadConfig, MAX_BATCH_OPERATIONS } from './load-config';
 export { packageVersion, projectRoot } from './project-root';
+export { PRIVATE_DIR_MODE, PrivateFilesError, secureDataDirs, useOwnerOnlyUmask } from './private-files';

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '../../../test/helpers/config-problems';
+import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '@backlot/testing/config-problems';
 import { type ConfigError, EMBEDDED_IN_MEMORY, loadConfig } from './load-config';
 
 describe('loadConfig', () => {
@@ -21,8 +22,18 @@ describe('loadConfig', () => {
       });
       expect(config.cache).toEqual({ redisUrl: undefined, keyPrefix: 'backlot:', ttlSeconds: 60, memoryMaxItems: 10_000 });
       expect(config.rateLimit).toEqual({ ttlSeconds: 60, max: 300 });
-      expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Backlot <no-reply@localhost>' });
-      expect(config.observability).toEqual({ logLevel: 'silent', metricsToken: undefined });
+      expect(config.mail).toEqual({
+        smtpUrl: undefined,
+        from: 'Backlot <no-reply@localhost>',
+        recipientLimit: { max: 5, windowSeconds: 3_600 },
+      });
+      expect(config.observability).toEqual({
+        logLevel: 'silent',
+        metricsToken: undefined,
+        metricsEnabled: true,
+        metricsListener: undefined,
+      });
+      expect(config.warnings).toEqual([]);
       expect(config.jobs).toEqual({
         worker: true,
         concurrency: 4,
@@ -37,6 +48,7 @@ describe('loadConfig', () => {
         schedule: '0 3 * * *',
         keep: 7,
         includeSessions: false,
+        includeFiles: true,
       });
       expect(config.audit).toEqual({ retentionDays: 365, retentionSchedule: '30 2 * * *' });
       expect(config.realtime).toEqual({
@@ -55,10 +67,21 @@ describe('loadConfig', () => {
         disableAfterFailures: 10,
         deliveryRetentionDays: 30,
       });
+      expect(config.storage).toEqual({
+        driver: 'local',
+        localDir: resolve(process.cwd(), 'data', 'storage'),
+        maxFileBytes: 100 * 1024 * 1024,
+        s3: undefined,
+      });
     });
 
     it('logs at info by default outside tests', () => {
-      const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: STRONG_JWT_SECRET,
+        ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
+        METRICS_TOKEN: STRONG_JWT_SECRET,
+      });
 
       expect(config.observability.logLevel).toBe('info');
     });
@@ -70,6 +93,81 @@ describe('loadConfig', () => {
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('storage', () => {
+    it('reads the S3 driver settings, with the SDK default credentials when no keys are set', () => {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        STORAGE_DRIVER: 's3',
+        STORAGE_S3_BUCKET: 'backlot-files',
+        STORAGE_S3_PREFIX: '/prod//eu/',
+      });
+      expect(config.storage.driver).toBe('s3');
+      expect(config.storage.s3).toEqual({
+        bucket: 'backlot-files',
+        endpoint: undefined,
+        region: 'us-east-1',
+        credentials: undefined,
+        forcePathStyle: false,
+        prefix: 'prod/eu/',
+        presignedDownloads: false,
+        presignSeconds: 300,
+      });
+    });
+
+    it('reads an S3-compatible service with static keys, path-style addressing and presigned downloads', () => {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        STORAGE_DRIVER: 's3',
+        STORAGE_S3_BUCKET: 'files',
+        STORAGE_S3_ENDPOINT: 'http://minio:9000',
+        STORAGE_S3_REGION: 'eu-west-3',
+        STORAGE_S3_ACCESS_KEY_ID: 'backlot',
+        STORAGE_S3_SECRET_ACCESS_KEY: 'a-secret-that-stays-secret',
+        STORAGE_S3_FORCE_PATH_STYLE: 'true',
+        STORAGE_S3_PRESIGNED_DOWNLOADS: 'true',
+        STORAGE_S3_PRESIGN_SECONDS: '60',
+      });
+      expect(config.storage.s3).toMatchObject({
+        endpoint: 'http://minio:9000',
+        region: 'eu-west-3',
+        credentials: { accessKeyId: 'backlot', secretAccessKey: 'a-secret-that-stays-secret' },
+        forcePathStyle: true,
+        prefix: '',
+        presignedDownloads: true,
+        presignSeconds: 60,
+      });
+    });
+
+    it('refuses the S3 driver without a bucket, and half a key pair, never echoing the secret', () => {
+      const problems = problemsOf({
+        NODE_ENV: 'test',
+        STORAGE_DRIVER: 's3',
+        STORAGE_S3_SECRET_ACCESS_KEY: 'a-secret-that-stays-secret',
+        STORAGE_S3_ENDPOINT: 'minio:9000',
+        STORAGE_S3_PRESIGN_SECONDS: '0',
+      });
+      expect(problems).toEqual([
+        'STORAGE_S3_BUCKET: is required with STORAGE_DRIVER=s3 (the bucket that holds file bytes)',
+        'STORAGE_S3_ACCESS_KEY_ID: is required when STORAGE_S3_SECRET_ACCESS_KEY is set',
+        expect.stringMatching(/^STORAGE_S3_ENDPOINT: must start with http:\/\/ or https:\/\//),
+        expect.stringMatching(/^STORAGE_S3_PRESIGN_SECONDS: must be an integer from 1/),
+      ]);
+      expect(problems.join('\n')).not.toContain('a-secret-that-stays-secret');
+    });
+
+    it('refuses an unknown driver, a bad bucket name and a prefix that climbs', () => {
+      expect(problemsOf({ NODE_ENV: 'test', STORAGE_DRIVER: 'gcs' })).toEqual(['STORAGE_DRIVER: must be one of local, s3 (got "gcs")']);
+      expect(problemsOf({ NODE_ENV: 'test', STORAGE_DRIVER: 's3', STORAGE_S3_BUCKET: 'My_Bucket', STORAGE_S3_PREFIX: 'a/../b' })).toEqual([
+        expect.stringMatching(/^STORAGE_S3_BUCKET: "My_Bucket" is not a bucket name/),
+        expect.stringMatching(/^STORAGE_S3_PREFIX: /),
+      ]);
+    });
+
+    it('ignores the S3 settings with the local driver', () => {
+      expect(loadConfig({ NODE_ENV: 'test', STORAGE_S3_PRESIGN_SECONDS: 'junk' }).storage.s3).toBeUndefined();
     });
   });
 
@@ -88,6 +186,7 @@ describe('loadConfig', () => {
         expect.stringMatching(/^PORT: /),
         'JWT_SECRET: is required in production',
         'ENCRYPTION_KEY: is required in production',
+        expect.stringMatching(/^METRICS_TOKEN: is required in production/),
       ]);
     });
 
@@ -191,6 +290,7 @@ describe('loadConfig', () => {
         poolMax: 10,
         poolIdleTimeoutMs: 10_000,
         connectTimeoutMs: 5_000,
+        statementTimeoutMs: 15_000,
       });
     });
 
@@ -201,6 +301,7 @@ describe('loadConfig', () => {
         DATABASE_POOL_MAX: '25',
         DATABASE_POOL_IDLE_TIMEOUT_MS: '0',
         DATABASE_CONNECT_TIMEOUT_MS: '2500',
+        DATABASE_STATEMENT_TIMEOUT_MS: '800',
         MIGRATE_ON_START: 'yes',
       });
 
@@ -209,8 +310,27 @@ describe('loadConfig', () => {
         poolMax: 25,
         poolIdleTimeoutMs: 0,
         connectTimeoutMs: 2500,
+        statementTimeoutMs: 800,
         migrateOnStart: true,
       });
+    });
+
+    // A large batch or atomic import holds the embedded database's one connection throughout.
+    it('bounds batches and atomic imports lower on the embedded database than on PostgreSQL', () => {
+      const embedded = loadConfig({ NODE_ENV: 'test', PGLITE_DATA_DIR: 'memory://' });
+      const postgres = loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://db/backlot' });
+
+      expect(embedded.data).toMatchObject({ batchMaxOperations: 200, importAtomicMaxRecords: 2_000 });
+      expect(postgres.data).toMatchObject({ batchMaxOperations: 1_000, importAtomicMaxRecords: 0 });
+    });
+
+    it.each([
+      ['BATCH_MAX_OPERATIONS', '1001', 'must be an integer from 1 to 1000 (got "1001")'],
+      ['BATCH_MAX_OPERATIONS', '0', 'must be an integer from 1 to 1000 (got "0")'],
+      ['SESSION_CACHE_TTL_SECONDS', '31', 'must be an integer from 1 to 30 (got "31")'],
+      ['DATABASE_STATEMENT_TIMEOUT_MS', '50', 'must be an integer from 100 to 3600000 (got "50")'],
+    ])('rejects %s=%s', (name, value, message) => {
+      expect(problemsOf({ NODE_ENV: 'test', [name]: value })).toEqual([`${name}: ${message}`]);
     });
 
     it.each(['1', '1001', '-5', '10.5'])('rejects DATABASE_POOL_MAX=%s', (value) => {
@@ -265,5 +385,66 @@ describe('TRUST_PROXY validation', () => {
   it('rejects an entry that is not an address', () => {
     expect(problems('yes')).toEqual([expect.stringContaining('TRUST_PROXY: "yes"')]);
     expect(problems('10.0.0.0/33')).toEqual([expect.stringContaining('TRUST_PROXY: "10.0.0.0/33"')]);
+  });
+});
+
+describe('metrics exposure (loadConfig)', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY };
+
+  it('refuses production with /metrics on the API port and no METRICS_TOKEN, saying what would do', () => {
+    expect(problemsOf(production)).toEqual([
+      'METRICS_TOKEN: is required in production, or /metrics would be public: set it (`openssl rand -base64 48`), or serve metrics ' +
+        'on a private listener with METRICS_PORT (METRICS_HOST defaults to 127.0.0.1), or switch them off with METRICS_ENABLED=false',
+    ]);
+  });
+
+  it('starts in production with a strong token, a separate listener, or metrics switched off', () => {
+    const token = randomBytes(48).toString('base64');
+    expect(loadConfig({ ...production, METRICS_TOKEN: token }).observability).toMatchObject({ metricsToken: token, metricsEnabled: true });
+    expect(loadConfig({ ...production, METRICS_PORT: '9464' }).observability).toMatchObject({
+      metricsToken: undefined,
+      metricsListener: { host: '127.0.0.1', port: 9464 },
+    });
+    expect(loadConfig({ ...production, METRICS_ENABLED: 'false' }).observability).toMatchObject({
+      metricsEnabled: false,
+      metricsListener: undefined,
+    });
+  });
+
+  it('refuses a guessable METRICS_TOKEN in production and warns about one in development', () => {
+    expect(problemsOf({ ...production, METRICS_TOKEN: 'metrics-token-0123456789' })).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: is a default or guessable value \(carries at most ~\d+ bits/),
+    ]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'backlot-config-'));
+    try {
+      const config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, METRICS_TOKEN: 'metrics-token-0123456789' });
+      expect(config.observability.metricsToken).toBe('metrics-token-0123456789');
+      expect(config.warnings).toEqual([
+        expect.stringMatching(/^METRICS_TOKEN: is a default or guessable value .* Production would refuse it$/),
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads METRICS_HOST for the separate listener and refuses METRICS_PORT equal to PORT', () => {
+    expect(loadConfig({ NODE_ENV: 'test', METRICS_PORT: '0', METRICS_HOST: '10.0.0.5' }).observability.metricsListener).toEqual({
+      host: '10.0.0.5',
+      port: 0,
+    });
+    expect(problemsOf({ NODE_ENV: 'test', PORT: '3000', METRICS_PORT: '3000' })).toEqual(['METRICS_PORT: must differ from PORT (3000)']);
+    expect(problemsOf({ NODE_ENV: 'test', METRICS_PORT: 'ninety' })).toEqual([expect.stringMatching(/^METRICS_PORT: must be an integer/)]);
+  });
+});
+
+describe('resumable uploads (loadConfig)', () => {
+  it('reads TUS_DIR and TUS_EXPIRY_SECONDS (resumable uploads) and refuses an expiry out of range', () => {
+    const defaults = loadConfig({ NODE_ENV: 'test', DATA_DIR: '/srv/backlot' }).files;
+    expect([defaults.tusDir, defaults.tusExpirySeconds]).toEqual(['/srv/backlot/uploads', 86_400]);
+    const set = loadConfig({ NODE_ENV: 'test', TUS_DIR: '/mnt/shared/tus', TUS_EXPIRY_SECONDS: '3600' }).files;
+    expect([set.tusDir, set.tusExpirySeconds]).toEqual(['/mnt/shared/tus', 3_600]);
+    expect(problemsOf({ NODE_ENV: 'test', TUS_EXPIRY_SECONDS: '10' })).toEqual([
+      'TUS_EXPIRY_SECONDS: must be an integer from 60 to 2592000 (got "10")',
+    ]);
   });
 });

@@ -3,11 +3,14 @@ import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { CronExpressionParser } from 'cron-parser';
-import type { AppConfig, CronSchedule, DatabaseConfig, HttpConfig, NodeEnv } from './config.types';
+import type { AppConfig, CronSchedule, DatabaseConfig, HttpConfig, NodeEnv, ObservabilityConfig } from './config.types';
+import { readStorage } from './storage-config';
 import { EnvReader } from './env-reader';
 import { packageVersion, projectRoot } from './project-root';
 import { readSecrets } from './secrets';
 import { readAuthConfig } from './auth-config';
+import { readThumbs } from './thumbs-config';
+import { requireStrong, secretWeakness } from './secret-strength';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -20,6 +23,8 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const EMBEDDED_IN_MEMORY = 'memory://';
+/** The most operations BATCH_MAX_OPERATIONS may allow (and the default on PostgreSQL). */
+export const MAX_BATCH_OPERATIONS = 1_000;
 
 /** Validates the whole environment once; throws a ConfigError listing every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
@@ -28,6 +33,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const root = projectRoot();
   const dataDir = absolute(read.string('DATA_DIR', './data'));
   const http = readHttp(read);
+  const database = readDatabase(read, dataDir);
 
   const config: AppConfig = {
     env: nodeEnv,
@@ -36,7 +42,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     migrationsDir: absolute(read.string('MIGRATIONS_DIR', join(root, 'prisma', 'migrations'))),
     schemaPath: join(root, 'prisma', 'schema.prisma'),
     http,
-    database: readDatabase(read, dataDir),
+    database,
     cache: {
       redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
       keyPrefix: read.string('REDIS_KEY_PREFIX', 'backlot:'),
@@ -47,10 +53,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ttlSeconds: read.int('RATE_LIMIT_TTL_SECONDS', 60, { min: 1, max: 86_400 }),
       max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
     },
-    auth: readAuthConfig(read, readSecrets(read, nodeEnv, dataDir), http),
+    auth: readAuthConfig(read, readSecrets(read, nodeEnv, dataDir), http, nodeEnv),
     data: {
       idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60, max: 30 * 86_400 }),
       importMaxBytes: read.int('IMPORT_MAX_BYTES', 100 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 * 1024 }),
+      batchMaxOperations: read.int('BATCH_MAX_OPERATIONS', database.kind === 'embedded' ? 200 : MAX_BATCH_OPERATIONS, {
+        min: 1,
+        max: MAX_BATCH_OPERATIONS,
+      }),
+      importAtomicMaxRecords: read.int('IMPORT_ATOMIC_MAX_RECORDS', database.kind === 'embedded' ? 2_000 : 0, { min: 0, max: 100_000_000 }),
     },
     jobs: {
       worker: read.bool('JOBS_WORKER', true),
@@ -61,11 +72,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       retentionDays: read.int('JOBS_RETENTION_DAYS', 7, { min: 1, max: 3_650 }),
       cleanupSchedule: readCron(read, 'CLEANUP_SCHEDULE', '0 * * * *'),
     },
+    storage: readStorage(read, dataDir),
+    files: {
+      userQuotaBytes: read.int('FILES_USER_QUOTA_BYTES', 0, { min: 0, max: 1024 ** 5 }),
+      maxPerRequest: read.int('FILES_MAX_PER_REQUEST', 20, { min: 1, max: 1_000 }),
+      orphanGraceSeconds: read.int('FILES_ORPHAN_GRACE_SECONDS', 24 * 3_600, { min: 60, max: 30 * 24 * 3_600 }),
+      tokenTtlSeconds: read.int('FILES_TOKEN_TTL_SECONDS', 300, { min: 10, max: 24 * 3_600 }),
+      tusDir: absolute(read.string('TUS_DIR', join(dataDir, 'uploads'))),
+      tusExpirySeconds: read.int('TUS_EXPIRY_SECONDS', 24 * 3_600, { min: 60, max: 30 * 24 * 3_600 }),
+    },
     backup: {
       dir: absolute(read.string('BACKUP_DIR', join(dataDir, 'backups'))),
       schedule: readCron(read, 'BACKUP_SCHEDULE', '0 3 * * *'),
       keep: read.int('BACKUP_KEEP', 7, { min: 1, max: 1_000 }),
       includeSessions: read.bool('BACKUP_INCLUDE_SESSIONS', false),
+      includeFiles: read.bool('BACKUP_INCLUDE_FILES', true),
     },
     audit: {
       retentionDays: read.int('AUDIT_RETENTION_DAYS', 365, { min: 0, max: 36_500 }),
@@ -79,6 +100,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxConnections: read.int('REALTIME_MAX_CONNECTIONS', 10_000, { min: 1, max: 1_000_000 }),
       maxBufferBytes: read.int('REALTIME_MAX_BUFFER_BYTES', 1_048_576, { min: 1_024, max: 1_073_741_824 }),
     },
+    thumbs: readThumbs(read),
     webhooks: {
       allowedHosts: readAllowedHosts(read),
       timeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
@@ -87,11 +109,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       disableAfterFailures: read.int('WEBHOOK_DISABLE_AFTER_FAILURES', 10, { min: 1, max: 10_000 }),
       deliveryRetentionDays: read.int('WEBHOOK_DELIVERY_RETENTION_DAYS', 30, { min: 1, max: 3_650 }),
     },
-    mail: { smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']), from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>') },
-    observability: {
-      logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
-      metricsToken: read.optional('METRICS_TOKEN', (v) => (v.length < 16 ? 'must be at least 16 characters' : undefined)),
+    mail: {
+      smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:']),
+      from: read.string('MAIL_FROM', 'Backlot <no-reply@localhost>'),
+      recipientLimit: {
+        max: read.int('MAIL_RECIPIENT_LIMIT', 5, { min: 0, max: 10_000 }),
+        windowSeconds: read.int('MAIL_RECIPIENT_WINDOW_SECONDS', 3_600, { min: 1, max: 604_800 }),
+      },
     },
+    observability: readObservability(read, nodeEnv, http),
+    warnings: read.warnings,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
@@ -128,6 +155,32 @@ function readHttp(read: EnvReader): HttpConfig {
     }),
     trustProxy: readTrustProxy(read),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 600_000 }),
+  };
+}
+
+/**
+ * Metrics tell an attacker what runs and how busy it is: production serves them behind a token,
+ * on a separate listener meant for a private interface, or not at all.
+ */
+function readObservability(read: EnvReader, env: NodeEnv, http: HttpConfig): ObservabilityConfig {
+  const metricsToken = read.optional('METRICS_TOKEN', (v) => (v.length < 16 ? 'must be at least 16 characters' : undefined));
+  if (metricsToken) requireStrong(read, env, 'METRICS_TOKEN', secretWeakness(metricsToken));
+  const metricsEnabled = read.bool('METRICS_ENABLED', true);
+  const port = read.raw('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, { min: 0, max: 65_535 });
+  if (port && port === http.port) read.fail('METRICS_PORT', `must differ from PORT (${http.port})`);
+  const metricsListener = metricsEnabled && port !== undefined ? { host: read.string('METRICS_HOST', '127.0.0.1'), port } : undefined;
+  if (env === 'production' && metricsEnabled && !metricsListener && read.raw('METRICS_TOKEN') === undefined) {
+    read.fail(
+      'METRICS_TOKEN',
+      'is required in production, or /metrics would be public: set it (`openssl rand -base64 48`), or serve metrics on a private ' +
+        'listener with METRICS_PORT (METRICS_HOST defaults to 127.0.0.1), or switch them off with METRICS_ENABLED=false',
+    );
+  }
+  return {
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, env === 'test' ? 'silent' : 'info'),
+    metricsToken,
+    metricsEnabled,
+    metricsListener,
   };
 }
 
@@ -169,6 +222,7 @@ function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
     poolMax: read.int('DATABASE_POOL_MAX', 10, { min: 2, max: 1_000 }),
     poolIdleTimeoutMs: read.int('DATABASE_POOL_IDLE_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000 }),
     connectTimeoutMs: read.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, { min: 100, max: 120_000 }),
+    statementTimeoutMs: read.int('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, { min: 100, max: 3_600_000 }),
   };
   if (read.raw('DATABASE_URL') !== undefined) {
     return { kind: 'postgres', url: url ?? '', migrateOnStart, ...pool };

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '../../../test/helpers/config-problems';
+import { problemsOf, STRONG_ENCRYPTION_KEY, STRONG_JWT_SECRET } from '@backlot/testing/config-problems';
 import { loadConfig } from './load-config';
 
 describe('auth secrets (loadConfig)', () => {
   describe('in production', () => {
-    const production = { NODE_ENV: 'production' };
+    // Metrics off: production also wants them protected, which is not what these tests are about.
+    const production = { NODE_ENV: 'production', METRICS_ENABLED: 'false' };
 
     it('refuses to start without JWT_SECRET and ENCRYPTION_KEY', () => {
       expect(problemsOf(production)).toEqual(['JWT_SECRET: is required in production', 'ENCRYPTION_KEY: is required in production']);
@@ -20,7 +21,53 @@ describe('auth secrets (loadConfig)', () => {
         ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
       });
 
-      expect(problems).toEqual(['JWT_SECRET: is a default or guessable value; refusing to start in production']);
+      expect(problems).toEqual([
+        'JWT_SECRET: is a default or guessable value (contains the well-known word "changeme"); ' +
+          'use 32 or more random bytes, e.g. `openssl rand -base64 48`. Refusing to start in production',
+      ]);
+    });
+
+    it('refuses a JWT_SECRET of 32 hex characters (16 bytes), saying why and how to make one', () => {
+      const problems = problemsOf({ ...production, JWT_SECRET: '0123456789abcdef0123456789abcdef', ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+
+      expect(problems).toEqual([
+        'JWT_SECRET: is a default or guessable value (carries at most ~128 bits of randomness for its length and alphabet ' +
+          '(at least 256: 64 hex or 43 base64 characters)); use 32 or more random bytes, e.g. `openssl rand -base64 48`. ' +
+          'Refusing to start in production',
+      ]);
+    });
+
+    it.each([
+      ['a 64-character run', '0123456789abcdef'.repeat(4)],
+      ['a repeated block', 'Xq7!pL2#vB9$'.repeat(4)],
+      ['48 random hex characters (24 bytes)', randomBytes(24).toString('hex')],
+    ])('refuses a JWT_SECRET that is %s', (_, secret) => {
+      const problems = problemsOf({ ...production, JWT_SECRET: secret, ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY });
+
+      expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is a default or guessable value \(/)]);
+    });
+
+    it('refuses a guessable entry of JWT_PREVIOUS_SECRETS: tokens it signed would still be accepted', () => {
+      const problems = problemsOf({
+        ...production,
+        JWT_SECRET: STRONG_JWT_SECRET,
+        JWT_PREVIOUS_SECRETS: `${randomBytes(48).toString('base64')},${'0123456789abcdef'.repeat(2)}`,
+        ENCRYPTION_KEY: STRONG_ENCRYPTION_KEY,
+      });
+
+      expect(problems).toEqual([
+        expect.stringMatching(/^JWT_PREVIOUS_SECRETS: is a default or guessable value \(entry 2 carries at most ~128 bits/),
+      ]);
+    });
+
+    it('refuses an ENCRYPTION_KEY that is base64 of text rather than of random bytes', () => {
+      const key = Buffer.from('my-very-own-key-for-backlot-0001').toString('base64');
+      const problems = problemsOf({ ...production, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: key });
+
+      expect(problems).toEqual([
+        'ENCRYPTION_KEY: is a default or guessable value (is base64 of text, not of random bytes); use `openssl rand -base64 32`. ' +
+          'Refusing to start in production',
+      ]);
     });
 
     it('refuses a long JWT_SECRET made of fewer than 8 distinct characters', () => {
@@ -114,6 +161,19 @@ describe('auth secrets (loadConfig)', () => {
       expect(
         problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: STRONG_JWT_SECRET, ENCRYPTION_KEY: `${'a'.repeat(43)}=` }),
       ).toHaveLength(1);
+    });
+
+    it('starts with a guessable JWT_SECRET set by hand, warning that production would refuse it', () => {
+      const config = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: '0123456789abcdef0123456789abcdef' });
+
+      expect(config.auth.jwtSecret).toBe('0123456789abcdef0123456789abcdef');
+      expect(config.warnings).toEqual([
+        expect.stringMatching(/^JWT_SECRET: is a default or guessable value \(.*\. Production would refuse it$/),
+      ]);
+    });
+
+    it('has nothing to warn about with the secrets it generates', () => {
+      expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir }).warnings).toEqual([]);
     });
 
     it('prefers a JWT_SECRET from the environment over the generated one', () => {

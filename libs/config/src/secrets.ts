@@ -3,25 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { AuthSecrets, NodeEnv } from './config.types';
 import type { EnvReader } from './env-reader';
+import { keyWeakness, requireStrong, secretWeakness } from './secret-strength';
 
 const MIN_JWT_SECRET_LENGTH = 32;
-/** Values seen in tutorials and sample .env files; a production deployment must not use them. */
-const WELL_KNOWN_SECRETS = [
-  'secret',
-  'changeme',
-  'change-me',
-  'changethis',
-  'password',
-  'jwt_secret',
-  'your-secret',
-  'supersecret',
-  'development',
-];
-
-function isWeak(value: string): boolean {
-  const lowered = value.toLowerCase();
-  return WELL_KNOWN_SECRETS.some((weak) => lowered.includes(weak)) || new Set(value).size < 8;
-}
 
 // Node's base64 decoder skips characters it does not know, so check the text itself first.
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=?$/;
@@ -46,6 +30,10 @@ export function readSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): A
   const previousJwtSecrets = reader.list('JWT_PREVIOUS_SECRETS');
   if (previousJwtSecrets.some((secret) => secret.length < MIN_JWT_SECRET_LENGTH)) {
     reader.fail('JWT_PREVIOUS_SECRETS', `every secret must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  } else {
+    // Tokens signed with a guessable earlier secret would still be accepted: it is as weak as the current one.
+    const weak = previousJwtSecrets.map((secret, i) => [i + 1, secretWeakness(secret)] as const).find(([, weakness]) => weakness);
+    requireStrong(reader, env, 'JWT_PREVIOUS_SECRETS', weak && `entry ${weak[0]} ${weak[1]}`);
   }
   const previousEncryptionKeys = reader.list('ENCRYPTION_PREVIOUS_KEYS');
   if (previousEncryptionKeys.some((key) => checkEncryptionKey(key) !== undefined)) {
@@ -61,10 +49,13 @@ function readCurrentSecrets(reader: EnvReader, env: NodeEnv, dataDir: string): C
     v.length < MIN_JWT_SECRET_LENGTH ? `must be at least ${MIN_JWT_SECRET_LENGTH} characters` : undefined,
   );
   const encryptionKey = reader.optional('ENCRYPTION_KEY', checkEncryptionKey);
+  if (jwtSecret) requireStrong(reader, env, 'JWT_SECRET', secretWeakness(jwtSecret));
+  if (encryptionKey) {
+    requireStrong(reader, env, 'ENCRYPTION_KEY', keyWeakness(Buffer.from(encryptionKey, 'base64')), 'use `openssl rand -base64 32`');
+  }
 
   if (env === 'production') {
     if (!reader.raw('JWT_SECRET')) reader.fail('JWT_SECRET', 'is required in production');
-    else if (jwtSecret && isWeak(jwtSecret)) reader.fail('JWT_SECRET', 'is a default or guessable value; refusing to start in production');
     if (!reader.raw('ENCRYPTION_KEY')) reader.fail('ENCRYPTION_KEY', 'is required in production');
     return { jwtSecret: jwtSecret ?? '', encryptionKey: encryptionKey ?? '', source: 'environment' };
   }
@@ -94,7 +85,7 @@ function persistedSecrets(dataDir: string): Pick<AuthSecrets, 'jwtSecret' | 'enc
     throw new Error(`${file} is unreadable or incomplete; fix or delete it (deleting logs everyone out and loses encrypted fields)`);
   }
   const secrets = generate();
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   chmodSync(file, 0o600);
   return secrets;

@@ -1,7 +1,12 @@
 export * from './connection/database-connection';
+export { EmbeddedLock } from './connection/embedded-lock';
+export { EventLoopSlices } from './connection/event-loop-slices';
+export { MAINTENANCE_STATEMENT_TIMEOUT_MS, withStatementBudget } from './connection/postgres-pool';
+export * from './database-errors';
 export * from './database.module';
 export * from './migrations/migrator';
 export { Prisma } from './generated/prisma/client';
 export * from './prisma.service';
 export * from './query/like-pattern';
 export * from './query/storable-text';
+export * from './query/savepoint';

@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Conflict, NotFound, ServiceUnavailable } from '@backlot/http';
 import { Prisma, PrismaClient } from './generated/prisma/client';
 import { DatabaseConnection } from './connection/database-connection';
+import { withStatementBudget } from './connection/postgres-pool';
+import { translateDatabaseError } from './database-errors';
 
 export type TransactionClient = Prisma.TransactionClient;
 
@@ -27,9 +28,18 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 
   async transaction<T>(work: (tx: TransactionClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const { isolationLevel, timeoutMs = 5_000, retries = isolationLevel === 'Serializable' ? 3 : 0 } = options;
+    const budget = this.statementBudget(timeoutMs);
+    const run = () =>
+      this.$transaction(
+        async (tx) => {
+          if (budget !== undefined) await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${budget}`);
+          return work(tx);
+        },
+        { isolationLevel, timeout: timeoutMs, maxWait: 2_000 },
+      );
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.$transaction(work, { isolationLevel, timeout: timeoutMs, maxWait: 2_000 });
+        return await (budget === undefined ? run() : withStatementBudget(budget, run));
       } catch (error) {
         if (attempt < retries && isWriteConflict(error)) {
           this.logger.debug(`transaction write conflict, retry ${attempt + 1}/${retries}`);
@@ -38,6 +48,15 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
         throw translateDatabaseError(error);
       }
     }
+  }
+
+  /**
+   * A transaction allowed longer than the statement timeout (schema changes rewriting a whole
+   * collection) may spend that time on one statement, on the server and on the client.
+   */
+  private statementBudget(timeoutMs: number): number | undefined {
+    const { config } = this.connection;
+    return config.kind === 'postgres' && timeoutMs > config.statementTimeoutMs ? Math.round(timeoutMs) : undefined;
   }
 
   // After the HTTP server has drained (Nest closes it before shutdown hooks), never before.
@@ -49,27 +68,4 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 
 function isWriteConflict(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2034';
-}
-
-/**
- * Turns constraint violations into domain errors (409/404) so a race that PGlite hides but
- * PostgreSQL shows (two concurrent inserts of one unique value) never becomes a 500, and a
- * transaction that could not get the database in time into a 503 with Retry-After.
- */
-export function translateDatabaseError(error: unknown): unknown {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error;
-  if (error.code === 'P2002') {
-    const target =
-      (error.meta?.target as string[] | string | undefined) ??
-      (error.meta?.driverAdapterError as { cause?: { constraint?: { fields?: string[] } } })?.cause?.constraint?.fields;
-    const fields = Array.isArray(target) ? target.join(', ') : target;
-    return new Conflict(
-      fields ? `A record with the same ${fields} already exists.` : 'A record with the same unique value already exists.',
-    );
-  }
-  if (error.code === 'P2025') return new NotFound('The record does not exist.');
-  // A transaction that could not start (or ran out of time) in a busy database: the
-  // request may succeed when retried, which a 500 would not tell the client.
-  if (error.code === 'P2028') return new ServiceUnavailable('The database is busy; retry shortly.', { retryAfter: 1 });
-  return error;
 }

@@ -9,6 +9,8 @@ export interface DomainEventMap {
   'user.credentials-changed': { userId: string; keepSessionId?: string; reason: string };
   /** Role or enabled state changed: cached principals must be reloaded. */
   'user.access-changed': { userId: string };
+  /** A schema change rewrote a collection's stored records (renames, removals, filled defaults): cached records are stale. */
+  'collection.records-rewritten': { collectionId: string };
   /**
    * A backup's rows are in, inside the restore's transaction (`tx`), before it commits:
    * rebuild derived state in that transaction (runtime field indexes), or throw to roll back.

@@ -13,3 +13,5 @@ export * from './pagination/page-query.dto';
 export * from './pagination/time-cursor';
 export * from './validation/is-timestamp';
 export * from './validation/query-values';
+export * from './body/json-text';
+export * from './body/input-limits';

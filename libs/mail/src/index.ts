@@ -1,3 +1,4 @@
 export * from './mail.module';
-export { MailOutbox, MailOutboxModule } from './mail-outbox';
+export { type MailContent, MailOutbox, MailOutboxModule, type OutgoingMail } from './mail-outbox';
 export { MailDeliveryError, type MailMessage, MailService } from './mail.service';
+export { MailRecipientLimit } from './recipient-limit';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { createTransport, type Transporter } from 'nodemailer';
+import { recipientDomain } from './recipient';
 
 export interface MailMessage {
   to: string;
@@ -72,9 +73,4 @@ export class MailService implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.transport?.close();
   }
-}
-
-function recipientDomain(to: string): string {
-  const domain = /@([^@>\s]+)[>\s]*$/.exec(to.trim())?.[1];
-  return domain?.toLowerCase() ?? 'unknown';
 }

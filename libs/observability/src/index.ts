@@ -7,3 +7,4 @@ export * from './logging/request-id';
 export * from './metrics/http-instrumentation';
 export * from './metrics/metrics.service';
 export * from './observability.module';
+export * from './metrics/metrics-listener';

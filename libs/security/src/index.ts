@@ -14,6 +14,7 @@ export * from './audit/audit-retention';
 export * from './audit/audit.types';
 export * from './crypto';
 export * from './tokens/one-time-tokens.service';
+export * from './tokens/token-purpose';
 export * from './security.module';
 export * from './passwords/password-policy';
 export * from './tokens/token.dto';

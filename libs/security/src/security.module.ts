@@ -9,14 +9,14 @@ import { PrincipalChanges } from './access/principal-changes';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditRetention } from './audit/audit-retention';
 import { AuditService } from './audit/audit.service';
-import { FieldEncryption, PasswordHasher } from './crypto';
+import { FieldEncryption, PasswordHasher, SealedJobs } from './crypto';
 import { OneTimeTokensRepository } from './tokens/one-time-tokens.repository';
 import { OneTimeTokens } from './tokens/one-time-tokens.service';
 
 /**
  * Authentication and the primitives every domain uses: the deny-by-default access guard,
- * access tokens, password hashing, field encryption, one-time tokens, the audit log and the
- * cross-instance notice that a principal's access changed.
+ * access tokens, password hashing, field encryption (of columns and of queued jobs), one-time
+ * tokens, the audit log and the cross-instance notice that a principal's access changed.
  * The app provides a PrincipalResolver (the auth module) that the guard consults.
  */
 @Global()
@@ -33,6 +33,7 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
       useFactory: (config: AppConfig) =>
         new FieldEncryption({ current: config.auth.encryptionKey, previous: config.auth.previousEncryptionKeys }),
     },
+    SealedJobs,
     AuditRepository,
     AuditService,
     AuditRetention,
@@ -40,6 +41,6 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
     OneTimeTokens,
     PrincipalChanges,
   ],
-  exports: [AccessTokens, PasswordHasher, FieldEncryption, AuditService, OneTimeTokens, PrincipalChanges],
+  exports: [AccessTokens, PasswordHasher, FieldEncryption, SealedJobs, AuditService, OneTimeTokens, PrincipalChanges],
 })
 export class SecurityModule {}

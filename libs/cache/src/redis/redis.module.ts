@@ -26,11 +26,17 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
     const redis = this.redis;
     if (!redis) return;
     await redis.connect();
-    this.health.register('redis', async () => {
-      if (!redis.available) return { status: 'down', error: 'not connected' };
-      await redis.ping();
-      return { status: 'up' };
-    });
+    // Optional: without Redis every request is still served (cache bypassed, rate limits
+    // counted in memory), so an outage must not take every instance out of a load balancer.
+    this.health.register(
+      'redis',
+      async () => {
+        if (!redis.available) return { status: 'down', error: 'not connected' };
+        await redis.ping();
+        return { status: 'up' };
+      },
+      { required: false },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,13 +1,15 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { DatabaseConfig } from '@backlot/config';
-import { EMBEDDED_IN_MEMORY } from '@backlot/config';
+import { EMBEDDED_IN_MEMORY, PRIVATE_DIR_MODE, useOwnerOnlyUmask } from '@backlot/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EmbeddedLock } from './embedded-lock';
+import { OwnerOnlyNodeFS } from './owner-only-fs';
+import { boundedPool, currentStatementBudget } from './postgres-pool';
 
 /** Something SQL can be sent to: the connection itself, or one open transaction. */
 export interface Queryable {
@@ -37,27 +39,27 @@ export class DatabaseConnection implements Queryable {
     if (config.kind === 'embedded') {
       const inMemory = config.dataDir === EMBEDDED_IN_MEMORY;
       if (!inMemory) {
+        // PGlite writes part of its files through Node's fs with default modes.
+        useOwnerOnlyUmask();
         this.lock = EmbeddedLock.acquire(config.dataDir);
         // PGlite creates only the last folder of its data dir.
-        mkdirSync(dirname(config.dataDir), { recursive: true });
+        mkdirSync(dirname(config.dataDir), { recursive: true, mode: PRIVATE_DIR_MODE });
       }
       this.pglite = new PGlite({
-        dataDir: inMemory ? undefined : config.dataDir,
+        fs: inMemory ? undefined : new OwnerOnlyNodeFS(config.dataDir),
         postgresqlconf: [`shared_buffers=${config.sharedBuffersMb}MB`, 'max_connections=8'],
         loadDataDir: config.seedArchive ? new Blob([readFileSync(config.seedArchive)]) : undefined,
       });
       this.adapterFactory = new PrismaPGlite(this.pglite);
     } else {
-      this.pool = new Pool({
-        connectionString: config.url,
+      this.pool = boundedPool({
+        url: config.url,
         max: config.poolMax,
-        idleTimeoutMillis: config.poolIdleTimeoutMs,
-        connectionTimeoutMillis: config.connectTimeoutMs,
-        application_name: 'backlot',
+        idleTimeoutMs: config.poolIdleTimeoutMs,
+        connectTimeoutMs: config.connectTimeoutMs,
+        statementTimeoutMs: config.statementTimeoutMs,
+        applicationName: 'backlot',
       });
-      // An idle client losing its server (restart, failover) must not crash the process;
-      // the pool discards it and the next query reconnects.
-      this.pool.on('error', () => undefined);
       this.adapterFactory = new PrismaPg(this.pool);
     }
   }
@@ -77,6 +79,8 @@ export class DatabaseConnection implements Queryable {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (this.pglite) return (await this.pglite.query<T>(sql, params)).rows;
+    // The session's statement timeout can only be raised for a transaction (SET LOCAL).
+    if (currentStatementBudget() !== undefined) return this.transaction((tx) => tx.query<T>(sql, params));
     return (await this.pool!.query(sql, params)).rows as T[];
   }
 
@@ -92,26 +96,38 @@ export class DatabaseConnection implements Queryable {
       );
     }
     const client = await this.pool!.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      const budget = currentStatementBudget();
+      if (budget !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.round(budget)}`);
       const result = await work({ query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] });
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back (server gone, answer timed out) must not go back to the pool.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   /**
    * Runs `work` while holding a PostgreSQL session-level advisory lock, so only one
    * instance does it at a time. An embedded database has one process (EmbeddedLock).
+   * The lock is taken on a connection of its own, without the statement timeout: waiting
+   * for another instance's migrations may take longer than any request would.
    */
   async withAdvisoryLock<T>(lockId: number, work: () => Promise<T>): Promise<T> {
-    if (!this.pool) return work();
-    const client = await this.pool.connect();
+    if (this.config.kind === 'embedded') return work();
+    const client = new Client({
+      connectionString: this.config.url,
+      connectionTimeoutMillis: this.config.connectTimeoutMs,
+      application_name: 'backlot-migrate',
+    });
+    client.on('error', () => undefined);
+    await client.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lockId]);
       try {
@@ -120,7 +136,7 @@ export class DatabaseConnection implements Queryable {
         await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
       }
     } finally {
-      client.release();
+      await client.end();
     }
   }
 

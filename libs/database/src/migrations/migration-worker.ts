@@ -1,4 +1,4 @@
-import type { DatabaseConfig } from '@backlot/config';
+import { type DatabaseConfig, useOwnerOnlyUmask } from '@backlot/config';
 import { DatabaseConnection } from '../connection/database-connection';
 import { Migrator } from './migrator';
 
@@ -20,6 +20,8 @@ async function run({ database, migrationsDir, schemaPath }: MigrationWorkerInput
 }
 
 process.once('message', (input: MigrationWorkerInput) => {
+  // Inherited from the server already; set here too so the database is private however this starts.
+  useOwnerOnlyUmask();
   run(input).then(
     (applied) => process.send?.({ applied }, () => process.exit(0)),
     (error: Error) => process.send?.({ error: error.message }, () => process.exit(1)),

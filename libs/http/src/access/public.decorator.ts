@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
 /**
  * Metadata key of a route's access rule, read by the access guard (@backlot/security).
@@ -7,7 +8,10 @@ import { SetMetadata } from '@nestjs/common';
  */
 export const ACCESS_RULE = 'backlot:access-rule';
 
+/** Marks a public operation in the OpenAPI document, which then declares it needs no credentials (`security: []`). */
+export const PUBLIC_OPERATION = 'x-backlot-public';
+
 /** Anyone may call the route, signed in or not. */
 export function Public(): MethodDecorator & ClassDecorator {
-  return SetMetadata(ACCESS_RULE, { public: true });
+  return applyDecorators(SetMetadata(ACCESS_RULE, { public: true }), ApiExtension(PUBLIC_OPERATION, true));
 }

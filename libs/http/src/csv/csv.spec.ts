@@ -1,5 +1,6 @@
-import { parseCsv } from '../../../../test/helpers/csv';
-import { csvEscape, csvLine, prefersCsv, spreadsheetSafe } from './csv';
+import fc from 'fast-check';
+import { parseCsv } from '@backlot/testing/csv';
+import { csvEscape, csvLine, prefersCsv, withFormulaGuard, withoutFormulaGuard } from './csv';
 
 describe('csvEscape', () => {
   it('leaves plain values as they are', () => {
@@ -43,13 +44,35 @@ describe('csvLine', () => {
   });
 });
 
-describe('spreadsheetSafe', () => {
-  it('prefixes text that a spreadsheet would read as a formula with an apostrophe', () => {
-    for (const text of ['=1+1', '+1', '-2+3', '@SUM(A1)', '\tx', '\rx']) expect(spreadsheetSafe(text)).toBe(`'${text}`);
+describe('formula guard', () => {
+  it('writes text that a spreadsheet would run as a formula behind an apostrophe', () => {
+    for (const text of ['=1+1', '+1', '-2+3', '@SUM(A1)', '=HYPERLINK("http://x")', '-5'])
+      expect(csvLine([text])).not.toMatch(/^"?[=+\-@]/);
+    expect(csvEscape('=1+1')).toBe("'=1+1");
+    expect(csvEscape('@SUM(1)')).toBe("'@SUM(1)");
+    expect(csvEscape('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
+    expect(csvEscape('\tx')).toBe("'\tx");
+    expect(csvEscape('\rx')).toBe(`"'\rx"`);
   });
 
-  it('leaves other values alone', () => {
-    for (const value of ['plain', ' =not first', '', 5, -5, null, undefined, true]) expect(spreadsheetSafe(value)).toBe(value);
+  it('writes numbers and booleans as they are: they are not text a spreadsheet could run', () => {
+    expect(csvLine([-5, -0.25, +1, true, 10n])).toBe('-5,-0.25,1,true,10\r\n');
+  });
+
+  it('leaves other text alone', () => {
+    for (const text of ['plain', ' =not first', '', "'quoted", "it's", "'"]) expect(csvEscape(text)).toBe(text);
+  });
+
+  it('guards text that already starts with apostrophes before a formula character, so the guard can be undone', () => {
+    expect(withFormulaGuard("'=1")).toBe("''=1");
+    expect(withoutFormulaGuard("''=1")).toBe("'=1");
+    expect(withoutFormulaGuard("'plain")).toBe("'plain");
+  });
+
+  it('gives back exactly the original text when undone, for any text', () => {
+    const text = fc.string({ unit: fc.constantFrom("'", '=', '+', '-', '@', '\t', '\r', 'a', ' ', '"', ',') });
+    fc.assert(fc.property(text, (value) => withoutFormulaGuard(withFormulaGuard(value)) === value));
+    fc.assert(fc.property(text, (value) => withoutFormulaGuard(parseCsv(csvLine([value]))[0][0]) === value));
   });
 });
 

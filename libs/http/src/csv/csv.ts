@@ -5,27 +5,40 @@ export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
  * One CSV field (RFC 4180): quoted when it holds a comma, a double quote or a line break,
  * with inner quotes doubled. null and undefined are empty fields; dates are ISO-8601 UTC;
  * objects and arrays are their JSON text, so nothing is lost to `[object Object]`.
+ * Text a spreadsheet would run as a formula is defused first (withFormulaGuard); numbers and
+ * booleans are not text and are written as they are, so a -5 stays a number.
  */
 export function csvEscape(value: unknown): string {
-  const text = csvText(value);
+  const text = typeof value === 'string' ? withFormulaGuard(value) : csvText(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /**
  * One CSV record, terminated by CRLF as RFC 4180 asks: concatenating lines (or writing them
- * one by one to a stream) gives a well-formed document.
+ * one by one to a stream) gives a well-formed document. Every CSV the API writes is made of
+ * these lines, so every export is defused the same way (csvEscape).
  */
 export function csvLine(values: unknown[]): string {
   return `${values.map(csvEscape).join(',')}\r\n`;
 }
 
+// OWASP's CSV-injection list: a cell starting with one of these may run as a formula.
+const GUARDED = /^'*[=+\-@\t\r]/;
+const GUARD_ADDED = /^'+[=+\-@\t\r]/;
+
 /**
- * A text cell a spreadsheet will not run: one that starts with `=`, `+`, `-`, `@`, a tab or a
- * carriage return gets a leading apostrophe (OWASP's CSV-injection advice). For exports of
- * text that outsiders write (the audit log's user agents), not for data meant to round-trip.
+ * Text a spreadsheet will not run: one that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+ * return gets a leading apostrophe (OWASP's advice). So does text that already starts with
+ * apostrophes before one of those, which makes the guard reversible: withoutFormulaGuard
+ * gives back exactly the original text, and an export imported again keeps its values.
  */
-export function spreadsheetSafe(value: unknown): unknown {
-  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+export function withFormulaGuard(text: string): string {
+  return GUARDED.test(text) ? `'${text}` : text;
+}
+
+/** The text a CSV cell stood for before withFormulaGuard (imports read exports with it). */
+export function withoutFormulaGuard(cell: string): string {
+  return GUARD_ADDED.test(cell) ? cell.slice(1) : cell;
 }
 
 function csvText(value: unknown): string {

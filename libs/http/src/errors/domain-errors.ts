@@ -67,6 +67,11 @@ export class Conflict extends DomainError {
   readonly kind = 'conflict';
 }
 
+/** Something that existed and never will again (a one-time setup that is done): 410. */
+export class Gone extends DomainError {
+  readonly kind = 'gone';
+}
+
 export class PreconditionFailed extends DomainError {
   readonly kind = 'precondition-failed';
 }

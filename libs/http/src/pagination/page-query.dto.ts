@@ -6,20 +6,31 @@ import { QueryBoolean } from '../validation/query-values';
 /** Page size of a list when the caller names none. */
 export const DEFAULT_LIMIT = 20;
 
-/** `limit` and `cursor` of a keyset-paginated list (the cursor is a `nextCursor` from timePage). */
-export class CursorQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: DEFAULT_LIMIT })
+/** Most items one page may hold, whatever the list. */
+export const MAX_LIMIT = 200;
+/**
+ * Longest cursor any list hands out: record lists sorted by text carry the sort values of
+ * the page's last record in theirs (base64url of JSON), so they are the longest.
+ */
+export const MAX_CURSOR_LENGTH = 4_096;
+
+/** `limit` of a paginated list. */
+export class LimitQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(200)
+  @Max(MAX_LIMIT)
   limit?: number;
+}
 
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.' })
+/** `limit` and `cursor` of a keyset-paginated list (the cursor is a previous page's `nextCursor`). */
+export class CursorQuery extends LimitQuery {
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', maxLength: MAX_CURSOR_LENGTH })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  @MaxLength(MAX_CURSOR_LENGTH)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be the nextCursor of a previous page' })
   cursor?: string;
 }

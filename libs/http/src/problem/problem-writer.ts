@@ -5,12 +5,31 @@ import { toProblem } from './to-problem';
 
 const logger = new Logger('Problem');
 
+/** Turns a library's own errors into domain errors (e.g. a database that cannot be reached into a 503). */
+export type ErrorTranslator = (error: unknown) => unknown;
+
+/** What Node and stream helpers report when the other end hung up mid-request. */
+const ABORT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ABORT_ERR']);
+
 /**
- * Sends any error as `application/problem+json`. Nest routes Fastify's own failures (body
- * parsing, limits) through its exception layer too, so every error ends up here.
+ * Sends any error as `application/problem+json`, after the translators (the libraries that
+ * know their failures say what they mean). Nest routes Fastify's own failures (body parsing,
+ * limits) through its exception layer too, so every error ends up here.
  */
-export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const { problem, headers, unexpected } = toProblem(error, { instance: request.url.split('?')[0], requestId: String(request.id) });
+export function sendProblem(
+  thrown: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  translators: readonly ErrorTranslator[] = [],
+): void {
+  // Before translating: a client's reset looks like a lost database connection (ECONNRESET) to a translator.
+  if (clientHungUp(thrown, request)) {
+    // Routine on the internet (a closed tab, a slow upload given up): nobody is left to answer, and no error to report.
+    logger.log({ msg: 'client closed the connection before the answer', reqId: request.id, reason: describe(thrown) });
+    return;
+  }
+  const error = translators.reduce((current, translate) => translate(current), thrown);
+  const { problem, headers, unexpected, cause } = toProblem(error, { instance: request.url.split('?')[0], requestId: String(request.id) });
   if (unexpected !== undefined) {
     const err = unexpected instanceof Error ? unexpected : new Error(String(unexpected));
     // Not under pino's `err` key: its serializer would replace the type with "Object".
@@ -21,6 +40,23 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
       error: { type: err.name, message: err.message, stack: err.stack },
     });
   }
+  if (cause !== undefined) {
+    const err = cause instanceof Error ? cause : new Error(String(cause));
+    logger.warn({ msg: problem.detail, errorId: problem.errorId, reqId: request.id, error: { type: err.name, message: err.message } });
+  }
   if (reply.sent) return;
   void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+function clientHungUp(error: unknown, request: FastifyRequest): boolean {
+  if (!request.raw.socket?.destroyed) return false;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && ABORT_CODES.has(code)) || (typeof message === 'string' && /\baborted\b|premature close/i.test(message))
+  );
+}
+
+function describe(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return [code, message].filter((part) => typeof part === 'string').join(': ');
 }

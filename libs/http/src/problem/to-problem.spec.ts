@@ -10,6 +10,7 @@ import {
   Conflict,
   type DomainError,
   Forbidden,
+  Gone,
   NotFound,
   PreconditionFailed,
   ServiceUnavailable,
@@ -31,6 +32,7 @@ describe('toProblem', () => {
       ['Forbidden', new Forbidden('not yours'), 403, 'forbidden', 'Forbidden'],
       ['NotFound', new NotFound('no such thing'), 404, 'not-found', 'Not Found'],
       ['Conflict', new Conflict('already exists'), 409, 'conflict', 'Conflict'],
+      ['Gone', new Gone('setup is done'), 410, 'gone', 'Gone'],
       ['PreconditionFailed', new PreconditionFailed('stale etag'), 412, 'precondition-failed', 'Precondition Failed'],
       ['TooManyRequests', new TooManyRequests(30), 429, 'rate-limited', 'Too Many Requests'],
       ['ServiceUnavailable', new ServiceUnavailable('database is down'), 503, 'unavailable', 'Service Unavailable'],
@@ -76,6 +78,19 @@ describe('toProblem', () => {
       const { problem } = toProblem(new ServiceUnavailable('maintenance', { component: 'database' }), context);
 
       expect(problem.component).toBe('database');
+    });
+
+    it('hands back the cause of a failure that carries an errorId, to be logged, and keeps it out of the body', () => {
+      const unavailable = new ServiceUnavailable('The database is unavailable.', { retryAfter: 5, errorId: 'e-1' });
+      unavailable.cause = new Error('connect ECONNREFUSED 10.0.0.5:5432');
+
+      const { problem, headers, cause, unexpected } = toProblem(unavailable, context);
+
+      expect(cause).toBe(unavailable.cause);
+      expect(unexpected).toBeUndefined();
+      expect(headers).toEqual({ 'retry-after': '5' });
+      expect(problem).toMatchObject({ status: 503, errorId: 'e-1' });
+      expect(JSON.stringify(problem)).not.toContain('10.0.0.5');
     });
   });
 

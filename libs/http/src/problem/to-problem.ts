@@ -10,6 +10,7 @@ const STATUS_BY_KIND: Record<string, number> = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  gone: 410,
   'precondition-failed': 412,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
@@ -37,6 +38,8 @@ export interface ProblemResponse {
   headers: Record<string, string>;
   /** Set for unexpected failures: the caught error, to be logged with `problem.errorId`. */
   unexpected?: unknown;
+  /** Set for expected failures worth an operator's look (a dependency down): their cause, logged with `problem.errorId`. */
+  cause?: unknown;
 }
 
 export interface ProblemContext {
@@ -66,7 +69,7 @@ export function toProblem(error: unknown, context: ProblemContext): ProblemRespo
     }
     // RFC 9110 §15.5.2: a 401 names the scheme that would work.
     if (error instanceof Unauthenticated) headers['www-authenticate'] = 'Bearer realm="backlot"';
-    return { problem, headers };
+    return { problem, headers, ...(typeof problem.errorId === 'string' && error.cause !== undefined && { cause: error.cause }) };
   }
 
   // Nest wraps Fastify's parser errors in an HttpException; the original is the cause.

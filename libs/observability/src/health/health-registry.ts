@@ -10,22 +10,29 @@ export interface DependencyHealth {
 
 export type HealthCheck = () => Promise<DependencyHealth>;
 
+/** A check's result as readiness reports it. */
+export type ReportedHealth = DependencyHealth & { required: boolean };
+
 const CHECK_TIMEOUT_MS = 2_000;
 
 /**
  * Dependencies (database, Redis …) register a check here when their module starts;
  * readiness runs them all, so the health endpoint needs no knowledge of who they are.
+ * A required dependency (the database) down means the instance cannot serve; an optional
+ * one (Redis: requests go on without the cache) only degrades it.
  */
 @Injectable()
 export class HealthRegistry {
-  private readonly checks = new Map<string, HealthCheck>();
+  private readonly checks = new Map<string, { check: HealthCheck; required: boolean }>();
 
-  register(name: string, check: HealthCheck): void {
-    this.checks.set(name, check);
+  register(name: string, check: HealthCheck, options: { required: boolean } = { required: true }): void {
+    this.checks.set(name, { check, required: options.required });
   }
 
-  async checkAll(): Promise<Record<string, DependencyHealth>> {
-    const entries = await Promise.all([...this.checks].map(async ([name, check]) => [name, await withTimeout(check)] as const));
+  async checkAll(): Promise<Record<string, ReportedHealth>> {
+    const entries = await Promise.all(
+      [...this.checks].map(async ([name, { check, required }]) => [name, { ...(await withTimeout(check)), required }] as const),
+    );
     return Object.fromEntries(entries);
   }
 }

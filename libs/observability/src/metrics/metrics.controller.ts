@@ -18,10 +18,12 @@ export class MetricsController {
   @ApiBearerAuth('metricsToken')
   @ApiOperation({
     summary: 'Prometheus metrics',
-    description: 'Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
+    description:
+      'Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set. Absent (404) when metrics are served on their own ' +
+      'listener (METRICS_PORT) or switched off (METRICS_ENABLED=false).',
   })
   @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
-  @ApiProblems(401)
+  @ApiProblems(401, 404)
   @Header('cache-control', 'no-store')
   async scrape(@Res() reply: FastifyReply): Promise<void> {
     await reply.type(this.metrics.contentType).send(await this.metrics.render());

@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { DomainError, Forbidden, Unauthenticated } from '@backlot/http';
+import { Forbidden, Unauthenticated } from '@backlot/http';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { actorOf, type AuditActor } from '../audit/audit.types';
@@ -20,8 +20,11 @@ interface AuthenticatedRequest {
 /** passport's guard for the JWT strategy, failing with problem+json 401s instead of Nest's exception. */
 class JwtGuard extends AuthGuard(JWT_STRATEGY) {
   override handleRequest<T>(error: unknown, user: T, info: unknown): T {
-    if (error instanceof DomainError) throw error;
-    if (error || !user) throw new Unauthenticated(describeTokenFailure(info ?? error));
+    // passport-jwt reports a bad token as `info`; an `error` comes from validate(), which
+    // throws Unauthenticated itself, so anything else is a failure to check the session (the
+    // database unavailable): a 401 would sign the client out for the server's trouble.
+    if (error) throw error;
+    if (!user) throw new Unauthenticated(describeTokenFailure(info));
     return user;
   }
 }

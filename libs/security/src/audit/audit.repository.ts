@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { escapeLike, Prisma, PrismaService } from '@backlot/database';
+import { escapeLike, Prisma, PrismaService, storableText } from '@backlot/database';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
 
@@ -7,22 +7,40 @@ import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audi
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(entry: AuditEntry): Promise<void> {
+  /**
+   * Stores one event and returns its id. Every string is made storable first, cut to its
+   * column (a NUL, a lone surrogate or an over-long value from a caller's query, path or
+   * header would otherwise make PostgreSQL refuse the whole row, and the event would be lost).
+   */
+  async insert(entry: AuditEntry): Promise<string> {
+    const id = uuidv7();
     await this.prisma.auditEvent.create({
       data: {
-        id: uuidv7(),
+        id,
         actorType: entry.actor.type,
         actorId: entry.actor.id ?? null,
-        action: entry.action,
-        targetType: entry.target?.type ?? null,
-        targetId: entry.target?.id ?? null,
+        action: clean(entry.action, 64),
+        targetType: nullable(entry.target?.type, 32),
+        targetId: nullable(entry.target?.id, 254),
         outcome: entry.outcome,
-        ip: entry.request?.ip ?? null,
-        userAgent: entry.request?.userAgent ?? null,
-        requestId: entry.request?.requestId ?? null,
-        details: (entry.details as Prisma.InputJsonValue | undefined) ?? Prisma.DbNull,
+        ip: nullable(entry.request?.ip, 64),
+        userAgent: nullable(entry.request?.userAgent, 512),
+        requestId: nullable(entry.request?.requestId, 128),
+        details: entry.details ? (cleanJson(entry.details) as Prisma.InputJsonValue) : Prisma.DbNull,
       },
     });
+    return id;
+  }
+
+  /** Replaces a `started` event's outcome once its action has ended (details are merged in). */
+  async finish(id: string, outcome: AuditEntry['outcome'], details?: Record<string, unknown>): Promise<void> {
+    if (!details) {
+      await this.prisma.auditEvent.update({ where: { id }, data: { outcome } });
+      return;
+    }
+    await this.prisma.$executeRaw`
+      UPDATE audit_events SET outcome = ${outcome}, details = coalesce(details, '{}'::jsonb) || ${JSON.stringify(cleanJson(details))}::jsonb
+       WHERE id = ${id}::uuid`;
   }
 
   async listByActor(actorId: string, limit: number) {
@@ -50,6 +68,23 @@ export class AuditRepository {
     await this.prisma.auditEvent.updateMany({ where: { actorId }, data: { ip: null, userAgent: null } });
     await this.prisma.auditEvent.updateMany({ where: { targetType: 'user', targetId: actorId }, data: { ip: null, userAgent: null } });
   }
+}
+
+function clean(text: string, maxLength: number): string {
+  return storableText(text, maxLength);
+}
+
+function nullable(text: string | null | undefined, maxLength: number): string | null {
+  return typeof text === 'string' ? clean(text, maxLength) : null;
+}
+
+/** A JSON value whose strings and keys PostgreSQL's jsonb accepts, at most 8 levels deep (details are flat by design). */
+function cleanJson(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return clean(value, 2_048);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= 8) return '[too deep]';
+  if (Array.isArray(value)) return value.slice(0, 100).map((item) => cleanJson(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [clean(key, 128), cleanJson(item, depth + 1)]));
 }
 
 function whereOf(filter: AuditFilter): Prisma.AuditEventWhereInput {

@@ -1,17 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { decodeTimeCursor, type TimePage, timePage, ValidationFailed } from '@backlot/http';
 import { AuditRepository } from './audit.repository';
-import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
+import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey, AuditOutcome } from './audit.types';
 
 export type AuditPage = TimePage<AuditEventRecord>;
 
 /** Events per query of an export or a purge: bounded memory, short statements. */
 const BATCH = 500;
 
+/** An event written before its action runs; `finish` stores how the action ended. */
+export interface StartedAuditEvent {
+  finish(outcome: Exclude<AuditOutcome, 'started'>, details?: Record<string, unknown>): Promise<void>;
+}
+
 /**
  * Records security-relevant events (sign-ins, token reuse, lockouts, key and session
- * changes …) in the audit_events table and as a structured log line. Recording never
- * fails the request that triggered it: a lost audit row is logged as an error instead.
+ * changes …) in the audit_events table and as a structured log line. `record` never fails
+ * the request that triggered it (a lost row is logged as an error); `begin` is for actions
+ * that must not run unaudited (admin calls): it fails when the event cannot be stored.
  * Admins read the log page by page or as a streamed export; retention purges old events.
  */
 @Injectable()
@@ -21,21 +27,31 @@ export class AuditService {
   constructor(private readonly repository: AuditRepository) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    this.logger.log({
-      msg: `${entry.action} ${entry.outcome}`,
-      audit: {
-        action: entry.action,
-        outcome: entry.outcome,
-        actor: entry.actor,
-        target: entry.target,
-        requestId: entry.request?.requestId,
-      },
-    });
+    this.log(entry);
     try {
       await this.repository.insert(entry);
     } catch (error) {
       this.logger.error({ msg: 'audit event not stored', action: entry.action, err: error });
     }
+  }
+
+  /**
+   * Stores the event as `started` before its action runs, and rejects when it cannot be stored:
+   * the caller must then not run the action (fail closed). The outcome replaces `started` later;
+   * if that update is lost, the event stays `started` and the log line says how it ended.
+   */
+  async begin(entry: Omit<AuditEntry, 'outcome'>): Promise<StartedAuditEvent> {
+    const id = await this.repository.insert({ ...entry, outcome: 'started' });
+    return {
+      finish: async (outcome, details) => {
+        this.log({ ...entry, outcome });
+        try {
+          await this.repository.finish(id, outcome, details);
+        } catch (error) {
+          this.logger.error({ msg: 'audit outcome not stored', action: entry.action, auditId: id, outcome, err: error });
+        }
+      },
+    };
   }
 
   listByActor(actorId: string, limit = 1_000) {
@@ -85,6 +101,19 @@ export class AuditService {
       deleted += count;
       if (count < BATCH || signal?.aborted) return deleted;
     }
+  }
+
+  private log(entry: AuditEntry): void {
+    this.logger.log({
+      msg: `${entry.action} ${entry.outcome}`,
+      audit: {
+        action: entry.action,
+        outcome: entry.outcome,
+        actor: entry.actor,
+        target: entry.target,
+        requestId: entry.request?.requestId,
+      },
+    });
   }
 }
 

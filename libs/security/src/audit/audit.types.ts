@@ -1,8 +1,13 @@
 import type { RequestMeta } from '../access/request-context';
 import type { Principal } from '../access/principal';
 
-export type AuditOutcome = 'success' | 'failure' | 'denied';
-export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied'];
+/**
+ * How an audited action ended. `started`: written before an admin action runs and replaced
+ * by its outcome when it ends; one still `started` ended without its outcome being stored
+ * (the process died, or the database failed right then).
+ */
+export type AuditOutcome = 'success' | 'failure' | 'denied' | 'started';
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied', 'started'];
 
 export interface AuditActor {
   type: 'user' | 'api-key' | 'anonymous' | 'system';

@@ -1,16 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { HttpConfig } from '@backlot/config';
-
-const EXPOSED_HEADERS = [
-  'x-request-id',
-  'etag',
-  'location',
-  'retry-after',
-  'www-authenticate',
-  'x-ratelimit-limit',
-  'x-ratelimit-remaining',
-  'x-ratelimit-reset',
-];
+import { registerCors } from './cors';
 
 /**
  * OWASP's REST headers. JSON responses get a CSP that allows nothing (they are never meant
@@ -45,15 +35,5 @@ export function registerHttpHardening(app: NestFastifyApplication, http: HttpCon
       done();
     });
 
-  // No allowed origin means no CORS headers at all, which browsers treat as a refusal.
-  if (http.corsOrigins.length === 0) return;
-  const wildcard = http.corsOrigins.includes('*');
-  app.enableCors({
-    // A wildcard never comes with credentials: a cookie-bearing SPA must be listed by origin.
-    origin: wildcard ? '*' : http.corsOrigins,
-    credentials: !wildcard,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  });
+  registerCors(app, http);
 }

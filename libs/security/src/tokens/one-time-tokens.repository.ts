@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '@backlot/database';
 import { v7 as uuidv7 } from 'uuid';
-import type { TokenPurpose } from './one-time-tokens.service';
+import type { TokenPurpose } from './token-purpose';
 
 export interface StoredToken {
   id: string;

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomToken, sha256 } from '../crypto';
 import { OneTimeTokensRepository, type StoredToken } from './one-time-tokens.repository';
-
-export type TokenPurpose = 'verify_email' | 'reset_password' | 'change_email' | 'mfa_challenge';
+import type { TokenPurpose } from './token-purpose';
 
 export interface IssuedToken {
   id: string;

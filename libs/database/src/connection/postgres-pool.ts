@@ -1,0 +1,98 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client, type ClientConfig, Pool, type PoolConfig } from 'pg';
+
+/**
+ * How long past the server's statement timeout the client waits for an answer before it
+ * gives the connection up: the server cancels a slow statement itself, so silence beyond
+ * this margin means the server (or the network to it) is frozen, not busy.
+ */
+const CLIENT_MARGIN_MS = 2_000;
+
+/** What work an operator started (restores, index rebuilds at start) may spend on one statement. */
+export const MAINTENANCE_STATEMENT_TIMEOUT_MS = 3_600_000;
+
+/** The statement timeout of work that declared a longer one (schema changes, restores). */
+const statementBudget = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` with statements allowed up to `ms` each: the client waits that long (see
+ * DeadlineClient), and DatabaseConnection raises the server's timeout in its transactions.
+ */
+export function withStatementBudget<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  return statementBudget.run(ms, work);
+}
+
+/** The statement timeout `work` declared through withStatementBudget, if any. */
+export function currentStatementBudget(): number | undefined {
+  return statementBudget.getStore();
+}
+
+/**
+ * A pg client whose every query has a deadline: the server's statement timeout (or the
+ * budget of the work it runs for) plus a margin. On a frozen server a query times out and
+ * the connection is destroyed, so the pool never hands the stuck connection out again.
+ */
+class DeadlineClient extends Client {
+  private readonly statementTimeoutMs: number;
+
+  constructor(settings?: ClientConfig) {
+    super(settings);
+    this.statementTimeoutMs = settings?.statement_timeout || 0;
+    // A destroyed connection emits 'error' even while checked out (pg-pool listens only while
+    // it is idle); the query that was waiting has its own error already.
+    this.on('error', () => undefined);
+  }
+
+  override query(...args: unknown[]): never {
+    const [config, ...rest] = args;
+    const run = super.query.bind(this) as (...a: unknown[]) => Promise<unknown> | undefined;
+    if (typeof config === 'object' && config !== null && 'submit' in config) return run(...args) as never;
+    const query_timeout = (currentStatementBudget() ?? this.statementTimeoutMs) + CLIENT_MARGIN_MS;
+    const withDeadline = typeof config === 'string' ? { text: config, query_timeout } : { ...(config as object), query_timeout };
+    const callback = rest.at(-1);
+    if (typeof callback === 'function') {
+      rest[rest.length - 1] = (error: Error | null, result: unknown) => {
+        if (error) this.abandonIfTimedOut(error);
+        (callback as (e: Error | null, r: unknown) => void)(error, result);
+      };
+    }
+    const result = run(withDeadline, ...rest);
+    result?.catch((error: Error) => this.abandonIfTimedOut(error));
+    return result as never;
+  }
+
+  private abandonIfTimedOut(error: Error): void {
+    if (error.message === 'Query read timeout') this.connection.stream.destroy();
+  }
+}
+
+export interface PoolOptions {
+  url: string;
+  max: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+/**
+ * A pg pool where nothing waits without a deadline: a connection within `connectTimeoutMs`
+ * (free or new), every statement within `statementTimeoutMs` on the server, and an answer
+ * within that plus a margin on the client (a frozen server never answers).
+ */
+export function boundedPool(options: PoolOptions): Pool {
+  const config: PoolConfig = {
+    connectionString: options.url,
+    max: options.max,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    application_name: options.applicationName,
+    Client: DeadlineClient,
+  };
+  const pool = new Pool(config);
+  // An idle client losing its server (restart, failover) must not crash the process;
+  // the pool discards it and the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
