@@ -2,7 +2,8 @@ import { RequestMethod, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@backlot/config';
-import { answerClientError, createValidationPipe, ProblemFilter } from '@backlot/http';
+import { translateDatabaseError } from '@backlot/database';
+import { answerClientError, answerFrameworkError, createValidationPipe, ProblemFilter, registerInputLimits } from '@backlot/http';
 import {
   AccessLog,
   createLogDestination,
@@ -16,6 +17,7 @@ import { registerHttpHardening } from '@backlot/security';
 import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { serveLinkPages } from './auth/link-pages/link-pages';
 import { CollectionOpenApi } from './data/openapi/collection-openapi';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
@@ -45,6 +47,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     trustProxy: config.http.trustProxy as boolean | string[],
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     forceCloseConnections: 'idle',
     // Fastify answers a path parameter over 100 characters with a bare 414 before any route
     // runs; a longer bound lets the route's own validation explain what is wrong (problem+json).
@@ -60,13 +63,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain');
+  registerInputLimits(fastify);
   closeKeepAliveConnectionsOnShutdown(fastify);
   instrumentHttp(fastify, app.get(MetricsService), new AccessLog(destination, logger.isLevelEnabled('info')));
 
   app.setGlobalPrefix(API_PREFIX, { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  // Every route answers a database it cannot use with 503 + Retry-After, not a 500.
+  app.useGlobalFilters(new ProblemFilter([translateDatabaseError]));
   registerHttpHardening(app, config.http);
+  serveLinkPages(app, config);
   const collectionsApi = app.get(CollectionOpenApi);
   serveOpenApi(app, buildOpenApiDocument(app, config), (document) => collectionsApi.extend(document));
   return app;

@@ -6,10 +6,12 @@ import { EventsModule } from '@backlot/events';
 import { JobsModule } from '@backlot/jobs';
 import { MailModule, MailOutboxModule } from '@backlot/mail';
 import { ObservabilityModule } from '@backlot/observability';
+import { StorageModule } from '@backlot/storage';
 import { RateLimitModule, SecurityModule } from '@backlot/security';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { DataModule } from './data/data.module';
+import { SetupModule } from './setup/setup.module';
 import { UsersModule } from './users/users.module';
 
 /** Composes the shared libs and the domain modules into the one deployable app. */
@@ -22,6 +24,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ObservabilityModule,
         DatabaseModule,
+        StorageModule,
         CacheModule,
         // Rate limits run before authentication, so floods are refused before any token work.
         RateLimitModule,
@@ -34,6 +37,7 @@ export class AppModule {
         AuthModule,
         DataModule,
         AdminModule,
+        SetupModule,
         ...extra,
       ],
     };

@@ -1,3 +1,4 @@
+import './threadpool';
 import 'reflect-metadata';
 import { runServer } from './server';
 

@@ -1,15 +1,20 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type AddressInfo, isIPv6 } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import { type AppConfig, ConfigError, loadConfig } from '@backlot/config';
-import { createLogDestination, createLogger } from '@backlot/observability';
-import type { Logger } from 'pino';
+import { type AppConfig, ConfigError, loadConfig, secureDataDirs, useOwnerOnlyUmask } from '@backlot/config';
+import { createLogDestination, createLogger, MetricsListener } from '@backlot/observability';
+import type { DestinationStream, Logger } from 'pino';
 import { createApp } from './app.factory';
+import { LocalCliAccess } from './setup/local-cli-access';
+import { SetupService } from './setup/setup.service';
 
 export interface ServerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   exit?: (code: number) => void;
   stderr?: (message: string) => void;
   handleSignals?: boolean;
+  /** Where logs go (default: stdout). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -22,6 +27,8 @@ export async function runServer(options: ServerOptions = {}): Promise<NestFastif
     exit = (code: number) => process.exit(code),
     stderr = (m: string) => process.stderr.write(`${m}\n`),
   } = options;
+  // Before anything is written: loading the configuration may already create DATA_DIR/secrets.json.
+  useOwnerOnlyUmask();
   let config: AppConfig;
   try {
     config = loadConfig(env);
@@ -30,14 +37,29 @@ export async function runServer(options: ServerOptions = {}): Promise<NestFastif
     exit(1);
     return undefined;
   }
+  let repaired: number;
+  try {
+    repaired = secureDataDirs(config);
+  } catch (error) {
+    stderr(`Backlot refuses to start: ${(error as Error).message}`);
+    exit(1);
+    return undefined;
+  }
 
   if (config.database.kind === 'embedded') useCompactWasmCode();
-  const logDestination = createLogDestination();
+  const logDestination = options.logDestination ?? createLogDestination();
   const logger = createLogger(config.observability.logLevel, logDestination);
+  if (repaired > 0) logger.warn(`Made ${repaired} files and directories of Backlot's data owner-only (others could read them)`);
+  for (const warning of config.warnings) logger.warn(warning);
   let app: NestFastifyApplication | undefined;
+  let metrics: AddressInfo | undefined;
   try {
     app = await createApp(config, { logDestination });
     await app.listen({ host: config.http.host, port: config.http.port });
+    metrics = await app.get(MetricsListener).start();
+    const url = localUrl(config.http.host, (app.getHttpServer().address() as AddressInfo).port);
+    app.get(LocalCliAccess).publish(url);
+    await app.get(SetupService).openIfNoAdmin(url);
   } catch (error) {
     const message = `Backlot failed to start: ${(error as Error).message}`;
     logger.fatal(message);
@@ -53,8 +75,19 @@ export async function runServer(options: ServerOptions = {}): Promise<NestFastif
     { version: config.version, env: config.env, secrets: config.auth.source, redis: Boolean(config.cache.redisUrl) },
     `Backlot listening on http://${config.http.host}:${port} (docs: /docs)`,
   );
+  if (metrics) {
+    const host = metrics.family === 'IPv6' ? `[${metrics.address}]` : metrics.address;
+    logger.info(`Metrics on http://${host}:${metrics.port}/metrics (not on the API port)`);
+  }
   if (options.handleSignals ?? true) handleShutdownSignals(app, config, logger, exit);
   return app;
+}
+
+/** How a process on this machine reaches the server (a wildcard address is not one to connect to). */
+function localUrl(host: string, port: number): string {
+  if (host === '' || host === '0.0.0.0') return `http://127.0.0.1:${port}`;
+  if (host === '::') return `http://[::1]:${port}`;
+  return isIPv6(host) ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@backlot/config';
+import { ConfigError, loadConfig, secureDataDirs, useOwnerOnlyUmask } from '@backlot/config';
 import { createMigration, migrate, migrationStatus } from './commands/migrate.command';
 import { writeOpenApi } from './commands/openapi.command';
 import { createAdmin } from './commands/create-admin.command';
@@ -10,17 +10,32 @@ const USAGE = `Usage: backlot-cli <command>
   migrate:status        list applied and pending migrations and schema drift (exit 1 if not clean)
   migrate:create <name> write a migration from the schema's changes
   openapi               write openapi.json from the app's routes
-  create-admin <email>  create a verified admin (password from ADMIN_PASSWORD or stdin), or promote an existing account
-  backup [--sessions] [--dir <dir>]
-                        back up the database into BACKUP_DIR (or <dir>); the server must be stopped on the embedded database
+  create-admin <email>  create a verified admin (password from ADMIN_PASSWORD or stdin), or promote an existing account;
+                        while the server runs on the embedded database, the server does it
+  backup [--sessions] [--no-files] [--dir <dir>]
+                        back up the database and its stored files into BACKUP_DIR (or <dir>); the server must be stopped
+                        on the embedded database
   restore <file> [--yes]
                         migrate, verify and load a backup into an EMPTY database (progress on stderr)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  // A command that boots the app (create-admin, openapi) must not pick up the deployment's jobs.
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, JOBS_WORKER: 'false' });
+  // Like the server: whatever a command writes under DATA_DIR or BACKUP_DIR is owner-only.
+  useOwnerOnlyUmask();
+  // A command that boots the app (create-admin, openapi) must not pick up the deployment's jobs,
+  // nor serve metrics (the server's concern, which production requires to be protected), nor
+  // create the server's bootstrap admin: ADMIN_PASSWORD alone is create-admin's password.
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    JOBS_WORKER: 'false',
+    METRICS_ENABLED: 'false',
+    ADMIN_EMAIL: undefined,
+    ADMIN_PASSWORD: undefined,
+  });
+  secureDataDirs(config);
+  for (const warning of config.warnings) process.stderr.write(`Warning: ${warning}\n`);
   switch (command) {
     case 'migrate':
       return migrate(config, print);

@@ -3,14 +3,15 @@ import { Reflector } from '@nestjs/core';
 import { DomainError, Forbidden } from '@backlot/http';
 import { actorOf, AuditService, type Principal, requestMetaOf } from '@backlot/security';
 import type { FastifyRequest } from 'fastify';
-import { type Observable, tap } from 'rxjs';
-import { ADMIN_ACTION } from './admin-controller.decorator';
+import { from, type Observable, switchMap, tap } from 'rxjs';
+import { ADMIN_ACTION } from './admin-action.metadata';
 
 /**
- * Writes one audit event per admin call, after it ends: who, which action, on which target
- * (the route's `:id` or `:name`), with which query (what an export or search asked for), and
- * whether it succeeded. Streaming responses (exports, downloads) are recorded when the
- * handler hands the stream over.
+ * Audits every admin call: who, which action, on which target (the route's `:id` or
+ * `:name`), with which query (what an export or search asked for), and how it ended. The
+ * event is stored before the handler runs, and a call whose event cannot be stored does not
+ * run (fail closed: docs/admin-and-operations.md#admin-api promises every admin call is audited). Streaming responses
+ * (exports, downloads) are recorded as successful when the handler hands the stream over.
  */
 @Injectable()
 export class AdminAuditInterceptor implements NestInterceptor {
@@ -24,26 +25,28 @@ export class AdminAuditInterceptor implements NestInterceptor {
     const action = `admin.${this.reflector.get<string | undefined>(ADMIN_ACTION, context.getHandler()) ?? context.getHandler().name}`;
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     const targetId = params.id ?? params.name;
-    const record = (outcome: 'success' | 'failure' | 'denied', details?: Record<string, unknown>) =>
-      void this.audit.record({
-        action,
-        outcome,
-        actor: request.user ? actorOf(request.user) : { type: 'anonymous' },
-        target: targetId ? { type: action.split('.')[1] ?? 'admin', id: targetId.slice(0, 254) } : undefined,
-        request: requestMetaOf(request),
-        details: { method: request.method, route: request.routeOptions?.url, ...queryOf(request), ...details },
-      });
-    return next
-      .handle()
-      .pipe(
-        tap({
-          next: () => record('success'),
-          error: (error: unknown) =>
-            record(error instanceof Forbidden ? 'denied' : 'failure', {
-              error: error instanceof DomainError ? error.kind : (error as Error).name,
+    const started = this.audit.begin({
+      action,
+      actor: request.user ? actorOf(request.user) : { type: 'anonymous' },
+      target: targetId ? { type: action.split('.')[1] ?? 'admin', id: targetId } : undefined,
+      request: requestMetaOf(request),
+      details: { method: request.method, route: request.routeOptions?.url, ...queryOf(request) },
+    });
+    return from(started).pipe(
+      switchMap((event) =>
+        next
+          .handle()
+          .pipe(
+            tap({
+              next: () => void event.finish('success'),
+              error: (error: unknown) =>
+                void event.finish(error instanceof Forbidden ? 'denied' : 'failure', {
+                  error: error instanceof DomainError ? error.kind : (error as Error).name,
+                }),
             }),
-        }),
-      );
+          ),
+      ),
+    );
   }
 }
 

@@ -1,9 +1,8 @@
 import { applyDecorators, Controller, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@backlot/security';
+import { ADMIN_ACTION } from './admin-action.metadata';
 import { AdminAuditInterceptor } from './admin-audit.interceptor';
-
-export const ADMIN_ACTION = 'backlot:admin-action';
 
 /**
  * An admin resource under /api/v1/admin/<path>: admins only (401 anonymous, 403 others),

@@ -8,9 +8,11 @@ import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminCacheController } from './cache/admin-cache.controller';
 import { AdminJobsController } from './jobs/admin-jobs.controller';
 import { AdminStatsController } from './stats/admin-stats.controller';
+import { AdminStatsRepository } from './stats/admin-stats.repository';
 import { AdminStatsService } from './stats/admin-stats.service';
 import { AdminUsersController } from './users/admin-users.controller';
-import { AdminUsersService } from './users/admin-users.service';
+import { AdminUserLookupService } from './users/admin-user-lookup.service';
+import { BackupLocksRepository } from './backups/backup-locks.repository';
 import { BackupSchedule } from './backups/backup-schedule';
 import { BackupsController } from './backups/backups.controller';
 import { BackupsService } from './backups/backups.service';
@@ -28,6 +30,15 @@ import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
     AdminJobsController,
     AdminWebhooksController,
   ],
-  providers: [BackupEngine, BackupsService, BackupSchedule, AdminAuditInterceptor, AdminUsersService, AdminStatsService],
+  providers: [
+    BackupEngine,
+    BackupLocksRepository,
+    BackupsService,
+    BackupSchedule,
+    AdminAuditInterceptor,
+    AdminUserLookupService,
+    AdminStatsRepository,
+    AdminStatsService,
+  ],
 })
 export class AdminModule {}

@@ -17,6 +17,7 @@ import { LoginService } from './login.service';
 import { MfaController } from './mfa/mfa.controller';
 import { AuthPrincipalResolver } from './principal.resolver';
 import { RefreshCookie } from './refresh-cookie';
+import { RegistrationJobs } from './registration-jobs';
 import { RegistrationService } from './registration.service';
 import { describeDevice } from './sessions/device';
 import { SessionsController } from './sessions/sessions.controller';
@@ -113,6 +114,7 @@ class BootstrapAdmin implements OnApplicationBootstrap {
     LockoutService,
     LoginService,
     RegistrationService,
+    RegistrationJobs,
     RefreshCookie,
     TokenResponse,
     AccountEventHandlers,

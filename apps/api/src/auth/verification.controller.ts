@@ -28,8 +28,8 @@ export class VerificationController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Mail a new confirmation link (same answer whether or not the address is registered)' })
   @ApiAcceptedResponse({ type: AcceptedMessageDto })
-  async resend(@Body() body: EmailDto): Promise<AcceptedMessageDto> {
-    await this.registration.resendVerification(body.email);
+  async resend(@Body() body: EmailDto, @CurrentRequest() request: RequestMeta): Promise<AcceptedMessageDto> {
+    await this.registration.resendVerification(body.email, request);
     return SENT;
   }
 

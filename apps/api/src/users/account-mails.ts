@@ -1,16 +1,14 @@
-import type { MailMessage } from '@backlot/mail';
+import type { MailContent } from '@backlot/mail';
 
-export function emailChangeMail(to: string, link: string, hours: number): MailMessage {
+export function emailChangeMail(link: string, hours: number): MailContent {
   return {
-    to,
     subject: 'Confirm your new email address',
     text: `Someone asked to move a Backlot account to this address.\n\nConfirm it within ${hours} hours:\n${link}\n\nIf it was not you, ignore this message; nothing changes.\n`,
   };
 }
 
-export function emailChangedNotice(to: string, newEmail: string): MailMessage {
+export function emailChangedNotice(newEmail: string): MailContent {
   return {
-    to,
     subject: 'Your email address was changed',
     text: `The email address of your Backlot account was changed to ${newEmail}.\n\nIf you did not do this, reset your password and contact an administrator.\n`,
   };

@@ -1,18 +1,28 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { DomainEvents, UserDataExport } from '@backlot/events';
 import { BadRequest, Conflict } from '@backlot/http';
 import { MailOutbox } from '@backlot/mail';
-import { AuditService, OneTimeTokens, type Principal, type RequestMeta } from '@backlot/security';
+import { AuditService, OneTimeTokens, type Principal, type RequestMeta, SealedJobs } from '@backlot/security';
 import { emailChangedNotice, emailChangeMail } from './account-mails';
 import { CredentialsService } from './credentials.service';
 import { UserDto } from './dto/user.dto';
 import { toProfile } from './users.repository';
 import { normalizeEmail, UsersService } from './users.service';
 
+const EMAIL_CHANGE_REQUESTED = 'users.email-change-requested';
+
+interface EmailChangeRequest {
+  userId: string;
+  email: string;
+  /** ISO time of the request: a password changed since then cancels it, as it cancels issued links. */
+  requestedAt: string;
+  request: RequestMeta;
+}
+
 /** Changes a user makes to their own account: password, email, export, deletion. */
 @Injectable()
-export class AccountService {
+export class AccountService implements OnModuleInit {
   private readonly appUrl: string;
   private readonly emailTtlHours: number;
 
@@ -21,6 +31,7 @@ export class AccountService {
     private readonly credentials: CredentialsService,
     private readonly tokens: OneTimeTokens,
     private readonly outbox: MailOutbox,
+    private readonly jobs: SealedJobs,
     private readonly audit: AuditService,
     private readonly events: DomainEvents,
     private readonly exports: UserDataExport,
@@ -28,6 +39,10 @@ export class AccountService {
   ) {
     this.appUrl = config.auth.appUrl;
     this.emailTtlHours = config.auth.emailVerificationTtlHours;
+  }
+
+  onModuleInit(): void {
+    this.jobs.define<EmailChangeRequest>({ name: EMAIL_CHANGE_REQUESTED, handler: (job) => this.mailEmailChange(job) });
   }
 
   /** Ends every other session: whoever else knew the old password is signed out. */
@@ -52,13 +67,10 @@ export class AccountService {
     if (!(await this.credentials.passwordMatches(user, password))) throw new BadRequest('The password is wrong.');
     const email = normalizeEmail(newEmail);
     if (email === user.email) throw new BadRequest('That is already your email address.');
-    const taken = await this.users.findByEmail(email);
     await this.audit.record({ action: 'user.email.change-requested', outcome: 'success', actor: { type: 'user', id: userId }, request });
-    // Answer alike whether or not the address is taken, so this cannot probe for accounts.
-    if (taken) return;
-    const { token } = await this.tokens.issue(userId, 'change_email', this.emailTtlHours * 3600, { email });
-    // Detached: a taken address gets no mail, so a failure to queue must not change the answer.
-    this.outbox.sendDetached(emailChangeMail(email, `${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours));
+    // Whether the address is taken is looked up in the job, after the answer: the request does the
+    // same work either way, so neither its answer nor its timing can probe for accounts.
+    await this.jobs.enqueue<EmailChangeRequest>(EMAIL_CHANGE_REQUESTED, { userId, email, requestedAt: new Date().toISOString(), request });
   }
 
   async confirmEmailChange(token: string, request: RequestMeta): Promise<void> {
@@ -76,8 +88,18 @@ export class AccountService {
     await this.tokens.revokeAll(stored.userId, 'reset_password');
     await this.tokens.revokeAll(stored.userId, 'verify_email');
     // Detached: the change is committed, and a failed answer would tell the caller it was not.
-    this.outbox.sendDetached(emailChangedNotice(before.email, email));
+    this.outbox.sendDetached({ kind: 'email-changed', to: before.email, request }, () => emailChangedNotice(email));
     await this.audit.record({ action: 'user.email.changed', outcome: 'success', actor: { type: 'user', id: stored.userId }, request });
+  }
+
+  /** A taken address gets no mail; nor does a request that a password change has overtaken. */
+  private async mailEmailChange({ userId, email, requestedAt, request }: EmailChangeRequest): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (!user || user.passwordChangedAt.getTime() > Date.parse(requestedAt) || (await this.users.findByEmail(email))) return;
+    await this.outbox.send({ kind: 'email-change', to: email, request }, async () => {
+      const { token } = await this.tokens.issue(userId, 'change_email', this.emailTtlHours * 3600, { email });
+      return emailChangeMail(`${this.appUrl}/confirm-email-change?token=${token}`, this.emailTtlHours);
+    });
   }
 
   /** Everything stored about the user, as one JSON document (GDPR art. 20). */

@@ -102,7 +102,7 @@ export class UsersController {
   @RateLimit(5, 60)
   @ApiOperation({ summary: 'Delete the account (password, and an MFA code when enabled, required)' })
   @ApiNoContentResponse()
-  @ApiProblems(400, 429)
+  @ApiProblems(400, 409, 429)
   async delete(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ReauthenticateDto,

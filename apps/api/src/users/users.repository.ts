@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
-import { escapeLike, type Prisma, PrismaService } from '@backlot/database';
+import { escapeLike, type Prisma, PrismaService, type TransactionClient } from '@backlot/database';
 import type { Role } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
+
+/** PostgreSQL advisory lock id of first-admin creation ('1adm'). */
+const FIRST_ADMIN_LOCK_ID = 0x3161646d;
+
+/** Thrown inside createFirstAdmin's transaction to roll the claim back. */
+class EmailTaken extends Error {}
 
 export interface UserRecord {
   id: string;
@@ -128,6 +134,35 @@ export class UsersRepository {
 
   create(data: { email: string; passwordHash: string; role?: Role; emailVerifiedAt?: Date | null }): Promise<UserRecord> {
     return this.prisma.user.create({ data: { id: uuidv7(), ...data } });
+  }
+
+  /**
+   * Creates the deployment's first admin, in one transaction with `claim` (which spends the
+   * caller's setup token): nothing is written when an admin exists, the claim fails, or the
+   * address is taken (checked after the claim, so only a token's holder learns it, and rolled
+   * back with it, so the token stays usable). A transaction-scoped advisory lock makes
+   * concurrent calls take turns: setup tokens used at the same moment create one admin.
+   */
+  async createFirstAdmin(
+    data: { email: string; passwordHash: string },
+    claim: (tx: TransactionClient) => Promise<boolean>,
+  ): Promise<UserRecord | 'admin-exists' | 'email-taken' | 'claim-refused'> {
+    try {
+      return await this.prisma.transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_ADMIN_LOCK_ID})`;
+        if ((await tx.user.count({ where: { role: 'admin' } })) > 0) return 'admin-exists';
+        if (!(await claim(tx))) return 'claim-refused';
+        if (await tx.user.findUnique({ where: { email: data.email }, select: { id: true } })) throw new EmailTaken();
+        return tx.user.create({ data: { id: uuidv7(), ...data, role: 'admin', emailVerifiedAt: new Date() } });
+      });
+    } catch (error) {
+      if (error instanceof EmailTaken) return 'email-taken';
+      throw error;
+    }
+  }
+
+  async adminExists(): Promise<boolean> {
+    return (await this.prisma.user.count({ where: { role: 'admin' }, take: 1 })) > 0;
   }
 
   async update(

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { TransactionClient } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import { Conflict, NotFound } from '@backlot/http';
 import { type AuditActor, AuditService, type RequestMeta, type Role } from '@backlot/security';
@@ -60,6 +61,23 @@ export class UsersService {
     });
     await this.events.emit('user.created', { userId: user.id, email: user.email });
     return user;
+  }
+
+  /**
+   * The first admin (verified), created only if `claim` succeeds in the same transaction and no
+   * admin exists yet; see UsersRepository.createFirstAdmin.
+   */
+  async createFirstAdmin(
+    input: { email: string; passwordHash: string },
+    claim: (tx: TransactionClient) => Promise<boolean>,
+  ): Promise<UserRecord | 'admin-exists' | 'email-taken' | 'claim-refused'> {
+    const user = await this.users.createFirstAdmin({ email: normalizeEmail(input.email), passwordHash: input.passwordHash }, claim);
+    if (typeof user !== 'string') await this.events.emit('user.created', { userId: user.id, email: user.email });
+    return user;
+  }
+
+  adminExists(): Promise<boolean> {
+    return this.users.adminExists();
   }
 
   async updateProfile(id: string, fields: ProfileFields): Promise<UserProfile> {

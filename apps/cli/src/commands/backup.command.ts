@@ -1,21 +1,24 @@
 import { BackupEngine, type BackupManifest, InvalidBackup, isBackupName, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
 import { type AppConfig, EMBEDDED_IN_MEMORY } from '@backlot/config';
 import { DatabaseConnection, Migrator, type Queryable } from '@backlot/database';
+import { Conflict } from '@backlot/http';
+import { createStorage } from '@backlot/storage';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { collectEvery } from './heap';
 import { type ProgressOutput, ProgressBar } from './progress-bar';
+import { heldByServer, whileServerRuns } from './server-running';
 
 type Print = (line: string) => void;
 
-const BACKUP_USAGE = 'Usage: backup [--sessions] [--dir <directory>]';
+const BACKUP_USAGE = 'Usage: backup [--sessions] [--no-files] [--dir <directory>]';
 const RESTORE_USAGE = 'Usage: restore <file or backup name> [--yes]';
 /** Progress between full collections (see heap.ts): ~10,000 rows, or ~2 MB of compressed backup. */
 const ROWS_BETWEEN_COLLECTIONS = 10_000;
 const BYTES_BETWEEN_COLLECTIONS = 2 * 1024 * 1024;
 
-/** `backup [--sessions] [--dir <dir>]`: a backup of the configured database, like POST /admin/backups. */
+/** `backup [--sessions] [--no-files] [--dir <dir>]`: a backup of the configured database and storage, like POST /admin/backups. */
 export async function backupCommand(
   config: AppConfig,
   args: string[],
@@ -23,9 +26,11 @@ export async function backupCommand(
   progress: ProgressOutput = process.stderr,
 ): Promise<number> {
   const includeSessions = args.includes('--sessions');
+  const includeFiles = !args.includes('--no-files');
   const dirIndex = args.indexOf('--dir');
   const dir = dirIndex >= 0 ? args[dirIndex + 1] : undefined;
-  const known = args.filter((arg, i) => arg === '--sessions' || arg === '--dir' || (dirIndex >= 0 && i === dirIndex + 1));
+  const flags = ['--sessions', '--no-files', '--dir'];
+  const known = args.filter((arg, i) => flags.includes(arg) || (dirIndex >= 0 && i === dirIndex + 1));
   if ((dirIndex >= 0 && !dir) || known.length !== args.length) {
     print(BACKUP_USAGE);
     return 2;
@@ -36,20 +41,21 @@ export async function backupCommand(
     return 1;
   }
   const target = dir ? { ...config, backup: { ...config.backup, dir: resolve(dir) } } : config;
-  return withConnection(config, (connection) => runBackup(connection, target, includeSessions, print, progress));
+  return withConnection(config, (connection) => runBackup(connection, target, { includeSessions, includeFiles }, print, progress));
 }
 
 export async function runBackup(
   connection: DatabaseConnection,
   config: AppConfig,
-  includeSessions: boolean,
+  contents: { includeSessions: boolean; includeFiles: boolean },
   print: Print,
   progress: ProgressOutput = process.stderr,
 ): Promise<number> {
-  print(`Backing up ${connection.describe()}${includeSessions ? ' (with sessions)' : ''}`);
+  const what = [contents.includeSessions && 'with sessions', !contents.includeFiles && 'without files'].filter(Boolean).join(', ');
+  print(`Backing up ${connection.describe()}${what ? ` (${what})` : ''}`);
   const started = performance.now();
   const collect = collectEvery(ROWS_BETWEEN_COLLECTIONS);
-  const engine = new BackupEngine(connection, config);
+  const engine = new BackupEngine(connection, config, createStorage(config.storage));
   let manifest: BackupManifest;
   try {
     // Like the API's backups: beside other backups, never during a restore, whose emptied
@@ -57,7 +63,8 @@ export async function runBackup(
     manifest = await connection.tryAdvisoryLock(
       RESTORE_LOCK_ID,
       () =>
-        engine.create('manual', includeSessions, {
+        engine.create('manual', {
+          ...contents,
           onProgress: (rows) => {
             collect(rows);
             if (progress.isTTY) progress.write(`\rrows written: ${rows.toLocaleString('en')}`);
@@ -69,7 +76,7 @@ export async function runBackup(
       'shared',
     );
   } catch (error) {
-    if (!(error instanceof CommandRefused)) throw error;
+    if (!(error instanceof CommandRefused) && !(error instanceof Conflict)) throw error;
     print(error.message);
     return 1;
   }
@@ -77,6 +84,7 @@ export async function runBackup(
   const seconds = (performance.now() - started) / 1000;
   print(`Wrote ${resolve(config.backup.dir, `${manifest.name}.backup.gz`)} (${(manifest.size / 1024 / 1024).toFixed(1)} MB)`);
   print(summary(manifest.counts, seconds));
+  print(manifest.includesFiles ? `${filesLine(manifest.files)} included` : 'Stored files left out (--no-files).');
   return 0;
 }
 
@@ -114,7 +122,7 @@ export async function runRestore(
   print(`Database: ${connection.describe()}`);
   const applied = await new Migrator(connection, config.migrationsDir, config.schemaPath).apply();
   if (applied.length > 0) print(`Applied ${applied.length} migration(s) first.`);
-  const engine = new BackupEngine(connection, config);
+  const engine = new BackupEngine(connection, config, createStorage(config.storage));
   const size = statSync(file).size;
   try {
     await refuseNonEmpty(connection);
@@ -125,7 +133,7 @@ export async function runRestore(
     const restoring = new ProgressBar('Restoring', size, progress);
     const collect = collectEvery(BYTES_BETWEEN_COLLECTIONS);
     // Like the API's restores, one at a time across the deployment and never beside a backup.
-    const { counts } = await connection.tryAdvisoryLock(
+    const { counts, filesRestored, filesMissing } = await connection.tryAdvisoryLock(
       RESTORE_LOCK_ID,
       () =>
         engine.load(file, verified, {
@@ -143,6 +151,9 @@ export async function runRestore(
     restoring.finish();
     print(`Restored ${file} (taken ${verified.header.createdAt} from ${verified.header.source}).`);
     print(summary(counts, (performance.now() - started) / 1000));
+    if (verified.header.includesFiles)
+      print(`${filesRestored} stored file(s) written into ${config.storage.driver} storage, each checked against its sha256.`);
+    else print(`The backup holds no stored files: ${filesMissing} restored file(s) have no bytes in ${config.storage.driver} storage.`);
     if (!verified.header.includesSessions) print('The backup holds no sessions: everyone signs in again.');
     print('Field indexes of the restored collections are rebuilt when the server next starts.');
     return 0;
@@ -172,11 +183,10 @@ async function withConnection(config: AppConfig, work: (connection: DatabaseConn
   try {
     connection = new DatabaseConnection(config.database);
   } catch (error) {
-    const message = (error as Error).message;
-    if (!message.includes('in use by process')) throw error;
-    throw new Error(
-      `${message}\nThe server is probably running: it holds the embedded database. Stop it first, or use the admin API while it runs ` +
-        '(POST /api/v1/admin/backups to back up, POST /api/v1/admin/backups/<name>/restore to restore).',
+    if (!heldByServer(error)) throw error;
+    throw whileServerRuns(
+      error as Error,
+      'Stop it first, or use the admin API while it runs (POST /api/v1/admin/backups to back up, POST /api/v1/admin/backups/<name>/restore to restore).',
     );
   }
   try {
@@ -201,6 +211,10 @@ async function confirmed(question: string): Promise<boolean> {
   } finally {
     prompt.close();
   }
+}
+
+function filesLine(files: { count: number; bytes: number }): string {
+  return `${files.count.toLocaleString('en')} stored file(s), ${(files.bytes / 1024 / 1024).toFixed(1)} MB,`;
 }
 
 function summary(counts: Record<string, number>, seconds: number): string {

@@ -1,8 +1,16 @@
 import { type AppConfig } from '@backlot/config';
 import { createMigration as createMigrationFile, DatabaseConnection, Migrator } from '@backlot/database';
+import { heldByServer, whileServerRuns } from './server-running';
 
 async function withMigrator<T>(config: AppConfig, work: (migrator: Migrator, connection: DatabaseConnection) => Promise<T>): Promise<T> {
-  const connection = new DatabaseConnection(config.database);
+  let connection: DatabaseConnection;
+  try {
+    connection = new DatabaseConnection(config.database);
+  } catch (error) {
+    if (!heldByServer(error)) throw error;
+    // A server on the embedded database applies pending migrations when it starts.
+    throw whileServerRuns(error as Error, 'Stop it first; its next start applies pending migrations by itself.');
+  }
   try {
     await connection.ready();
     return await work(new Migrator(connection, config.migrationsDir, config.schemaPath), connection);

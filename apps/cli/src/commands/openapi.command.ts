@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AppConfig, projectRoot } from '@backlot/config';
-import { createApp } from '../../../api/src/app.factory';
-import { buildOpenApiDocument } from '../../../api/src/openapi';
+import { buildOpenApiDocument, createApp } from '@backlot/api';
 
 export const OPENAPI_FILE = join(projectRoot(), 'openapi.json');
 

@@ -1,4 +1,4 @@
-import { acceptQuality, csvLine, spreadsheetSafe } from '@backlot/http';
+import { acceptQuality, csvLine } from '@backlot/http';
 import type { AuditEventRecord } from '@backlot/security';
 import { Readable } from 'node:stream';
 import { AuditEventDto, type AuditExportFormat } from './dto/audit.dto';
@@ -29,7 +29,7 @@ export function auditExportFormat(format: AuditExportFormat | undefined, accept:
  * The export as a byte stream: one piece per batch, and the next batch is read only when the
  * client has taken the previous piece, so memory stays flat however long the log is.
  * CSV has a header row; `details` holds JSON text; cells a spreadsheet would read as a
- * formula are defused, since callers choose their user agent and it lands in the log.
+ * formula are defused by csvLine (callers choose their user agent, and it lands in the log).
  */
 export function auditExportStream(batches: AsyncIterable<AuditEventRecord[]>, format: AuditExportFormat): Readable {
   return Readable.from(pieces(batches, format), { objectMode: false });
@@ -41,7 +41,7 @@ async function* pieces(batches: AsyncIterable<AuditEventRecord[]>, format: Audit
     let piece = '';
     for (const event of batch) {
       const row = AuditEventDto.from(event);
-      piece += format === 'csv' ? csvLine(COLUMNS.map((column) => spreadsheetSafe(row[column]))) : `${JSON.stringify(row)}\n`;
+      piece += format === 'csv' ? csvLine(COLUMNS.map((column) => row[column])) : `${JSON.stringify(row)}\n`;
     }
     yield piece;
   }

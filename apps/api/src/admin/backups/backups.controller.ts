@@ -17,7 +17,11 @@ export class BackupsController {
   @Post()
   @AdminAction('backups.create')
   @ApiOperation({
-    summary: 'Back up everything now (users, collections, records, history, audit log, settings); answers when the file is complete',
+    summary:
+      'Back up everything now (users, collections, records, history, audit log, settings, stored files); answers when the file is complete',
+    description:
+      'The bytes of every live stored file are included (read from the configured storage and checked against their sha256) ' +
+      'unless `files` is false. A stored file whose bytes are missing or differ from its checksum fails the backup with 409, naming it.',
   })
   @ApiCreatedResponse({ type: BackupManifestDto })
   @ApiProblems(400, 409)
@@ -26,7 +30,8 @@ export class BackupsController {
     @CurrentPrincipal() principal: Principal,
     @CurrentRequest() request: RequestMeta,
   ): Promise<BackupManifestDto> {
-    return BackupManifestDto.from(await this.backups.create(body?.includeSessions ?? false, actorOf(principal), request));
+    const contents = { includeSessions: body?.includeSessions ?? false, includeFiles: body?.files ?? true };
+    return BackupManifestDto.from(await this.backups.create(contents, actorOf(principal), request));
   }
 
   @Get()
@@ -92,7 +97,9 @@ export class BackupsController {
     description:
       'Guarded: `confirm` must repeat the name. The file is verified first (checksums, completeness, schema level): a ' +
       'damaged, truncated or newer-schema backup is refused with 422 and nothing changes. The load is one transaction. ' +
-      'Caches are flushed and field indexes rebuilt afterwards. A backup without sessions ends every session, the caller’s included.',
+      'Caches are flushed and field indexes rebuilt afterwards. A backup without sessions ends every session, the caller’s included. ' +
+      'Stored files in the backup are written into the configured storage (any driver), each checked against its sha256; ' +
+      'a backup without files keeps the stored_files rows and reports in `filesMissing` how many have no bytes in storage.',
   })
   @ApiOkResponse({ type: RestoreResultDto })
   @ApiProblems(400, 404, 409, 422)

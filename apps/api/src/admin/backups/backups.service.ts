@@ -2,12 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BackupEngine, type BackupKind, type BackupManifest, RESTORE_LOCK_ID, totalRows } from '@backlot/backup';
 import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import { DatabaseConnection } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import { BadRequest, Conflict, DEFAULT_LIMIT, NotFound, ValidationFailed } from '@backlot/http';
 import { type AuditActor, AuditService, type RequestMeta } from '@backlot/security';
 import type { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
+import { BackupLocksRepository } from './backup-locks.repository';
 
 export interface BackupPage {
   items: BackupManifest[];
@@ -20,6 +20,13 @@ export interface RestoreOutcome {
   preRestoreBackup: string;
   counts: Record<string, number>;
   sessionsRestored: boolean;
+  filesRestored: number;
+  filesMissing: number;
+}
+
+export interface BackupContents {
+  includeSessions: boolean;
+  includeFiles: boolean;
 }
 
 /**
@@ -41,7 +48,7 @@ export class BackupsService {
     private readonly events: DomainEvents,
     private readonly cache: CacheService,
     private readonly audit: AuditService,
-    private readonly db: DatabaseConnection,
+    private readonly locks: BackupLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -88,8 +95,8 @@ export class BackupsService {
     await this.engine.store.remove(name);
   }
 
-  create(includeSessions: boolean, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
-    return this.exclusive('backup', () => this.backup('manual', includeSessions, actor, request));
+  create(contents: BackupContents, actor: AuditActor, request?: RequestMeta): Promise<BackupManifest> {
+    return this.exclusive('backup', () => this.backup('manual', contents, actor, request));
   }
 
   /**
@@ -100,7 +107,8 @@ export class BackupsService {
    */
   createScheduled(signal?: AbortSignal): Promise<BackupManifest> {
     return this.exclusive('backup', async () => {
-      const manifest = await this.backup('scheduled', this.config.backup.includeSessions, { type: 'system' }, undefined, signal);
+      const { includeSessions, includeFiles } = this.config.backup;
+      const manifest = await this.backup('scheduled', { includeSessions, includeFiles }, { type: 'system' }, undefined, signal);
       const pruned = await this.engine.store.prune('scheduled', this.config.backup.keep);
       if (pruned.length > 0) this.logger.log({ msg: 'old scheduled backups deleted', backups: pruned });
       return manifest;
@@ -126,8 +134,14 @@ export class BackupsService {
     // person, still could: then the restore is refused for it (the transaction rolled back).
     const deleted = () => new NotFound(`The backup ${name} was deleted while it was being restored; nothing was restored.`);
     const verified = await fileStillThere(() => this.engine.verifyStored(name), deleted);
-    const before = await this.backup('pre-restore', true, actor, request);
-    const { counts } = await fileStillThere(
+    // With files as BACKUP_INCLUDE_FILES says: objects the restore leaves unreferenced go to the orphan sweep.
+    const before = await this.backup(
+      'pre-restore',
+      { includeSessions: true, includeFiles: this.config.backup.includeFiles },
+      actor,
+      request,
+    );
+    const { counts, filesRestored, filesMissing } = await fileStillThere(
       () =>
         this.engine.load(this.engine.store.filePath(name), verified, {
           beforeCommit: (tx) => this.events.emit('database.restoring', { backup: name, tx }),
@@ -136,33 +150,56 @@ export class BackupsService {
     );
     await this.flushCache();
     await this.events.emit('database.restored', { backup: name });
-    const outcome = { restored: name, preRestoreBackup: before.name, counts, sessionsRestored: verified.header.includesSessions };
+    const outcome = {
+      restored: name,
+      preRestoreBackup: before.name,
+      counts,
+      sessionsRestored: verified.header.includesSessions,
+      filesRestored,
+      filesMissing,
+    };
+    if (filesMissing > 0) this.logger.warn({ msg: 'restored stored files whose bytes are not in storage', backup: name, filesMissing });
     await this.audit.record({
       action: 'backup.restored',
       outcome: 'success',
       actor,
       target: { type: 'backup', id: name },
       request,
-      details: { preRestoreBackup: before.name, rows: totalRows(counts), counts, source: verified.header.source },
+      details: {
+        preRestoreBackup: before.name,
+        rows: totalRows(counts),
+        counts,
+        source: verified.header.source,
+        filesRestored,
+        filesMissing,
+      },
     });
     return outcome;
   }
 
   private async backup(
     kind: BackupKind,
-    includeSessions: boolean,
+    contents: BackupContents,
     actor: AuditActor,
     request?: RequestMeta,
     signal?: AbortSignal,
   ): Promise<BackupManifest> {
-    const manifest = await this.engine.create(kind, includeSessions, { onProgress: () => signal?.throwIfAborted() });
+    const manifest = await this.engine.create(kind, { ...contents, onProgress: () => signal?.throwIfAborted() });
     await this.audit.record({
       action: 'backup.created',
       outcome: 'success',
       actor,
       target: { type: 'backup', id: manifest.name },
       request,
-      details: { kind, includesSessions: includeSessions, rows: totalRows(manifest.counts), counts: manifest.counts, size: manifest.size },
+      details: {
+        kind,
+        includesSessions: contents.includeSessions,
+        includesFiles: contents.includeFiles,
+        rows: totalRows(manifest.counts),
+        counts: manifest.counts,
+        files: manifest.files,
+        size: manifest.size,
+      },
     });
     return manifest;
   }
@@ -192,7 +229,7 @@ export class BackupsService {
             : 'A restore is running on another instance; try again when it has finished.',
         );
       };
-      return await this.db.tryAdvisoryLock(RESTORE_LOCK_ID, work, busy, what === 'restore' ? 'exclusive' : 'shared');
+      return await this.locks.hold(RESTORE_LOCK_ID, what === 'restore' ? 'exclusive' : 'shared', work, busy);
     } finally {
       this.running = null;
     }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CacheService } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import { DatabaseConnection } from '@backlot/database';
 import { JobQueue } from '@backlot/jobs';
 import { RecordsService } from '../../data/records/records.service';
 import { UsersService } from '../../users/users.service';
+import { AdminStatsRepository } from './admin-stats.repository';
 import { CacheStatsDto, type StatsDto } from './dto/stats.dto';
 
 /** One picture of the deployment: a handful of cheap queries, run side by side. */
@@ -15,7 +15,7 @@ export class AdminStatsService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly database: DatabaseConnection,
+    private readonly database: AdminStatsRepository,
     private readonly users: UsersService,
     private readonly records: RecordsService,
     private readonly cache: CacheService,
@@ -34,7 +34,7 @@ export class AdminStatsService {
       version: this.config.version,
       uptimeSeconds: Math.floor((Date.now() - this.startedAt.getTime()) / 1000),
       startedAt: this.startedAt.toISOString(),
-      database: { kind: this.database.kind, sizeBytes },
+      database: { kind: this.database.databaseKind, sizeBytes },
       users,
       collections: { total: collections.length, records: collections },
       cache: CacheStatsDto.from(cache),
@@ -45,8 +45,7 @@ export class AdminStatsService {
   /** PGlite answers pg_database_size too; a server that refuses it (permissions) leaves the size unknown. */
   private async databaseSize(): Promise<number | null> {
     try {
-      const [row] = await this.database.query<{ size: string | number }>('SELECT pg_database_size(current_database()) AS size');
-      return Number(row.size);
+      return await this.database.databaseSize();
     } catch (error) {
       this.logger.warn(`database size unavailable: ${(error as Error).message}`);
       return null;

@@ -2,9 +2,9 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems } from '@backlot/http';
 import { CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } from '@backlot/security';
-import { UserAdminService } from '../../users/user-admin.service';
+import { UserModerationService } from '../../users/user-moderation.service';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
-import { AdminUsersService } from './admin-users.service';
+import { AdminUserLookupService } from './admin-user-lookup.service';
 import {
   AdminUserDetailDto,
   AdminUserDto,
@@ -17,8 +17,8 @@ import {
 @AdminController('users')
 export class AdminUsersController {
   constructor(
-    private readonly reads: AdminUsersService,
-    private readonly users: UserAdminService,
+    private readonly lookup: AdminUserLookupService,
+    private readonly users: UserModerationService,
   ) {}
 
   @Get()
@@ -27,7 +27,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: AdminUserPageDto })
   @ApiProblems(400)
   list(@Query() query: AdminUserListQuery): Promise<AdminUserPageDto> {
-    return this.reads.list(query);
+    return this.lookup.list(query);
   }
 
   @Get(':id')
@@ -36,7 +36,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: AdminUserDetailDto })
   @ApiProblems(400, 404)
   view(@Param() { id }: UserIdParam): Promise<AdminUserDetailDto> {
-    return this.reads.detail(id);
+    return this.lookup.detail(id);
   }
 
   @Patch(':id/role')

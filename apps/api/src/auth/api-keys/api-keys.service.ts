@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { BadRequest, Conflict, NotFound } from '@backlot/http';
 import { AuditService, PrincipalChanges, randomToken, type RequestMeta, sha256 } from '@backlot/security';
 import { type ApiKeyRow, ApiKeysRepository, type ApiKeyState } from './api-keys.repository';
@@ -15,14 +16,18 @@ export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
   private readonly cache: CacheNamespace;
   private readonly touchedAt = new Map<string, number>();
+  private readonly stateTtlSeconds: number;
 
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
     private readonly principals: PrincipalChanges,
     cache: CacheService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.cache = cache.namespace('auth-api-keys');
+    // Like session state: a lost eviction (a partition) must not keep a revoked key usable for long.
+    this.stateTtlSeconds = config.auth.sessionCacheTtlSeconds;
   }
 
   /** Creates a key; the secret is in the result only this once (it is stored hashed). */
@@ -78,7 +83,11 @@ export class ApiKeysService {
   /** The key's live state, or null when it is unknown, revoked, expired or its owner is disabled. */
   async authenticate(key: string): Promise<ApiKeyState | null> {
     if (!KEY_SHAPE.test(key)) return null;
-    const state = await this.cache.getOrSet<ApiKeyState | false>(sha256(key), async () => (await this.keys.state(sha256(key))) ?? false);
+    const state = await this.cache.getOrSet<ApiKeyState | false>(
+      sha256(key),
+      async () => (await this.keys.state(sha256(key))) ?? false,
+      this.stateTtlSeconds,
+    );
     if (!state || !state.active || (state.expiresAt !== null && state.expiresAt <= Date.now())) return null;
     this.touch(state.id);
     return state;

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsCurrentPassword, IsNewPassword } from '@backlot/security';
 import { IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
-function EmailField(): PropertyDecorator {
+export function EmailField(): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' }),
     IsEmail({}, { message: 'email must be an email address' }),

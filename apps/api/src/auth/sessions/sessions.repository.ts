@@ -32,6 +32,9 @@ export interface RefreshTokenRow {
     revokedAt: Date | null;
     expiresAt: Date;
     user: { disabledAt: Date | null };
+    /** The token spent last and its successor, sealed: what a replay within the grace window may get again. */
+    lastSpentTokenId: string | null;
+    successorSealed: string | null;
   };
 }
 
@@ -45,6 +48,8 @@ interface RawRefreshToken {
   revoked_at: Date | null;
   session_expires_at: Date;
   disabled_at: Date | null;
+  last_spent_token_id: string | null;
+  successor_sealed: string | null;
 }
 
 /** Sessions and their refresh-token families. Reads and writes are scoped by user id where a user asks. */
@@ -66,7 +71,7 @@ export class SessionsRepository {
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | null> {
     const [row] = await this.prisma.$queryRaw<RawRefreshToken[]>`
       SELECT t.id, t.used_at, t.expires_at, s.id AS session_id, s.user_id, s.user_agent, s.revoked_at,
-             s.expires_at AS session_expires_at, u.disabled_at
+             s.expires_at AS session_expires_at, u.disabled_at, s.last_spent_token_id, s.successor_sealed
         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
        WHERE t.token_hash = ${tokenHash}`;
     if (!row) return null;
@@ -81,6 +86,8 @@ export class SessionsRepository {
         revokedAt: row.revoked_at,
         expiresAt: row.session_expires_at,
         user: { disabledAt: row.disabled_at },
+        lastSpentTokenId: row.last_spent_token_id,
+        successorSealed: row.successor_sealed,
       },
     };
   }
@@ -88,13 +95,15 @@ export class SessionsRepository {
   /**
    * Spends the token and stores its successor in one statement — one round trip, all or
    * nothing. False when the token was already spent (by a concurrent request, or a thief).
+   * The session remembers this as its last rotation (`successorSealed` may be null: no grace).
    */
-  async rotate(tokenId: string, successorHash: string, request: RequestMeta): Promise<boolean> {
+  async rotate(tokenId: string, successorHash: string, successorSealed: string | null, request: RequestMeta): Promise<boolean> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH claimed AS (
         UPDATE refresh_tokens SET used_at = now() WHERE id = ${tokenId}::uuid AND used_at IS NULL RETURNING session_id, expires_at
       ), touched AS (
-        UPDATE sessions SET last_used_at = now(), ip = ${request.ip} WHERE id IN (SELECT session_id FROM claimed) RETURNING id
+        UPDATE sessions SET last_used_at = now(), ip = ${request.ip}, last_spent_token_id = ${tokenId}::uuid, successor_sealed = ${successorSealed}
+         WHERE id IN (SELECT session_id FROM claimed) RETURNING id
       )
       INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at, created_at)
       SELECT ${uuidv7()}::uuid, claimed.session_id, ${successorHash}, claimed.expires_at, now() FROM claimed
@@ -165,6 +174,15 @@ export class SessionsRepository {
   async purgeEnded(before: Date): Promise<number> {
     const { count } = await this.prisma.session.deleteMany({
       where: { OR: [{ expiresAt: { lt: before } }, { revokedAt: { lt: before } }] },
+    });
+    return count;
+  }
+
+  /** Forgets the successors of rotations before `before`: past the grace window nobody may have them again. */
+  async clearSuccessors(before: Date): Promise<number> {
+    const { count } = await this.prisma.session.updateMany({
+      where: { successorSealed: { not: null }, lastUsedAt: { lt: before } },
+      data: { lastSpentTokenId: null, successorSealed: null },
     });
     return count;
   }

@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { NotFound, Unauthenticated } from '@backlot/http';
-import { AccessTokens, AuditService, PrincipalChanges, randomToken, type RequestMeta, sha256 } from '@backlot/security';
-import { type SessionRow, SessionsRepository, type SessionState } from './sessions.repository';
+import {
+  AccessTokens,
+  AuditService,
+  DecryptionError,
+  FieldEncryption,
+  PrincipalChanges,
+  randomToken,
+  type RequestMeta,
+  sha256,
+} from '@backlot/security';
+import { type RefreshTokenRow, type SessionRow, SessionsRepository, type SessionState } from './sessions.repository';
 
 export interface IssuedTokens {
   sessionId: string;
@@ -20,25 +30,30 @@ const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
  * form one family: every refresh spends the presented token and hands out the next one.
  * Presenting a spent token again means it was copied — the whole family (the session) is
  * revoked — unless it happens within the grace window from the same client, which is two
- * tabs refreshing at once, not theft.
+ * tabs refreshing at once, not theft: that gets the same successor again, so the family stays
+ * one chain with one live token, and a thief who replays in the window shares the owner's
+ * chain instead of getting a branch that reuse detection would never see.
  */
 @Injectable()
 export class SessionsService {
   readonly cache: CacheNamespace;
   private readonly refreshTtlMs: number;
   private readonly graceMs: number;
+  private readonly stateTtlSeconds: number;
 
   constructor(
     private readonly sessions: SessionsRepository,
     private readonly accessTokens: AccessTokens,
     private readonly audit: AuditService,
     private readonly principals: PrincipalChanges,
+    private readonly encryption: FieldEncryption,
     cache: CacheService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.cache = cache.namespace('auth-sessions');
     this.refreshTtlMs = config.auth.refreshTokenTtlDays * 86_400_000;
     this.graceMs = config.auth.refreshReuseGraceSeconds * 1000;
+    this.stateTtlSeconds = config.auth.sessionCacheTtlSeconds;
   }
 
   async start(userId: string, request: RequestMeta, mfaVerified: boolean): Promise<IssuedTokens> {
@@ -65,26 +80,28 @@ export class SessionsService {
       throw invalid;
 
     const successor = randomToken(32);
-    if (await this.sessions.rotate(stored.id, sha256(successor), request)) {
+    const sealed = this.graceMs > 0 ? this.sealSuccessor(stored.id, refreshToken, successor) : null;
+    if (await this.sessions.rotate(stored.id, sha256(successor), sealed, request)) {
       return this.tokens(session.userId, session.id, session.expiresAt, successor);
     }
-    const usedAt = stored.usedAt?.getTime() ?? now;
-    const sameClient = session.userAgent === request.userAgent;
-    if (!(this.graceMs > 0 && now - usedAt <= this.graceMs && sameClient)) {
-      await this.ended(session.userId, await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
-      await this.audit.record({
-        action: 'auth.refresh-token.reused',
-        outcome: 'denied',
-        actor: { type: 'user', id: session.userId },
-        target: { type: 'session', id: session.id },
-        request,
-        details: { sessionRevoked: true, secondsSinceFirstUse: Math.round((now - usedAt) / 1000) },
-      });
-      throw invalid;
+    // Spent already, possibly by a request racing this one: read what its rotation left.
+    const spent = (await this.sessions.findRefreshToken(sha256(refreshToken))) ?? stored;
+    const again = await this.successorWithinGrace(spent, refreshToken, request, now);
+    if (again) {
+      await this.sessions.touch(session.id, request);
+      return this.tokens(session.userId, session.id, session.expiresAt, again);
     }
-    // Inside the grace window: a second tab raced the first; it gets its own successor.
-    await this.sessions.touch(session.id, request);
-    return this.issue(session.userId, session.id, session.expiresAt);
+    const usedAt = spent.usedAt?.getTime() ?? now;
+    await this.ended(session.userId, await this.sessions.revoke(session.userId, 'refresh-token-reuse', { id: session.id }));
+    await this.audit.record({
+      action: 'auth.refresh-token.reused',
+      outcome: 'denied',
+      actor: { type: 'user', id: session.userId },
+      target: { type: 'session', id: session.id },
+      request,
+      details: { sessionRevoked: true, secondsSinceFirstUse: Math.round((now - usedAt) / 1000) },
+    });
+    throw invalid;
   }
 
   list(userId: string): Promise<SessionRow[]> {
@@ -128,10 +145,53 @@ export class SessionsService {
     await this.cache.evict(await this.sessions.allIds(userId));
   }
 
-  /** The guard's view of a session, from the shared cache; one query on a miss. */
+  /**
+   * The guard's view of a session, from the shared cache; one query on a miss. Cached only
+   * briefly (SESSION_CACHE_TTL_SECONDS): a revocation's eviction is lost when the revoking
+   * instance cannot reach Redis, and every other instance must still stop trusting it soon.
+   */
   async state(sessionId: string): Promise<SessionState | null> {
-    const state = await this.cache.getOrSet<SessionState | false>(sessionId, async () => (await this.sessions.state(sessionId)) ?? false);
+    const state = await this.cache.getOrSet<SessionState | false>(
+      sessionId,
+      async () => (await this.sessions.state(sessionId)) ?? false,
+      this.stateTtlSeconds,
+    );
     return state || null;
+  }
+
+  /**
+   * The successor `spent` was traded for, when it may be handed out again: the same client
+   * within the grace window, this was the session's last rotation, and the successor is unused.
+   * Once the successor has been spent too the chain has moved on, and an older token is reuse.
+   */
+  private async successorWithinGrace(spent: RefreshTokenRow, token: string, request: RequestMeta, now: number): Promise<string | null> {
+    const { session } = spent;
+    const withinGrace = spent.usedAt !== null && now - spent.usedAt.getTime() <= this.graceMs;
+    if (!withinGrace || session.userAgent !== request.userAgent || session.lastSpentTokenId !== spent.id || !session.successorSealed)
+      return null;
+    let successor: string;
+    try {
+      successor = this.unsealSuccessor(spent.id, token, session.successorSealed);
+    } catch (error) {
+      // Sealed under a key no longer in the ring: it cannot be answered again.
+      if (error instanceof DecryptionError) return null;
+      throw error;
+    }
+    const next = await this.sessions.findRefreshToken(sha256(successor));
+    return next && next.usedAt === null && next.session.id === session.id ? successor : null;
+  }
+
+  /**
+   * Sealed with the key ring and masked with the spent token, which is stored only as a hash:
+   * the database and the key together still do not yield the live successor; only presenting
+   * the spent token to this code, within the window, does.
+   */
+  private sealSuccessor(spentId: string, spent: string, successor: string): string {
+    return this.encryption.encrypt(mask(successor, spent), successorContext(spentId));
+  }
+
+  private unsealSuccessor(spentId: string, spent: string, sealed: string): string {
+    return mask(this.encryption.decrypt(sealed, successorContext(spentId)), spent);
   }
 
   /** Revoked sessions: their cached state goes, then every instance hears of it (open realtime streams end at once). */
@@ -157,4 +217,16 @@ export class SessionsService {
       refreshTokenExpiresAt: sessionExpiresAt,
     };
   }
+}
+
+/** XOR of a 32-byte token (base64url) with a key stream derived from `spent`; its own inverse. */
+function mask(token: string, spent: string): string {
+  const stream = createHash('sha256').update('backlot:refresh-successor\0').update(spent).digest();
+  const bytes = Buffer.from(token, 'base64url');
+  for (let i = 0; i < bytes.length; i++) bytes[i] ^= stream[i % stream.length];
+  return bytes.toString('base64url');
+}
+
+function successorContext(spentId: string): string {
+  return `refresh-token:${spentId}:successor`;
 }

@@ -1,9 +1,6 @@
-import { Forbidden } from '@backlot/http';
-import type { Principal } from '@backlot/security';
-import { compileFilter, type SqlParams } from '../query/filter-compiler';
-import { compilePredicate, type RecordPredicate } from '../query/filter-evaluator';
+import { searchConfig, type TextSearchLanguage } from '../query/text-search';
 import type { FilterField } from '../query/filter-fields';
-import { type FieldDefinition, toFilterField } from './field-definition';
+import { type FieldDefinition, searchableFields, toFilterField } from './field-definition';
 import { RecordValidator } from './record-validator';
 
 export const RULE_ACTIONS = ['list', 'view', 'create', 'update', 'delete'] as const;
@@ -21,6 +18,8 @@ export interface CollectionOptions {
   onUserDeleted: 'delete' | 'anonymize';
   /** Largest record `data`, in bytes of JSON (413 beyond). */
   maxRecordBytes: number;
+  /** The text-search configuration of `q=` (TEXT_SEARCH_LANGUAGES); collections made before it existed use `simple`. */
+  searchLanguage?: TextSearchLanguage;
 }
 
 export const DEFAULT_OPTIONS: CollectionOptions = {
@@ -28,6 +27,7 @@ export const DEFAULT_OPTIONS: CollectionOptions = {
   trashRetentionDays: 30,
   onUserDeleted: 'delete',
   maxRecordBytes: 256 * 1024,
+  searchLanguage: 'simple',
 };
 export const DEFAULT_RULES: CollectionRules = { list: null, view: null, create: null, update: null, delete: null };
 
@@ -45,8 +45,9 @@ export interface CollectionRow {
 }
 
 /**
- * The compiled, in-memory form of one collection version: its validator, filter fields
- * and rules, built once and shared by every request until the schema changes.
+ * The compiled, in-memory form of one collection version: its validator and filter fields,
+ * built once and shared by every request until the schema changes. What its rules let a
+ * caller do is RecordAccess's to say (data/access).
  */
 export class CollectionSchema {
   readonly validator: RecordValidator;
@@ -56,7 +57,6 @@ export class CollectionSchema {
   readonly encrypted: FieldDefinition[];
   readonly searchable: FieldDefinition[];
   readonly relations: FieldDefinition[];
-  private readonly predicates = new Map<RuleAction, RecordPredicate>();
 
   constructor(readonly row: CollectionRow) {
     this.validator = new RecordValidator(row.fields);
@@ -64,7 +64,7 @@ export class CollectionSchema {
     this.fieldsByName = new Map(row.fields.map((field) => [field.name, field]));
     this.hidden = new Set(row.fields.filter((field) => field.hidden).map((field) => field.name));
     this.encrypted = row.fields.filter((field) => field.encrypted);
-    this.searchable = row.fields.filter((field) => field.searchable);
+    this.searchable = searchableFields(row.fields);
     this.relations = row.fields.filter((field) => field.type === 'relation');
   }
 
@@ -89,40 +89,14 @@ export class CollectionSchema {
     return this.row.options;
   }
 
-  /**
-   * The SQL condition an action's rule adds to a query (row-level security), or null when
-   * nothing restricts the caller (admins, or an empty rule). A missing rule closes the
-   * action to everyone but admins.
-   */
-  ruleCondition(action: RuleAction, principal: Principal | null, params: SqlParams, alias = 'r'): string | null {
-    if (principal?.role === 'admin') return null;
-    const rule = this.row.rules[action];
-    if (rule === null) throw new Forbidden(`Only admins may ${action} records of ${this.name}.`);
-    if (rule.trim() === '') return null;
-    return compileFilter(rule, { fields: this.filterFields, me: principal?.userId ?? null, allowHidden: true, alias }, params).sql;
-  }
-
-  /**
-   * The same rule as a JavaScript predicate over one record (cached reads), or null when
-   * nothing restricts the caller. Throws Forbidden exactly as ruleCondition does.
-   */
-  rulePredicate(action: RuleAction, principal: Principal | null): RecordPredicate | null {
-    if (principal?.role === 'admin') return null;
-    const rule = this.row.rules[action];
-    if (rule === null) throw new Forbidden(`Only admins may ${action} records of ${this.name}.`);
-    if (rule.trim() === '') return null;
-    let predicate = this.predicates.get(action);
-    if (!predicate) {
-      predicate = compilePredicate(rule, this.filterFields, { allowHidden: true });
-      this.predicates.set(action, predicate);
-    }
-    return predicate;
+  get searchLanguage(): TextSearchLanguage {
+    return this.row.options.searchLanguage ?? 'simple';
   }
 
   /** The tsvector of a record from its searchable fields, read from `dataSql` (a jsonb expression). */
   searchVector(dataSql: string): string {
     if (this.searchable.length === 0) return 'NULL::tsvector';
     const parts = this.searchable.map((field) => `coalesce(${dataSql}->>'${field.name}', '')`);
-    return `to_tsvector('simple', ${parts.join(" || ' ' || ")})`;
+    return `to_tsvector(${searchConfig(this.searchLanguage)}, ${parts.join(" || ' ' || ")})`;
   }
 }

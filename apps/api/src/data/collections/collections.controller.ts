@@ -10,6 +10,7 @@ import {
   type RequestMeta,
   Roles,
 } from '@backlot/security';
+import { RecordAccess } from '../access/record-access';
 import { CollectionDto, CollectionListDto, CreateCollectionDto, UpdateCollectionDto } from './dto/collection.dto';
 import { CollectionNameParam } from './dto/collection-name.dto';
 import { CollectionsService } from './collections.service';
@@ -17,7 +18,10 @@ import { CollectionsService } from './collections.service';
 @ApiTags('collections')
 @Controller('collections')
 export class CollectionsController {
-  constructor(private readonly collections: CollectionsService) {}
+  constructor(
+    private readonly collections: CollectionsService,
+    private readonly access: RecordAccess,
+  ) {}
 
   @Post()
   @Roles('admin')
@@ -38,7 +42,7 @@ export class CollectionsController {
   @ApiOkResponse({ type: CollectionListDto })
   async list(@OptionalPrincipal() principal: Principal | null): Promise<CollectionListDto> {
     const rows = await this.collections.list(principal);
-    return { items: rows.map((row) => CollectionDto.from(row, principal?.role === 'admin')) };
+    return { items: rows.map((row) => CollectionDto.from(row, this.access.seesHidden(principal))) };
   }
 
   @Get(':name')
@@ -47,7 +51,7 @@ export class CollectionsController {
   @ApiOkResponse({ type: CollectionDto })
   @ApiProblems(404)
   async get(@Param() { name }: CollectionNameParam, @OptionalPrincipal() principal: Principal | null): Promise<CollectionDto> {
-    return CollectionDto.from(await this.collections.get(name, principal), principal?.role === 'admin');
+    return CollectionDto.from(await this.collections.get(name, principal), this.access.seesHidden(principal));
   }
 
   @Patch(':name')

@@ -8,6 +8,9 @@ import { fieldIndexDdl } from './field-indexes';
 import { type CollectionOptions, type CollectionRow, type CollectionRules, CollectionSchema } from './collection-schema';
 import type { SchemaChangePlan } from './schema-change';
 
+/** An open transaction (a restore's): services pass it back to repositories, never query it. */
+export type Transaction = Queryable;
+
 interface CollectionRecordRow {
   id: string;
   name: string;
@@ -57,7 +60,7 @@ export class CollectionsRepository {
   }
 
   /** Every collection's id and fields as `db` sees them: inside a restore's transaction, the restored ones. */
-  async fieldsOfAll(db: Queryable): Promise<{ id: string; fields: FieldDefinition[] }[]> {
+  async fieldsOfAll(db: Queryable = this.prisma.connection): Promise<{ id: string; fields: FieldDefinition[] }[]> {
     return db.query<{ id: string; fields: FieldDefinition[] }>('SELECT id, fields FROM collections ORDER BY name');
   }
 
@@ -136,7 +139,8 @@ export class CollectionsRepository {
             version: { increment: 1 },
           },
         });
-        if (plan.searchChanged) {
+        const languageChanged = (change.options.searchLanguage ?? 'simple') !== current.searchLanguage;
+        if (plan.searchChanged || languageChanged) {
           const next = new CollectionSchema(toRow(row));
           await tx.$executeRawUnsafe(`UPDATE records SET search = ${next.searchVector('data')} WHERE collection_id = $1::uuid`, id);
         }

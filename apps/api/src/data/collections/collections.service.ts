@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { DomainEvents } from '@backlot/events';
 import { Conflict, type FieldError, NotFound, ValidationFailed } from '@backlot/http';
 import { actorOf, AuditService, FieldEncryption, type Principal, type RequestMeta } from '@backlot/security';
+import { RecordAccess } from '../access/record-access';
 import { FilterError } from '../query/filter-error';
-import { RecordCache } from '../records/record-cache';
 import { compileFilter } from '../query/filter-compiler';
 import { CollectionCatalog } from './collection-catalog';
 import {
@@ -40,7 +41,8 @@ export class CollectionsService {
     private readonly catalog: CollectionCatalog,
     private readonly audit: AuditService,
     private readonly encryption: FieldEncryption,
-    private readonly recordCache: RecordCache,
+    private readonly events: DomainEvents,
+    private readonly access: RecordAccess,
   ) {}
 
   async create(input: CollectionInput, principal: Principal, request: RequestMeta): Promise<CollectionRow> {
@@ -88,7 +90,7 @@ export class CollectionsService {
     );
     await this.catalog.changed(name);
     // Renames, removals and filled defaults rewrote stored records.
-    await this.recordCache.invalidate(current);
+    await this.events.emit('collection.records-rewritten', { collectionId: current.id });
     await this.audited('collection.altered', row, principal, request, {
       renamed: plan.renames,
       removed: plan.removed,
@@ -124,9 +126,7 @@ export class CollectionsService {
   }
 
   private readable(collection: CollectionSchema, principal: Principal | null): boolean {
-    if (principal?.role === 'admin') return true;
-    const { list, view } = collection.row.rules;
-    return list !== null || view !== null;
+    return this.access.mayReadDefinition(collection, principal);
   }
 
   /** `self`: the collection being created, which its own relations may name. */

@@ -1,4 +1,4 @@
-import { checkFieldDefinitions, type FieldDefinition, toFilterField } from './field-definition';
+import { checkFieldDefinitions, type FieldDefinition, searchableFields, toFilterField } from './field-definition';
 
 const codes = (fields: FieldDefinition[]) => checkFieldDefinitions(fields).map((p) => `${p.path}:${p.code}`);
 
@@ -52,6 +52,23 @@ describe('checkFieldDefinitions', () => {
     ).toEqual(['fields.0.unique:conflict', 'fields.0.searchable:conflict', 'fields.1.encrypted:notApplicable']);
   });
 
+  it('refuses a hidden field that is searchable: the search vector would reveal its values', () => {
+    const problems = checkFieldDefinitions([
+      { name: 'title', type: 'text', searchable: true },
+      { name: 'ssn', type: 'text', hidden: true, searchable: true },
+      { name: 'note', type: 'text', hidden: true, searchable: false },
+    ]);
+    expect(problems).toEqual([{ path: 'fields.1.searchable', code: 'conflict', message: expect.stringContaining('ssn is hidden') }]);
+  });
+
+  it('leaves hidden fields out of full-text search even when a stored definition marks them searchable', () => {
+    const fields: FieldDefinition[] = [
+      { name: 'title', type: 'text', searchable: true },
+      { name: 'ssn', type: 'text', hidden: true, searchable: true },
+    ];
+    expect(searchableFields(fields).map((field) => field.name)).toEqual(['title']);
+  });
+
   it('checks select values, relation targets, bounds and patterns', () => {
     expect(
       codes([
@@ -85,5 +102,39 @@ describe('checkFieldDefinitions', () => {
       hidden: true,
       encrypted: true,
     });
+  });
+});
+
+describe('file fields', () => {
+  const check = (field: Record<string, unknown>) =>
+    checkFieldDefinitions([{ name: 'f', type: 'file', ...field } as FieldDefinition]).map((p) => [p.path, p.code]);
+
+  it('takes multiple, maxFiles, maxSize, mimeTypes, thumbs and protected', () => {
+    expect(
+      check({
+        multiple: true,
+        maxFiles: 5,
+        maxSize: 1_000_000,
+        mimeTypes: ['image/*', 'application/pdf'],
+        thumbs: ['100x100', '480x0'],
+        protected: true,
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses options that do not fit, naming each', () => {
+    expect(check({ maxFiles: 3 })).toEqual([['fields.0.maxFiles', 'notApplicable']]);
+    expect(check({ multiple: true, maxFiles: 0 })).toEqual([['fields.0.maxFiles', 'outOfRange']]);
+    expect(check({ maxSize: -1 })).toEqual([['fields.0.maxSize', 'outOfRange']]);
+    expect(check({ mimeTypes: ['image'] })).toEqual([['fields.0.mimeTypes', 'invalid']]);
+    expect(check({ thumbs: ['0x0'] })).toEqual([['fields.0.thumbs', 'invalid']]);
+    expect(check({ thumbs: ['9999x10'] })).toEqual([['fields.0.thumbs', 'invalid']]);
+    expect(check({ unique: true })).toEqual([['fields.0.unique', 'notApplicable']]);
+  });
+
+  it('keeps file options to file fields', () => {
+    expect(checkFieldDefinitions([{ name: 't', type: 'text', thumbs: ['1x1'] } as FieldDefinition]).map((p) => p.path)).toEqual([
+      'fields.0.thumbs',
+    ]);
   });
 });

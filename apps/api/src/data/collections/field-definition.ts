@@ -1,4 +1,5 @@
 import { FIELD_NAME, type FilterField } from '../query/filter-fields';
+import { FILE_OPTIONS, fileFieldProblems } from './file-field-options';
 
 export const FIELD_TYPES = [
   'text',
@@ -12,6 +13,7 @@ export const FIELD_TYPES = [
   'json',
   'relation',
   'user',
+  'file',
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
@@ -31,7 +33,7 @@ export interface FieldDefinition {
   pattern?: string;
   /** select: the allowed values. */
   values?: string[];
-  /** select, relation: a list of values instead of one. */
+  /** select, relation, file: a list of values instead of one. */
   multiple?: boolean;
   /** relation: the target collection. */
   collection?: string;
@@ -41,6 +43,16 @@ export interface FieldDefinition {
   hidden?: boolean;
   encrypted?: boolean;
   searchable?: boolean;
+  /** file (multiple): the most files the field holds. */
+  maxFiles?: number;
+  /** file: the largest file, in bytes (never above STORAGE_MAX_FILE_BYTES). */
+  maxSize?: number;
+  /** file: the media types allowed, exact (`image/png`) or by kind (`image/*`), checked against the bytes. */
+  mimeTypes?: string[];
+  /** file: the thumbnail sizes that may be asked for, `WxH` (`100x100`; a 0 keeps the aspect ratio: `480x0`). */
+  thumbs?: string[];
+  /** file: downloads need a file token (a signed, short-lived grant) as well as the view rule. */
+  protected?: boolean;
 }
 
 // System fields and words of the filter language cannot name a field.
@@ -81,7 +93,9 @@ export function checkFieldDefinitions(fields: readonly FieldDefinition[]): Defin
     only('maxLength', TEXTUAL.has(field.type), 'text, email and url');
     only('pattern', field.type === 'text', 'text');
     only('values', field.type === 'select', 'select');
-    only('multiple', field.type === 'select' || field.type === 'relation', 'select and relation');
+    only('multiple', field.type === 'select' || field.type === 'relation' || field.type === 'file', 'select, relation and file');
+    for (const key of FILE_OPTIONS) only(key, field.type === 'file', 'file');
+    if (field.type === 'file') problems.push(...fileFieldProblems(field, `fields.${index}`));
     only('collection', field.type === 'relation', 'relation');
     only('onDelete', field.type === 'relation', 'relation');
     only('searchable', field.type === 'text', 'text');
@@ -123,6 +137,9 @@ export function checkFieldDefinitions(fields: readonly FieldDefinition[]): Defin
       for (const key of ['unique', 'indexed', 'searchable'] as const)
         if (field[key]) fail(index, key, 'conflict', `an encrypted field cannot be ${key}: its plaintext is not in the database`);
     }
+    // The search vector is readable by anyone who may list: a hidden value in it could be found by guessing words.
+    if (field.hidden && field.searchable)
+      fail(index, 'searchable', 'conflict', `${field.name} is hidden: making it searchable would reveal its values`);
     if ((field.unique || field.indexed) && (field.type === 'json' || field.multiple))
       fail(index, field.unique ? 'unique' : 'indexed', 'notApplicable', 'json and multi-value fields cannot be unique or indexed');
   });
@@ -138,8 +155,18 @@ function compiles(pattern: string): boolean {
   }
 }
 
+/**
+ * The fields whose text feeds full-text search. Hidden fields never do, whatever a definition
+ * says (one stored before hidden + searchable was refused, or restored from an old backup).
+ */
+export function searchableFields(fields: readonly FieldDefinition[]): FieldDefinition[] {
+  return fields.filter((field) => field.searchable && !field.hidden);
+}
+
 /** How the filter compiler sees a field. */
 export function toFilterField(field: FieldDefinition): FilterField {
+  // A file field holds metadata objects: only `= null` / `!= null` mean anything in a filter.
+  if (field.type === 'file') return { name: field.name, type: 'json', hidden: field.hidden };
   const type = field.multiple
     ? 'multi'
     : field.type === 'number' || field.type === 'integer'

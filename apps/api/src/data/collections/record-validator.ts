@@ -2,6 +2,8 @@ import type { FieldError } from '@backlot/http';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldDefinition } from './field-definition';
+import { FILE_REF_SCHEMA } from '../files/file-ref';
+import { MAX_FILES_PER_FIELD } from './file-field-options';
 
 export type RecordMode = 'create' | 'replace' | 'patch';
 type Schema = Record<string, unknown>;
@@ -67,6 +69,9 @@ function baseSchema(field: FieldDefinition): Schema {
       return { type: 'string', format: 'uuid' };
     case 'json':
       return {};
+    case 'file':
+      // What a record holds once its files are stored (data/files): clients send files, not these.
+      return field.multiple ? list(FILE_REF_SCHEMA as Schema, field.maxFiles ?? MAX_FILES_PER_FIELD) : { ...FILE_REF_SCHEMA };
   }
 }
 

@@ -1,5 +1,5 @@
 import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';
-import type { FieldDefinition } from './field-definition';
+import { type FieldDefinition, searchableFields } from './field-definition';
 
 /** A field as sent in a schema change: `from` names the field it renames. */
 export type FieldChangeInput = FieldDefinition & { from?: string };
@@ -104,12 +104,11 @@ export function planSchemaChange(
   for (const [name, ddl] of afterDdl) if (ddl && beforeDdl.get(name)?.create[0] !== ddl.create[0]) plan.createIndexes.push(ddl);
 
   const searchable = (list: readonly FieldDefinition[]) =>
-    list
-      .filter((f) => f.searchable)
+    searchableFields(list)
       .map((f) => f.name)
       .join(',');
   // Defaults filled into a searchable field change what records are found by.
   plan.searchChanged =
-    searchable(before) !== searchable(fields) || plan.fills.some((fill) => fields.find((f) => f.name === fill.name)?.searchable);
+    searchable(before) !== searchable(fields) || plan.fills.some((fill) => searchableFields(fields).some((f) => f.name === fill.name));
   return { plan, problems };
 }

@@ -1,4 +1,4 @@
-import { FUZZ_FIELDS } from '../../../../../test/helpers/filter-arbitraries';
+import { FUZZ_FIELDS } from '@backlot/testing/filter-arbitraries';
 import { compileFilter, type FilterContext, SqlParams } from './filter-compiler';
 import { FilterError } from './filter-error';
 import { fieldExpression, type FilterField } from './filter-fields';

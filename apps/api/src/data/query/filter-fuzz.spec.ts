@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { anyInput, FUZZ_FIELDS, validFilter } from '../../../../../test/helpers/filter-arbitraries';
+import { anyInput, FUZZ_FIELDS, validFilter } from '@backlot/testing/filter-arbitraries';
 import { compileFilter } from './filter-compiler';
 import { FilterError } from './filter-error';
 

@@ -8,7 +8,7 @@ import { Gauge } from 'prom-client';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { type RecordChangeEvent, RecordChanges } from '../records/record-changes';
 import { RecordPresenter } from '../records/record-view';
-import { RealtimeAccess } from './realtime-access';
+import { StreamCredentials } from './stream-credentials';
 import { RecordVisibility } from './record-visibility';
 import { ReplayBuffer, sizeOfChange } from './replay-buffer';
 import { type CloseReason, type ConnectionOwner, SseConnection, type Subscription } from './sse-connection';
@@ -78,7 +78,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
     private readonly catalog: CollectionCatalog,
     private readonly presenter: RecordPresenter,
     private readonly visibility: RecordVisibility,
-    private readonly access: RealtimeAccess,
+    private readonly credentials: StreamCredentials,
     metrics: MetricsService,
   ) {
     this.config = config.realtime;
@@ -204,11 +204,11 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
       case 'open':
         return this.start(job.connection, job.lastEventId, job.resync === true);
       case 'access':
-        return this.access.recheck([...this.all].filter((c) => c.owner.principal?.userId === job.userId));
+        return this.credentials.recheck([...this.all].filter((c) => c.owner.principal?.userId === job.userId));
       case 'gap':
         this.resyncAll(job.reason);
         // Sessions may have ended unannounced (lost notices, or a restore); this catch-up need not hold up delivery.
-        void this.access.recheck([...this.all]);
+        void this.credentials.recheck([...this.all]);
         return;
     }
   }
@@ -280,7 +280,7 @@ export class RealtimeHub implements OnModuleInit, OnModuleDestroy {
   private async beat(): Promise<void> {
     const connections = [...this.all];
     for (const connection of connections) connection.comment('ping');
-    await this.access.recheck(connections);
+    await this.credentials.recheck(connections);
   }
 
   private closed(connection: SseConnection, reason: CloseReason, release: () => void): void {

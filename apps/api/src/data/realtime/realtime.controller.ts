@@ -3,9 +3,10 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces
 import { ApiProblems, Unauthenticated } from '@backlot/http';
 import { API_KEY_HEADER, Authenticated, CurrentPrincipal, OptionalAuthentication, type Principal } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RecordAccess } from '../access/record-access';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import { RealtimeTicketDto } from './dto/realtime.dto';
-import { RealtimeAccess } from './realtime-access';
+import { StreamCredentials } from './stream-credentials';
 import { RealtimeHub, RETRY_MS } from './realtime-hub';
 import { RealtimeTickets } from './realtime-tickets';
 import { ruleActions } from './record-visibility';
@@ -31,7 +32,8 @@ export class RealtimeController {
     private readonly hub: RealtimeHub,
     private readonly tickets: RealtimeTickets,
     private readonly catalog: CollectionCatalog,
-    private readonly access: RealtimeAccess,
+    private readonly credentials: StreamCredentials,
+    private readonly access: RecordAccess,
   ) {}
 
   @Get()
@@ -68,14 +70,13 @@ export class RealtimeController {
   async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = parseRealtimeQuery((request.query ?? {}) as Record<string, unknown>);
     const principal = query.ticket ? await this.redeem(query.ticket) : ((request as { user?: Principal }).user ?? null);
-    const isAdmin = principal?.role === 'admin';
     const subscriptions: Subscription[] = [];
     for (const requested of query.subscriptions) {
       const schema = await this.catalog.get(requested.collection);
-      // Throws 403 when the rule closes the collection to this caller altogether.
-      for (const action of ruleActions(requested.recordId)) schema.rulePredicate(action, principal);
+      // 403 when a rule closes the collection to this caller altogether.
+      for (const action of ruleActions(requested.recordId)) this.access.requireOpen(schema, action, principal);
       const filter = query.filters.get(requested.collection) ?? null;
-      if (filter) compileRealtimeFilter(`filter.${requested.collection}`, filter, schema.filterFields, isAdmin);
+      if (filter) compileRealtimeFilter(`filter.${requested.collection}`, filter, schema.filterFields, this.access.seesHidden(principal));
       subscriptions.push({ collection: requested.collection, recordId: requested.recordId, filter });
     }
     const apiKey = request.headers[API_KEY_HEADER];
@@ -126,7 +127,7 @@ export class RealtimeController {
   private async redeem(ticket: string): Promise<Principal> {
     const holder = await this.tickets.redeem(ticket);
     if (!holder) throw new Unauthenticated('The realtime ticket is unknown, expired or already used; ask for a new one.');
-    const principal = await this.access.fromTicket(holder);
+    const principal = await this.credentials.fromTicket(holder);
     if (!principal) throw new Unauthenticated('The session the ticket was issued for has ended; sign in again.');
     return principal;
   }

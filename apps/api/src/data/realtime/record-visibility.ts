@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DatabaseConnection } from '@backlot/database';
 import { Forbidden } from '@backlot/http';
 import type { Principal } from '@backlot/security';
+import { RecordAccess } from '../access/record-access';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
-import { compileFilter, SqlParams } from '../query/filter-compiler';
-import { compilePredicate, type EvaluableRecord, NotEvaluable, type RecordPredicate } from '../query/filter-evaluator';
+import { type EvaluableRecord, NotEvaluable, type RecordPredicate } from '../query/filter-evaluator';
+import { RecordQueriesRepository } from '../records/record-queries.repository';
 import type { RecordRow } from '../records/record-row';
 import type { Subscription } from './sse-connection';
 
@@ -43,7 +43,10 @@ export function ruleActions(recordId: string | null): readonly RuleAction[] {
 export class RecordVisibility {
   private readonly logger = new Logger('Realtime');
 
-  constructor(private readonly db: DatabaseConnection) {}
+  constructor(
+    private readonly access: RecordAccess,
+    private readonly queries: RecordQueriesRepository,
+  ) {}
 
   /** One verdict per audience, in order: `send` when any of its subscriptions to this collection lets it see `row`. */
   async judge(schema: CollectionSchema, row: RecordRow, audiences: readonly Audience[]): Promise<Verdict[]> {
@@ -89,7 +92,7 @@ export class RecordVisibility {
     const context = { me: principal?.userId ?? null };
     try {
       for (const action of ruleActions(subscription.recordId)) {
-        const rule = schema.rulePredicate(action, principal);
+        const rule = this.access.predicate(schema, action, principal);
         if (rule && !rule(record, context)) return false;
       }
       const filter = this.filter(schema, principal, subscription);
@@ -122,62 +125,22 @@ export class RecordVisibility {
     return answers;
   }
 
-  /** One query over the event's row with one boolean column per check. */
+  /** The database's answers over the event's row, one per check; undefined for all of them when the query fails. */
   private async query(schema: CollectionSchema, row: RecordRow, checks: readonly Check[]): Promise<(boolean | undefined)[]> {
-    const values: unknown[] = [
-      JSON.stringify([{ id: row.id, owner_id: row.owner_id, data: row.data, created_at: row.created_at, updated_at: row.updated_at }]),
-    ];
-    const answers: (boolean | undefined)[] = [];
-    const columns: { check: number; sql: string }[] = [];
-    for (const [index, check] of checks.entries()) {
-      // Each condition gets parameters of its own, kept only when it compiles (an unused parameter fails the query).
-      const params = new SqlParams(values.length);
-      try {
-        const condition = this.condition(schema, check, params);
-        answers[index] = condition === null ? false : undefined;
-        if (condition === null) continue;
-        columns.push({ check: index, sql: `COALESCE(${condition}, false) AS v${columns.length}` });
-        values.push(...params.values);
-      } catch (error) {
-        this.failed(schema, error);
-      }
-    }
-    if (columns.length === 0) return answers;
     try {
-      const [result] = await this.db.query<Record<string, boolean>>(
-        `WITH r AS (SELECT v.* FROM jsonb_to_recordset($1::jsonb)
-                      AS v(id uuid, owner_id uuid, data jsonb, created_at timestamptz, updated_at timestamptz))
-         SELECT ${columns.map((column) => column.sql).join(', ')} FROM r`,
-        values,
+      return await this.queries.visibleAmong(
+        schema,
+        row,
+        checks.map(({ principal, subscription }) => ({
+          caller: principal,
+          actions: ruleActions(subscription.recordId),
+          filter: subscription.filter,
+        })),
       );
-      for (const [k, { check }] of columns.entries()) answers[check] = result[`v${k}`];
     } catch (error) {
       this.failed(schema, error);
+      return checks.map(() => undefined);
     }
-    return answers;
-  }
-
-  /** The check as one SQL condition over `r`, or null when a rule closes the collection to the caller. */
-  private condition(schema: CollectionSchema, { principal, subscription }: Check, params: SqlParams): string | null {
-    const conditions: string[] = [];
-    try {
-      for (const action of ruleActions(subscription.recordId)) {
-        const condition = schema.ruleCondition(action, principal, params);
-        if (condition) conditions.push(condition);
-      }
-    } catch (error) {
-      if (error instanceof Forbidden) return null;
-      throw error;
-    }
-    if (subscription.filter)
-      conditions.push(
-        compileFilter(
-          subscription.filter,
-          { fields: schema.filterFields, me: principal?.userId ?? null, allowHidden: principal?.role === 'admin' },
-          params,
-        ).sql,
-      );
-    return conditions.length > 0 ? conditions.map((condition) => `(${condition})`).join(' AND ') : 'TRUE';
   }
 
   /** The subscription's filter for this schema version: null (none), false (no longer compiles: nothing matches). */
@@ -185,10 +148,7 @@ export class RecordVisibility {
     if (!subscription.filter) return null;
     if (subscription.compiled?.schema !== schema) {
       try {
-        subscription.compiled = {
-          schema,
-          predicate: compilePredicate(subscription.filter, schema.filterFields, { allowHidden: principal?.role === 'admin' }),
-        };
+        subscription.compiled = { schema, predicate: this.access.clientPredicate(schema, principal, subscription.filter) };
       } catch {
         // A field the filter names was removed or retyped: the filter matches nothing any more.
         subscription.compiled = { schema, predicate: null };

@@ -1,5 +1,5 @@
 import { ValidationFailed } from '@backlot/http';
-import { clientExpression } from '../records/record-list';
+import { clientExpression } from '../query/client-expression';
 import { compilePredicate, type RecordPredicate } from '../query/filter-evaluator';
 import type { FilterField } from '../query/filter-fields';
 import { type FilterNode, type Operand, parseFilter } from '../query/filter-parser';

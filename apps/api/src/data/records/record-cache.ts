@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { type CacheNamespace, CacheService } from '@backlot/cache';
+import { DomainEvents } from '@backlot/events';
 import type { Principal } from '@backlot/security';
+import { RecordAccess } from '../access/record-access';
 import type { CollectionSchema } from '../collections/collection-schema';
 import { NotEvaluable } from '../query/filter-evaluator';
 import type { RecordRow } from './record-row';
@@ -30,19 +32,25 @@ const RECENT_LIMIT = 10_000;
  * and churning the cache; a record read again soon after is loaded into it.
  */
 @Injectable()
-export class RecordCache {
+export class RecordCache implements OnModuleInit {
   private readonly namespaces = new Map<string, CacheNamespace>();
   private recent = new Set<string>();
 
   constructor(
     private readonly cache: CacheService,
     private readonly records: RecordsRepository,
+    private readonly access: RecordAccess,
+    private readonly events: DomainEvents,
   ) {}
+
+  onModuleInit(): void {
+    this.events.on('collection.records-rewritten', ({ collectionId }) => this.invalidate(collectionId));
+  }
 
   /** The record if the caller may view it, undefined if not or missing. */
   async find(collection: CollectionSchema, principal: Principal | null, id: string): Promise<RecordRow | undefined> {
-    const predicate = collection.rulePredicate('view', principal);
-    const namespace = this.namespace(collection);
+    const predicate = this.access.predicate(collection, 'view', principal);
+    const namespace = this.namespace(collection.id);
     let cached = await namespace.get<CachedRecord>(id);
     if (cached === undefined) {
       if (!this.readBefore(`${collection.id}:${id}`)) return this.records.findOne(collection, principal, id);
@@ -69,11 +77,12 @@ export class RecordCache {
   }
 
   evict(collection: CollectionSchema, ids: readonly string[]): Promise<void> {
-    return this.namespace(collection).evict(ids);
+    return this.namespace(collection.id).evict(ids);
   }
 
-  invalidate(collection: CollectionSchema): Promise<void> {
-    return this.namespace(collection).invalidate();
+  /** Drops every cached record of the collection (its id), on every instance. */
+  invalidate(collectionId: string): Promise<void> {
+    return this.namespace(collectionId).invalidate();
   }
 
   /** Whether this record was read recently (and forget it: the cache holds it from now on). */
@@ -84,11 +93,11 @@ export class RecordCache {
     return false;
   }
 
-  private namespace(collection: CollectionSchema): CacheNamespace {
-    let namespace = this.namespaces.get(collection.id);
+  private namespace(collectionId: string): CacheNamespace {
+    let namespace = this.namespaces.get(collectionId);
     if (!namespace) {
-      namespace = this.cache.namespace(`records.${collection.id}`);
-      this.namespaces.set(collection.id, namespace);
+      namespace = this.cache.namespace(`records.${collectionId}`);
+      this.namespaces.set(collectionId, namespace);
     }
     return namespace;
   }

@@ -1,53 +1,47 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, ValidationFailed } from '@backlot/http';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, JsonBodyDepth, RECORD_JSON_MAX_DEPTH, ValidationFailed } from '@backlot/http';
 import { CurrentRequest, OptionalAuthentication, OptionalPrincipal, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
-import {
-  BatchDto,
-  BatchResponseDto,
-  CollectionRecordsParam,
-  HistoryPageDto,
-  HistoryQuery,
-  ListRecordsQuery,
-  RecordDto,
-  RecordPageDto,
-  RecordParam,
-  RevisionParam,
-} from './dto/record.dto';
-import { IdempotencyKeys } from './idempotency';
+import type { CollectionSchema } from '../collections/collection-schema';
+import { BatchDto, BatchResponseDto, HistoryPageDto, HistoryQuery, ListRecordsQuery, RecordDto, RecordPageDto } from './dto/record.dto';
 import { type BatchOperation, RecordBatchService } from './record-batch.service';
 import { RecordHistoryService } from './record-history.service';
-import { etagOf, expectedVersion, viewOptions } from './record-http';
+import { etagOf, expectedVersion } from './record-http';
+import { CollectionParam } from '../collections/collection-param';
+import { RecordId, RevisionVersion } from './record-params';
 import type { RecordView } from './record-view';
-import { RecordsService } from './records.service';
+
+const RECORD_ID = { name: 'id', format: 'uuid' };
 
 /** History and restore, the trash, and batches: the record routes beyond plain CRUD. */
 @ApiTags('records')
+@ApiParam({ name: 'name', description: 'The collection', example: 'tasks' })
 @Controller('collections/:name')
 export class RecordHistoryController {
   constructor(
-    private readonly records: RecordsService,
     private readonly history: RecordHistoryService,
     private readonly batches: RecordBatchService,
-    private readonly idempotency: IdempotencyKeys,
   ) {}
 
   @Get('records/:id/history')
+  @ApiParam(RECORD_ID)
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
   @ApiOperation({ summary: 'A record’s revisions, newest first (who, when, what), under the view rule' })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiProblems(400, 404)
-  async revisions(
-    @Param() { name, id }: RecordParam,
+  revisions(
+    @CollectionParam() collection: CollectionSchema,
+    @RecordId() id: string,
     @Query() query: HistoryQuery,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<HistoryPageDto> {
-    const collection = await this.records.collection(name);
     return this.history.history(collection, principal, id, { before: query.before, limit: query.limit ?? 20 });
   }
 
   @Post('records/:id/history/:version/restore')
+  @ApiParam(RECORD_ID)
+  @ApiParam({ name: 'version', type: Number, schema: { type: 'integer', minimum: 1 } })
   @HttpCode(200)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Write a revision’s data back as a new version, under the update rule' })
@@ -55,12 +49,13 @@ export class RecordHistoryController {
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409, 412, 422)
   async restoreRevision(
-    @Param() { name, id, version }: RevisionParam,
+    @CollectionParam() collection: CollectionSchema,
+    @RecordId() id: string,
+    @RevisionVersion() version: number,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    const collection = await this.records.collection(name);
     const record = await this.history.restoreRevision(collection, principal, { id, expectedVersion: expectedVersion(ifMatch) }, version);
     reply.header('etag', etagOf(record.version));
     return record;
@@ -71,65 +66,67 @@ export class RecordHistoryController {
   @ApiOperation({ summary: 'Trashed records the caller may view (same query parameters as the record list)' })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiProblems(400, 404)
-  async trash(
-    @Param() { name }: CollectionRecordsParam,
+  trash(
+    @CollectionParam() collection: CollectionSchema,
     @Query() query: ListRecordsQuery,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<RecordPageDto> {
-    const collection = await this.records.collection(name);
-    return this.history.trash(
-      collection,
-      principal,
-      { ...query, limit: query.limit ?? 20 },
-      viewOptions(collection, query, principal?.role === 'admin'),
-    );
+    return this.history.trash(collection, principal, { ...query, limit: query.limit ?? 20 });
   }
 
   @Post('trash/:id/restore')
+  @ApiParam(RECORD_ID)
   @HttpCode(200)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Take a record out of the trash, under the delete rule' })
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409)
-  async untrash(@Param() { name, id }: RecordParam, @OptionalPrincipal() principal: Principal | null): Promise<RecordView> {
-    return this.history.untrash(await this.records.collection(name), principal, id);
+  untrash(
+    @CollectionParam() collection: CollectionSchema,
+    @RecordId() id: string,
+    @OptionalPrincipal() principal: Principal | null,
+  ): Promise<RecordView> {
+    return this.history.untrash(collection, principal, id);
   }
 
   @Delete('trash/:id')
+  @ApiParam(RECORD_ID)
   @HttpCode(204)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Delete a trashed record for good, with its history, under the delete rule' })
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404)
-  async purge(@Param() { name, id }: RecordParam, @OptionalPrincipal() principal: Principal | null): Promise<void> {
-    await this.history.purge(await this.records.collection(name), principal, id);
+  async purge(
+    @CollectionParam() collection: CollectionSchema,
+    @RecordId() id: string,
+    @OptionalPrincipal() principal: Principal | null,
+  ): Promise<void> {
+    await this.history.purge(collection, principal, id);
   }
 
   @Post('batch')
   @HttpCode(200)
+  // Each operation's data sits three levels down: { operations: [ { data: … } ] }.
+  @JsonBodyDepth(RECORD_JSON_MAX_DEPTH + 3)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Up to 1,000 creates, updates, replaces and deletes in one all-or-nothing transaction' })
+  @ApiOperation({
+    summary: 'Up to 1,000 creates, updates, replaces and deletes in one all-or-nothing transaction',
+    description: 'The limit is BATCH_MAX_OPERATIONS: 1,000 by default, 200 on the embedded database; a longer batch is refused with 400.',
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiOkResponse({ type: BatchResponseDto })
   @ApiProblems(400, 403, 404, 409, 412, 413, 422)
   async batch(
-    @Param() { name }: CollectionRecordsParam,
+    @CollectionParam() collection: CollectionSchema,
     @Body() body: BatchDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @CurrentRequest() request: RequestMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BatchResponseDto> {
-    const collection = await this.records.collection(name);
-    const operations = checkedOperations(body);
-    const result = await this.idempotency.run(
-      key,
-      { userId: principal?.userId ?? null, ip: request.ip, method: 'POST', path: `/collections/${name}/batch` },
-      body,
-      async () => ({ status: 200, body: { results: await this.batches.run(collection, principal, operations) } }),
-    );
-    if (result.replayed) reply.header('idempotent-replayed', 'true');
-    return result.body;
+    const { results, replayed } = await this.batches.run(collection, principal, checkedOperations(body), { idempotencyKey, request });
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return { results };
   }
 }
 

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { NotFound, Unprocessable } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import type { CollectionSchema } from '../collections/collection-schema';
+import { RecordFiles } from '../files/record-files';
 import { RecordCache } from './record-cache';
 import { RecordInput } from './record-input';
-import { type ListQuery } from './record-list';
+import type { ListQuery } from './record-queries.repository';
 import { RecordPresenter, type RecordView } from './record-view';
 import { RecordsRepository, type RecordTarget } from './records.repository';
-import { notFound, type RecordPage, RecordsService, type ViewOptions } from './records.service';
+import type { RecordShape } from './record-shape';
+import { notFound, type RecordPage, RecordsService } from './records.service';
 
 export interface RevisionView {
   version: number;
@@ -26,6 +28,7 @@ export class RecordHistoryService {
     private readonly input: RecordInput,
     private readonly presenter: RecordPresenter,
     private readonly cache: RecordCache,
+    private readonly files: RecordFiles,
   ) {}
 
   /** Revisions, newest first; whoever may view the record (live or trashed) may read its history. */
@@ -51,7 +54,9 @@ export class RecordHistoryService {
 
   /**
    * Writes a revision's data back as a new version (update rule). Fields removed from the
-   * schema since are dropped; anything else the current schema refuses is a 422.
+   * schema since are dropped, and so are files the record no longer has (keepStored); anything
+   * else the current schema refuses is a 422. Files of the current version that the revision
+   * does not have are left to the files sweep.
    */
   async restoreRevision(
     collection: CollectionSchema,
@@ -63,8 +68,9 @@ export class RecordHistoryService {
     const revision = await this.records.revision(target.id, version);
     if (!revision) throw new NotFound(`Record ${target.id} has no revision ${version}.`);
     const plain = this.presenter.plain(collection, revision.data);
-    const current = Object.fromEntries(Object.entries(plain).filter(([name]) => collection.fieldsByName.has(name)));
-    const { value, problems } = await this.input.problems(collection, current, 'replace');
+    const fitting = Object.fromEntries(Object.entries(plain).filter(([name]) => collection.fieldsByName.has(name)));
+    const current = await this.files.keepStored(collection, target.id, fitting);
+    const { value, problems } = await this.input.problems(collection, principal, current, 'replace', 'resolved');
     if (problems.length > 0) throw new Unprocessable(problems, `Revision ${version} does not fit the collection’s current schema.`);
     const row = await this.records.update(collection, principal, target, { kind: 'restore', data: this.input.seal(collection, value) });
     if (!row) return this.service.explainMiss(collection, principal, target, 'update');
@@ -72,8 +78,8 @@ export class RecordHistoryService {
     return this.presenter.view(collection, row);
   }
 
-  trash(collection: CollectionSchema, principal: Principal | null, query: ListQuery, options: ViewOptions = {}): Promise<RecordPage> {
-    return this.service.list(collection, principal, { ...query, trashed: true }, options);
+  trash(collection: CollectionSchema, principal: Principal | null, query: ListQuery & RecordShape): Promise<RecordPage> {
+    return this.service.list(collection, principal, { ...query, trashed: true });
   }
 
   /**
@@ -84,7 +90,13 @@ export class RecordHistoryService {
     const missing = () => new NotFound(`There is no record ${id} in the trash of ${collection.name} that you may restore.`);
     const trashed = await this.records.findOne(collection, principal, id, { action: 'delete', liveness: 'trashed' });
     if (!trashed) throw missing();
-    const { problems } = await this.input.problems(collection, this.presenter.plain(collection, trashed.data), 'replace');
+    const { problems } = await this.input.problems(
+      collection,
+      principal,
+      this.presenter.plain(collection, trashed.data),
+      'replace',
+      'resolved',
+    );
     if (problems.length > 0) throw new Unprocessable(problems, 'The trashed record does not fit the collection’s current schema.');
     const row = await this.records.untrash(collection, principal, id);
     if (!row) throw missing();

@@ -6,6 +6,7 @@ import { CollectionCatalog } from '../collections/collection-catalog';
 import { IdempotencyKeys } from './idempotency';
 import { RecordCache } from './record-cache';
 import { RecordsRepository } from './records.repository';
+import { RecordsSystemRepository } from './records-system.repository';
 
 /**
  * Housekeeping the data module owns: a deleted user's records go as each collection says,
@@ -21,6 +22,7 @@ export class RecordMaintenance implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly catalog: CollectionCatalog,
     private readonly records: RecordsRepository,
+    private readonly system: RecordsSystemRepository,
     private readonly idempotency: IdempotencyKeys,
     private readonly cache: RecordCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,15 +38,15 @@ export class RecordMaintenance implements OnModuleInit {
   async forgetUser(userId: string): Promise<void> {
     const collections = await this.catalog.all();
     await this.records.transaction(async (tx) => {
-      for (const collection of collections) await this.records.forgetOwner(collection, userId, tx);
+      for (const collection of collections) await this.system.forgetOwner(collection, userId, tx);
     });
-    for (const collection of collections) await this.cache.invalidate(collection);
+    for (const collection of collections) await this.cache.invalidate(collection.id);
   }
 
   /** Idempotent: a retry after a partial run purges what is left. */
   async sweep(): Promise<{ trash: number; idempotencyKeys: number }> {
     let trash = 0;
-    for (const collection of await this.catalog.all()) trash += await this.records.purgeExpiredTrash(collection);
+    for (const collection of await this.catalog.all()) trash += await this.system.purgeExpiredTrash(collection);
     const idempotencyKeys = await this.idempotency.sweep();
     if (trash + idempotencyKeys > 0) this.logger.log({ msg: 'swept expired data', trash, idempotencyKeys });
     return { trash, idempotencyKeys };

@@ -19,12 +19,17 @@ export const RECORD_COLUMNS = 'r.id, r.owner_id, r.data, r.version, r.created_at
  * Database errors a request can provoke, as domain errors: a duplicate in a unique field
  * (409, naming the field), a value out of its type's range in a filter (400). Anything else
  * is a bug and stays a 500.
+ *
+ * The 409 names the field only: not the record holding the value (the caller may not be
+ * allowed to see it) and not the value (the database's detail echoes it, and the field may
+ * be hidden). That some record holds the value the caller sent stays inferable: uniqueness
+ * cannot be enforced without saying so.
  */
 export function toRecordError(error: unknown, collection: CollectionSchema): unknown {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
   if (code === '23505') {
     const field = collection.row.fields.find((f) => f.unique && (!constraint || fieldIndexName(collection.id, f.name) === constraint));
-    const conflict = new Conflict(field ? `Another record already has this ${field.name}.` : 'Another record has the same unique value.');
+    const conflict = new Conflict(field ? `The value of ${field.name} is already taken.` : 'A unique value is already taken.');
     if (field) conflict.extensions.field = field.name;
     return conflict;
   }

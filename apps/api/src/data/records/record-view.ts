@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FieldEncryption } from '@backlot/security';
 import type { CollectionSchema } from '../collections/collection-schema';
+import { type FileRef, fileUrl } from '../files/file-ref';
 import type { RecordRow } from './record-row';
 
 /** A record as clients see it: system fields, then the collection's fields (hidden ones never). */
@@ -36,7 +37,8 @@ export class RecordPresenter {
     for (const field of collection.row.fields) {
       if (field.hidden || !(field.name in row.data)) continue;
       const value = row.data[field.name];
-      view[field.name] = field.encrypted && typeof value === 'string' ? this.open(collection, field.type, value) : value;
+      if (field.type === 'file') view[field.name] = withUrls(collection, row.id, value);
+      else view[field.name] = field.encrypted && typeof value === 'string' ? this.open(collection, field.type, value) : value;
     }
     return select ? pick(view, select) : view;
   }
@@ -70,6 +72,13 @@ export class RecordPresenter {
       return null;
     }
   }
+}
+
+/** A file field's FileRefs with their download URL (realtime, webhooks and exports show the same). */
+function withUrls(collection: CollectionSchema, recordId: string, value: unknown): unknown {
+  const present = (ref: FileRef) => ({ ...ref, url: fileUrl(collection.name, recordId, ref.name) });
+  if (Array.isArray(value)) return (value as FileRef[]).map(present);
+  return value && typeof value === 'object' ? present(value as FileRef) : value;
 }
 
 function pick(view: RecordView, select: ReadonlySet<string>): RecordView {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, Headers, HttpCode, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -11,13 +11,16 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '@backlot/http';
+import { ApiProblems, JsonBodyDepth, RECORD_JSON_MAX_DEPTH } from '@backlot/http';
 import { CurrentRequest, OptionalAuthentication, OptionalPrincipal, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
+import type { CollectionSchema } from '../collections/collection-schema';
 import { ListRecordsQuery, RecordDto, RecordPageDto } from './dto/record.dto';
-import { CollectionName, RecordId } from './record-params';
-import { IdempotencyKeys } from './idempotency';
-import { etagOf, expectedVersion, notModified, shapeQuery, viewOptions } from './record-http';
+import { etagOf, expectedVersion, notModified } from './record-http';
+import { CollectionParam } from '../collections/collection-param';
+import { RecordBody } from '../files/record-body.decorator';
+import { RecordId } from './record-params';
+import { shapeQuery } from './record-shape';
 import type { RecordView } from './record-view';
 import { RecordsService } from './records.service';
 
@@ -29,62 +32,62 @@ const IDEMPOTENCY_KEY = {
 };
 const RECORD_BODY = { schema: { type: 'object', additionalProperties: true }, description: 'The record’s fields (schema per collection).' };
 
+/** What every write of one record's fields declares: its id, who may call it, its body and answers. */
+function RecordWrite(summary: string): MethodDecorator {
+  return applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid' }),
+    OptionalAuthentication({ apiKeyScope: 'records:write' }),
+    ApiOperation({ summary }),
+    ApiBody(RECORD_BODY),
+    JsonBodyDepth(RECORD_JSON_MAX_DEPTH),
+    ApiHeader(IF_MATCH),
+    ApiOkResponse({ type: RecordDto }),
+    ApiProblems(400, 403, 404, 409, 412, 413, 422),
+  );
+}
+
 @ApiTags('records')
 @ApiParam({ name: 'name', description: 'The collection', example: 'tasks' })
 @Controller('collections/:name/records')
 export class RecordsController {
-  constructor(
-    private readonly records: RecordsService,
-    private readonly idempotency: IdempotencyKeys,
-  ) {}
+  constructor(private readonly records: RecordsService) {}
 
   @Get()
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
   @ApiOperation({ summary: 'List records (filter, sort, cursor, fields, expand, full-text search), under the list rule' })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiProblems(400, 404)
-  async list(
-    @CollectionName() name: string,
+  list(
+    @CollectionParam() collection: CollectionSchema,
     @Query() query: ListRecordsQuery,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<RecordPageDto> {
-    const collection = await this.records.collection(name);
-    return this.records.list(
-      collection,
-      principal,
-      { ...query, limit: query.limit ?? 20 },
-      viewOptions(collection, query, principal?.role === 'admin'),
-    );
+    return this.records.list(collection, principal, { ...query, limit: query.limit ?? 20 });
   }
 
   @Post()
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
   @ApiOperation({ summary: 'Create a record, under the create rule; the caller owns it' })
   @ApiBody(RECORD_BODY)
+  @JsonBodyDepth(RECORD_JSON_MAX_DEPTH)
   @ApiHeader(IDEMPOTENCY_KEY)
   @ApiCreatedResponse({ type: RecordDto })
   @ApiProblems(400, 404, 409, 413, 422)
   async create(
-    @CollectionName() name: string,
-    @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
+    @CollectionParam() collection: CollectionSchema,
+    @RecordBody() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @CurrentRequest() request: RequestMeta,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    const collection = await this.records.collection(name);
-    const result = await this.idempotency.run(
-      key,
-      { userId: principal?.userId ?? null, ip: request.ip, method: 'POST', path: `/collections/${name}/records` },
-      body,
-      async () => ({ status: 201, body: await this.records.create(collection, principal, body) }),
-    );
+    const { record, replayed } = await this.records.create(collection, principal, body, { idempotencyKey, request });
     reply
-      .status(result.status)
-      .header('etag', etagOf(result.body.version))
-      .header('location', `/api/v1/collections/${name}/records/${result.body.id}`);
-    if (result.replayed) reply.header('idempotent-replayed', 'true');
-    return result.body;
+      .status(201)
+      .header('etag', etagOf(record.version))
+      .header('location', `/api/v1/collections/${collection.name}/records/${record.id}`);
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return record;
   }
 
   @Get(':id')
@@ -110,7 +113,7 @@ export class RecordsController {
     description: 'Comma-separated relation fields whose records to embed under `expand`.',
   })
   async get(
-    @CollectionName() name: string,
+    @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
     // Read as plain values (no DTO pass on the hottest route); shapeQuery checks them as RecordShapeQuery would.
     @Query('fields') fields: unknown,
@@ -119,11 +122,10 @@ export class RecordsController {
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView | undefined> {
-    const query = shapeQuery(fields, expand);
-    const collection = await this.records.collection(name);
-    const record = await this.records.get(collection, principal, id, viewOptions(collection, query, principal?.role === 'admin'));
+    const shape = shapeQuery(fields, expand);
+    const record = await this.records.get(collection, principal, id, shape);
     // Expanded records change without this record's version changing: no validator then.
-    if (query.expand) return record;
+    if (shape.expand) return record;
     reply.header('etag', etagOf(record.version));
     if (notModified(ifNoneMatch, record.version)) {
       reply.status(304);
@@ -133,41 +135,29 @@ export class RecordsController {
   }
 
   @Put(':id')
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Replace a record’s fields (hidden fields not sent are kept), under the update rule' })
-  @ApiBody(RECORD_BODY)
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: RecordDto })
-  @ApiProblems(400, 403, 404, 409, 412, 413, 422)
+  @RecordWrite('Replace a record’s fields (hidden fields not sent are kept), under the update rule')
   replace(
-    @CollectionName() name: string,
+    @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
-    @Body() body: unknown,
+    @RecordBody() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    return this.change(name, id, 'replace', body, ifMatch, principal, reply);
+    return this.change(collection, { id, ifMatch }, 'replace', body, principal, reply);
   }
 
   @Patch(':id')
-  @ApiParam({ name: 'id', format: 'uuid' })
-  @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Change some fields of a record (null clears one), under the update rule' })
-  @ApiBody(RECORD_BODY)
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: RecordDto })
-  @ApiProblems(400, 403, 404, 409, 412, 413, 422)
+  @RecordWrite('Change some fields of a record (null clears one), under the update rule')
   patch(
-    @CollectionName() name: string,
+    @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
-    @Body() body: unknown,
+    @RecordBody() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordView> {
-    return this.change(name, id, 'patch', body, ifMatch, principal, reply);
+    return this.change(collection, { id, ifMatch }, 'patch', body, principal, reply);
   }
 
   @Delete(':id')
@@ -179,26 +169,29 @@ export class RecordsController {
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404, 409, 412)
   async remove(
-    @CollectionName() name: string,
+    @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
   ): Promise<void> {
-    const collection = await this.records.collection(name);
     await this.records.remove(collection, principal, { id, expectedVersion: expectedVersion(ifMatch) });
   }
 
   private async change(
-    name: string,
-    id: string,
+    collection: CollectionSchema,
+    target: { id: string; ifMatch: string | undefined },
     kind: 'patch' | 'replace',
     body: unknown,
-    ifMatch: string | undefined,
     principal: Principal | null,
     reply: FastifyReply,
   ): Promise<RecordView> {
-    const collection = await this.records.collection(name);
-    const record = await this.records.change(collection, principal, { id, expectedVersion: expectedVersion(ifMatch) }, kind, body);
+    const record = await this.records.change(
+      collection,
+      principal,
+      { id: target.id, expectedVersion: expectedVersion(target.ifMatch) },
+      kind,
+      body,
+    );
     reply.header('etag', etagOf(record.version));
     return record;
   }

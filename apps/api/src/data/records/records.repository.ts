@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection, type Queryable } from '@backlot/database';
+import { DatabaseConnection, EventLoopSlices, type Queryable, underSavepoint } from '@backlot/database';
 import type { Principal } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
+import { RecordAccess } from '../access/record-access';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
 import { SqlParams } from '../query/filter-compiler';
 import { type RecordAction, RecordChanges } from './record-changes';
-import { RECORD_COLUMNS, type RecordRow, toRecordError } from './record-row';
+import { RECORD_COLUMNS, type RecordRow } from './record-row';
+import { type Liveness, queryRecords, recordScope } from './record-scope';
+
+/** An open transaction as the repository hands it to services: they pass it back to its methods, never query it. */
+export type Transaction = Queryable;
 
 export interface NewRecord {
   id: string;
@@ -24,25 +29,32 @@ export type RecordChange =
   | { kind: 'replace'; data: Record<string, unknown> }
   | { kind: 'restore'; data: Record<string, unknown> };
 
-export interface CollectionRecordCounts {
-  name: string;
-  live: number;
-  trashed: number;
-}
+/**
+ * Another table's write that must commit with a record write (the stored files it settles): the
+ * bodies of data-modifying CTEs run in the record write's own statement, so both commit or
+ * neither does without a transaction around them. `written` names the CTE of the record rows
+ * written (with their `id`): a CTE limits itself to them, and does nothing when the rule refused.
+ */
+export type WrittenAlong = (params: SqlParams, written: string) => string[];
 
-/** Rows only: trash holds soft-deleted ones, live the others. */
-type Liveness = 'live' | 'trashed' | 'any';
+/** What an upsert did with one id: wrote it, or why not. */
+export type UpsertOutcome = 'created' | 'replaced' | 'createRefused' | 'updateRefused' | 'notOwner' | 'trashed' | 'elsewhere';
 
 /**
- * Records over plain SQL (no Prisma on this hot path). Every method takes the collection
- * and the caller, and adds the collection's rule for the action to its WHERE clause, so no
- * query can forget row-level security. Each write stores its revision in the same statement.
+ * Records over plain SQL (no Prisma on this hot path), one or a few at a time: creates,
+ * changes, deletes, reads by id, history. Every method that touches rows for someone takes the
+ * collection and the caller and starts from their scope (recordScope: the collection's rule
+ * for the action, from RecordAccess), so no statement can leave the rule out; the few that
+ * act for the system (cascades, maintenance, the record cache's loader) say so. Each write
+ * stores its revision in the same statement. Listings, exports and reports are in
+ * RecordQueriesRepository.
  */
 @Injectable()
 export class RecordsRepository {
   constructor(
     private readonly db: DatabaseConnection,
     private readonly changes: RecordChanges,
+    private readonly access: RecordAccess,
   ) {}
 
   /** Changes made in the transaction are announced after it commits, and never if it rolls back. */
@@ -57,12 +69,29 @@ export class RecordsRepository {
     return result;
   }
 
+  /**
+   * Runs `work` inside `tx` so that if it fails, only its own writes are undone and the
+   * transaction goes on (to retry a chunk record by record and name the one at fault).
+   */
+  savepoint<T>(tx: Transaction, work: () => Promise<T>): Promise<T> {
+    return underSavepoint(tx, work);
+  }
+
+  /**
+   * A pacer for loops of record queries (imports): the embedded database answers on this
+   * thread, so a loop calls its `breathe()` once per step to let other requests in.
+   */
+  paced(): EventLoopSlices {
+    return new EventLoopSlices();
+  }
+
   /** Inserts records the create rule allows; returns them (fewer than given means the rule refused some). */
   async insert(
     collection: CollectionSchema,
     principal: Principal | null,
     records: NewRecord[],
     q: Queryable = this.db,
+    along?: WrittenAlong,
   ): Promise<RecordRow[]> {
     const params = new SqlParams();
     // One JSON document for the whole batch: one bound parameter, however many records.
@@ -72,7 +101,7 @@ export class RecordsRepository {
     );
     const collectionId = params.add(collection.id, 'uuid');
     const actor = params.add(principal?.userId || null, 'uuid');
-    const rule = collection.ruleCondition('create', principal, params);
+    const rule = this.access.condition(collection, 'create', principal, params);
     const sql = `
       WITH r AS (
         SELECT v.id, v.owner_id, v.data, v.revision_id, now() AS created_at, now() AS updated_at
@@ -85,6 +114,7 @@ export class RecordsRepository {
       revision AS (
         INSERT INTO record_revisions (id, record_id, version, action, data, actor_id, at)
         SELECT r.revision_id, i.id, 1, 'create', i.data, ${actor}, i.created_at FROM inserted i JOIN r ON r.id = i.id)
+      ${alongCtes(along, params, 'inserted')}
       SELECT ${RECORD_COLUMNS} FROM inserted r`;
     return this.announce(collection, 'created', principal, q, await this.run(collection, q, sql, params));
   }
@@ -102,6 +132,42 @@ export class RecordsRepository {
     return (await this.run(collection, q, sql, params))[0];
   }
 
+  /**
+   * Writes records under the ids they bring (imports that keep ids). An id no record has is
+   * created under the create rule; the id of a live record of this collection replaces it
+   * under the update rule (hidden fields not sent are kept), and only its owner or an admin may.
+   * Returns what happened to each id: `created`, `replaced`, or why nothing was written.
+   */
+  async upsert(
+    collection: CollectionSchema,
+    caller: Principal | null,
+    records: NewRecord[],
+    q: Queryable,
+  ): Promise<Map<string, UpsertOutcome>> {
+    const outcomes = new Map<string, UpsertOutcome>();
+    if (records.length === 0) return outcomes;
+    const stored = await q.query<{ id: string; collection_id: string; owner_id: string | null; trashed: boolean }>(
+      `SELECT id::text, collection_id::text, owner_id::text, deleted_at IS NOT NULL AS trashed FROM records WHERE id = ANY($1::uuid[])`,
+      [records.map((record) => record.id)],
+    );
+    const byId = new Map(stored.map((row) => [row.id, row]));
+    const fresh = records.filter((record) => !byId.has(record.id));
+    for (const row of await this.insert(collection, caller, fresh, q)) outcomes.set(row.id, 'created');
+    for (const record of records) {
+      const existing = byId.get(record.id);
+      if (!existing) {
+        if (!outcomes.has(record.id)) outcomes.set(record.id, 'createRefused');
+      } else if (existing.collection_id !== collection.id) outcomes.set(record.id, 'elsewhere');
+      else if (existing.trashed) outcomes.set(record.id, 'trashed');
+      else if (!this.access.seesHidden(caller) && existing.owner_id !== (caller?.userId ?? null)) outcomes.set(record.id, 'notOwner');
+      else {
+        const replaced = await this.update(collection, caller, { id: record.id }, { kind: 'replace', data: record.data }, q);
+        outcomes.set(record.id, replaced ? 'replaced' : 'updateRefused');
+      }
+    }
+    return outcomes;
+  }
+
   /** A live record regardless of rules, with microsecond timestamps: what the record cache holds. */
   async findLive(collection: CollectionSchema, id: string): Promise<(RecordRow & { created_us: string; updated_us: string }) | undefined> {
     const [row] = await this.db.query<RecordRow & { created_us: string; updated_us: string }>(
@@ -114,21 +180,31 @@ export class RecordsRepository {
     return row;
   }
 
-  /** Ids among `ids` that are live records of the collection (relation checks; no rule: existence only). */
-  async existing(collection: CollectionSchema, ids: string[], q: Queryable = this.db): Promise<Set<string>> {
+  /**
+   * Ids among `ids` that are live records of the collection the caller may view (relation
+   * checks). A collection only admins may view gives others none, rather than a 403 that
+   * would differ from the answer for ids that do not exist.
+   */
+  async viewableIds(collection: CollectionSchema, principal: Principal | null, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await q.query<{ id: string }>(
-      'SELECT id::text FROM records WHERE collection_id = $1::uuid AND id = ANY($2::uuid[]) AND deleted_at IS NULL',
-      [collection.id, ids],
-    );
-    return new Set(rows.map((row) => row.id));
-  }
-
-  /** Records readable under `action`'s rule among `ids` (expansions). */
-  async findMany(collection: CollectionSchema, principal: Principal | null, ids: string[], q: Queryable = this.db): Promise<RecordRow[]> {
-    if (ids.length === 0) return [];
+    if (!this.access.isOpen(collection, 'view', principal)) return new Set();
     const params = new SqlParams();
     const where = this.scope(collection, principal, 'view', params, 'live');
+    const sql = `SELECT r.id::text FROM records r WHERE r.id = ANY(${params.add(ids, 'uuid[]')}) AND ${where}`;
+    return new Set((await this.run<{ id: string }>(collection, this.db, sql, params)).map((row) => row.id));
+  }
+
+  /** Live records among `ids` under `action`'s rule (expansions view them, batches read what they will update). */
+  async findMany(
+    collection: CollectionSchema,
+    principal: Principal | null,
+    ids: string[],
+    q: Queryable = this.db,
+    action: RuleAction = 'view',
+  ): Promise<RecordRow[]> {
+    if (ids.length === 0) return [];
+    const params = new SqlParams();
+    const where = this.scope(collection, principal, action, params, 'live');
     const sql = `SELECT ${RECORD_COLUMNS} FROM records r WHERE r.id = ANY(${params.add(ids, 'uuid[]')}) AND ${where}`;
     return this.run(collection, q, sql, params);
   }
@@ -143,6 +219,7 @@ export class RecordsRepository {
     target: RecordTarget,
     change: RecordChange,
     q: Queryable = this.db,
+    along?: WrittenAlong,
   ): Promise<RecordRow | undefined> {
     const params = new SqlParams();
     const payload = params.add(JSON.stringify(change.data), 'jsonb');
@@ -150,7 +227,7 @@ export class RecordsRepository {
     const conditions = [`r.id = ${params.add(target.id, 'uuid')}`, this.scope(collection, principal, 'update', params, 'live')];
     if (target.expectedVersion !== undefined) conditions.push(`r.version = ${params.add(target.expectedVersion, 'int')}`);
     const set = `data = ${next}, search = ${collection.searchVector(next)}`;
-    const sql = withRevision(set, conditions, change.kind === 'restore' ? 'restore' : 'update', principal, params);
+    const sql = withRevision(set, conditions, change.kind === 'restore' ? 'restore' : 'update', principal, params, along);
     return this.announce(collection, 'updated', principal, q, await this.run(collection, q, sql, params))[0];
   }
 
@@ -190,15 +267,6 @@ export class RecordsRepository {
     return this.announce(collection, 'created', principal, q, await this.run(collection, q, sql, params))[0];
   }
 
-  /** Rows of any query the list builder made (its WHERE already holds the rule). */
-  async select<T = RecordRow>(collection: CollectionSchema, sql: string, values: unknown[], q: Queryable = this.db): Promise<T[]> {
-    try {
-      return await q.query<T>(sql, values);
-    } catch (error) {
-      throw toRecordError(error, collection);
-    }
-  }
-
   async revisions(
     recordId: string,
     options: { beforeVersion?: number; limit: number },
@@ -218,95 +286,14 @@ export class RecordsRepository {
     return row;
   }
 
-  /** Referencing records of a relation field pointing at `ids` (on-delete handling). */
-  async referencing(collection: CollectionSchema, field: string, ids: string[], q: Queryable): Promise<string[]> {
-    const rows = await q.query<{ id: string }>(
-      // `?|` matches a string value as well as the elements of an array (single and multiple relations).
-      'SELECT id::text FROM records WHERE collection_id = $1::uuid AND deleted_at IS NULL AND (data -> $2::text) ?| $3::text[]',
-      [collection.id, field, ids],
-    );
-    return rows.map((row) => row.id);
-  }
-
-  /** Clears a relation to `ids` in every record of the collection (on-delete "setNull"). */
-  async clearReferences(collection: CollectionSchema, field: string, ids: string[], q: Queryable): Promise<void> {
-    const cleared = await q.query<RecordRow>(
-      `UPDATE records SET version = version + 1, updated_at = now(),
-              data = CASE WHEN jsonb_typeof(data -> $2::text) = 'array'
-                          THEN jsonb_set(data, ARRAY[$2::text], coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(data -> $2::text) e
-                                                                           WHERE NOT (e #>> '{}') = ANY($3::text[])), '[]'::jsonb))
-                          ELSE jsonb_set(data, ARRAY[$2::text], 'null'::jsonb) END
-        WHERE collection_id = $1::uuid AND deleted_at IS NULL
-          AND (data -> $2::text) ?| $3::text[]
-        RETURNING id, owner_id, data, version, created_at, updated_at, deleted_at`,
-      [collection.id, field, ids],
-    );
-    this.announce(collection, 'updated', null, q, cleared);
-  }
-
-  /** Live and trashed records per collection, for the admin stats: totals only, no rows, so no caller's rule applies. */
-  countsByCollection(): Promise<CollectionRecordCounts[]> {
-    return this.db.query<CollectionRecordCounts>(
-      `SELECT c.name, count(r.id) FILTER (WHERE r.deleted_at IS NULL)::int AS live,
-              count(r.id) FILTER (WHERE r.deleted_at IS NOT NULL)::int AS trashed
-         FROM collections c LEFT JOIN records r ON r.collection_id = c.id
-        GROUP BY c.name ORDER BY c.name`,
-    );
-  }
-
-  /** Removes trashed records older than the collection's retention. */
-  async purgeExpiredTrash(collection: CollectionSchema): Promise<number> {
-    const rows = await this.db.query(
-      `DELETE FROM records WHERE collection_id = $1::uuid AND deleted_at < now() - make_interval(days => $2) RETURNING id`,
-      [collection.id, collection.options.trashRetentionDays],
-    );
-    return rows.length;
-  }
-
-  /** A deleted user's records: removed, or kept without owner (and without the user in their history). */
-  async forgetOwner(collection: CollectionSchema, userId: string, q: Queryable): Promise<void> {
-    const returning = 'RETURNING id, owner_id, data, version, created_at, updated_at, deleted_at';
-    if (collection.options.onUserDeleted === 'delete') {
-      const rows = await q.query<RecordRow>(`DELETE FROM records WHERE collection_id = $1::uuid AND owner_id = $2::uuid ${returning}`, [
-        collection.id,
-        userId,
-      ]);
-      // Rows already in the trash were announced as deleted when they went there.
-      this.announce(
-        collection,
-        'deleted',
-        null,
-        q,
-        rows.filter((row) => row.deleted_at === null),
-      );
-    } else {
-      const rows = await q.query<RecordRow>(
-        `UPDATE records SET owner_id = NULL WHERE collection_id = $1::uuid AND owner_id = $2::uuid ${returning}`,
-        [collection.id, userId],
-      );
-      this.announce(
-        collection,
-        'updated',
-        null,
-        q,
-        rows.filter((row) => row.deleted_at === null),
-      );
-    }
-    await q.query(
-      `UPDATE record_revisions SET actor_id = NULL
-        WHERE actor_id = $2::uuid AND record_id IN (SELECT id FROM records WHERE collection_id = $1::uuid)`,
-      [collection.id, userId],
-    );
-  }
-
-  /** The WHERE conditions every read and write shares: this collection, liveness, and the action's rule. */
-  scope(collection: CollectionSchema, principal: Principal | null, action: RuleAction, params: SqlParams, liveness: Liveness): string {
-    const conditions = [`r.collection_id = ${params.add(collection.id, 'uuid')}`];
-    if (liveness === 'live') conditions.push('r.deleted_at IS NULL');
-    if (liveness === 'trashed') conditions.push('r.deleted_at IS NOT NULL');
-    const rule = collection.ruleCondition(action, principal, params);
-    if (rule) conditions.push(rule);
-    return conditions.join(' AND ');
+  private scope(
+    collection: CollectionSchema,
+    principal: Principal | null,
+    action: RuleAction,
+    params: SqlParams,
+    liveness: Liveness,
+  ): string {
+    return recordScope(this.access, collection, principal, action, params, liveness);
   }
 
   /** A replacement keeps hidden fields the caller did not send: callers cannot see them to send them back. */
@@ -327,12 +314,8 @@ export class RecordsRepository {
     return rows;
   }
 
-  private async run<T = RecordRow>(collection: CollectionSchema, q: Queryable, sql: string, params: SqlParams): Promise<T[]> {
-    try {
-      return await q.query<T>(sql, params.values);
-    } catch (error) {
-      throw toRecordError(error, collection);
-    }
+  private run<T = RecordRow>(collection: CollectionSchema, q: Queryable, sql: string, params: SqlParams): Promise<T[]> {
+    return queryRecords<T>(q, collection, sql, params);
   }
 }
 
@@ -340,7 +323,14 @@ export class RecordsRepository {
  * One statement that changes one record (bumping version and updated time) and stores the
  * revision of that change: a write without its history entry cannot happen.
  */
-function withRevision(set: string, conditions: string[], action: string, principal: Principal | null, params: SqlParams): string {
+function withRevision(
+  set: string,
+  conditions: string[],
+  action: string,
+  principal: Principal | null,
+  params: SqlParams,
+  along?: WrittenAlong,
+): string {
   return `
     WITH changed AS (
       UPDATE records r SET ${set}, version = r.version + 1, updated_at = now()
@@ -350,5 +340,11 @@ function withRevision(set: string, conditions: string[], action: string, princip
       INSERT INTO record_revisions (id, record_id, version, action, data, actor_id, at)
       SELECT ${params.add(uuidv7(), 'uuid')}, c.id, c.version, ${params.add(action, 'text')}, c.data, ${params.add(principal?.userId || null, 'uuid')}, c.updated_at
         FROM changed c)
+    ${alongCtes(along, params, 'changed')}
     SELECT ${RECORD_COLUMNS} FROM changed r`;
+}
+
+/** `, along_0 AS (…), along_1 AS (…)` after a write's own CTEs (nothing without `along`). */
+function alongCtes(along: WrittenAlong | undefined, params: SqlParams, written: string): string {
+  return (along?.(params, written) ?? []).map((body, index) => `, along_${index} AS (${body})`).join('');
 }

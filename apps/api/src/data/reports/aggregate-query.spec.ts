@@ -1,6 +1,5 @@
 import { ValidationFailed } from '@backlot/http';
 import type { FieldDefinition } from '../collections/field-definition';
-import { SqlParams } from '../query/filter-compiler';
 import { Aggregation } from './aggregate-query';
 
 const FIELDS: FieldDefinition[] = [
@@ -31,25 +30,20 @@ function problems(request: { groupBy?: string; metrics?: string }, allowHidden =
 describe('Aggregation', () => {
   it('counts every matching record in one group when nothing groups them', () => {
     const aggregation = parse({});
-    const params = new SqlParams();
-    expect(aggregation.sql(['TRUE'], params, 100)).toBe('SELECT count(*) AS m0 FROM records r WHERE TRUE LIMIT $1::int');
-    expect(params.values).toEqual([101]);
+    expect(aggregation.clauses()).toEqual({ select: 'count(*) AS m0', grouping: '' });
     expect(aggregation.columns).toEqual(['count']);
   });
 
-  it('groups by fields and orders by the group keys, asking for one group beyond the limit', () => {
-    const params = new SqlParams();
-    params.add('collection-id', 'uuid');
-    const sql = parse({ groupBy: 'status, paid', metrics: 'count,sum(amount)' }).sql(['r.collection_id = $1::uuid'], params, 10);
-    expect(sql).toBe(
-      "SELECT (r.data->>'status') AS k0, ((r.data->>'paid')::boolean) AS k1, count(*) AS m0, sum(((r.data->>'amount')::numeric)) AS m1 " +
-        'FROM records r WHERE r.collection_id = $1::uuid GROUP BY k0, k1 ORDER BY k0, k1 LIMIT $2::int',
+  it('groups by fields and orders by the group keys', () => {
+    const { select, grouping } = parse({ groupBy: 'status, paid', metrics: 'count,sum(amount)' }).clauses();
+    expect(select).toBe(
+      "(r.data->>'status') AS k0, ((r.data->>'paid')::boolean) AS k1, count(*) AS m0, sum(((r.data->>'amount')::numeric)) AS m1",
     );
-    expect(params.values).toEqual(['collection-id', 11]);
+    expect(grouping).toBe(' GROUP BY k0, k1 ORDER BY k0, k1');
   });
 
   it('buckets datetime fields and system timestamps in UTC as ISO-8601 text', () => {
-    const sql = parse({ groupBy: 'due:day,created:month' }).sql(['TRUE'], new SqlParams(), 1);
+    const sql = parse({ groupBy: 'due:day,created:month' }).clauses().select;
     expect(sql).toContain(
       `to_char(date_trunc('day', (((r.data->>'due'))::timestamptz AT TIME ZONE 'UTC')), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS k0`,
     );
@@ -59,7 +53,7 @@ describe('Aggregation', () => {
   it('names metrics canonically and reads min and max of datetimes as text', () => {
     const aggregation = parse({ groupBy: 'owner', metrics: 'avg( qty ),min(due),max(updated),count' });
     expect(aggregation.columns).toEqual(['owner', 'avg(qty)', 'min(due)', 'max(updated)', 'count']);
-    const sql = aggregation.sql(['TRUE'], new SqlParams(), 1);
+    const sql = aggregation.clauses().select;
     expect(sql).toContain('r.owner_id AS k0');
     expect(sql).toContain("min((r.data->>'due')) AS m1");
     expect(sql).toContain(`to_char(max((r.updated_at AT TIME ZONE 'UTC')), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS m2`);

@@ -1,7 +1,7 @@
 import { type FieldError, ValidationFailed } from '@backlot/http';
 import { type FieldDefinition, toFilterField } from '../collections/field-definition';
-import type { SqlParams } from '../query/filter-compiler';
 import { fieldExpression, type FilterFieldType, SYSTEM_FIELDS } from '../query/filter-fields';
+import type { AggregateClauses } from '../records/record-queries.repository';
 
 export const MAX_GROUP_KEYS = 5;
 export const MAX_METRICS = 10;
@@ -68,15 +68,14 @@ export class Aggregation {
   }
 
   /**
-   * The statement over `records r` restricted by `where` (scope, rule, filter), ordered by
-   * the group keys so results are deterministic. It asks for one group beyond `limit`:
-   * its presence tells the caller the result is truncated.
+   * The select list and grouping of the statement over `records r` (the records repository
+   * adds the scope, the rule and the filter), ordered by the group keys so results are
+   * deterministic.
    */
-  sql(where: readonly string[], params: SqlParams, limit: number): string {
+  clauses(): AggregateClauses {
     const select = [...this.keys.map((key, i) => `${key.sql} AS k${i}`), ...this.metrics.map((m, i) => `${m.sql} AS m${i}`)];
     const keyAliases = this.keys.map((_, i) => `k${i}`).join(', ');
-    const grouping = this.keys.length > 0 ? ` GROUP BY ${keyAliases} ORDER BY ${keyAliases}` : '';
-    return `SELECT ${select.join(', ')} FROM records r WHERE ${where.join(' AND ')}${grouping} LIMIT ${params.add(limit + 1, 'int')}`;
+    return { select: select.join(', '), grouping: this.keys.length > 0 ? ` GROUP BY ${keyAliases} ORDER BY ${keyAliases}` : '' };
   }
 
   /** A result row as the client sees it: numbers as JSON numbers, whatever the driver returned. */

@@ -1,15 +1,17 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiProblems, CSV_CONTENT_TYPE, csvLine, prefersCsv } from '@backlot/http';
 import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
 import type { FastifyReply } from 'fastify';
-import { CollectionRecordsParam } from '../records/dto/record.dto';
+import { CollectionParam } from '../collections/collection-param';
+import type { CollectionSchema } from '../collections/collection-schema';
 import { AggregateService } from './aggregate.service';
 import { AggregateRecordsQuery, AggregateResultDto, DEFAULT_GROUP_LIMIT } from './dto/aggregate.dto';
 
 const CSV_EXAMPLE = 'status,created,count,sum(amount)\r\nopen,2026-11-01T00:00:00.000Z,3,12.5\r\n';
 
 @ApiTags('reports')
+@ApiParam({ name: 'name', description: 'The collection', example: 'tasks' })
 @Controller('collections/:name/aggregate')
 export class AggregateController {
   constructor(private readonly reports: AggregateService) {}
@@ -33,13 +35,12 @@ export class AggregateController {
   })
   @ApiProblems(400, 403, 404)
   async records(
-    @Param() { name }: CollectionRecordsParam,
+    @CollectionParam() collection: CollectionSchema,
     @Query() query: AggregateRecordsQuery,
     @Headers('accept') accept: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AggregateResultDto | string> {
-    const collection = await this.reports.collection(name);
     const report = await this.reports.aggregate(collection, principal, { ...query, limit: query.limit ?? DEFAULT_GROUP_LIMIT });
     // Append: CORS may already vary the response on Origin.
     const vary = reply.getHeader('vary');

@@ -1,10 +1,10 @@
-import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@backlot/http';
 import { OptionalAuthentication, OptionalPrincipal, type Principal } from '@backlot/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CollectionRecordsParam } from '../records/dto/record.dto';
-import { RecordsService } from '../records/records.service';
+import { CollectionParam } from '../collections/collection-param';
+import type { CollectionSchema } from '../collections/collection-schema';
 import { ExportQuery } from './dto/transfer.dto';
 import { ExportService } from './export.service';
 import { MEDIA_TYPES, negotiateFormat } from './media-types';
@@ -12,12 +12,10 @@ import { MEDIA_TYPES, negotiateFormat } from './media-types';
 const FILE = { schema: { type: 'string' } };
 
 @ApiTags('records')
+@ApiParam({ name: 'name', description: 'The collection', example: 'tasks' })
 @Controller('collections/:name/export')
 export class ExportController {
-  constructor(
-    private readonly records: RecordsService,
-    private readonly exports: ExportService,
-  ) {}
+  constructor(private readonly exports: ExportService) {}
 
   @Get()
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
@@ -35,17 +33,18 @@ export class ExportController {
   })
   @ApiProblems(400, 404)
   async export(
-    @Param() { name }: CollectionRecordsParam,
+    @CollectionParam() collection: CollectionSchema,
     @Query() query: ExportQuery,
     @Headers('accept') accept: string | undefined,
     @OptionalPrincipal() principal: Principal | null,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const collection = await this.records.collection(name);
     const format = negotiateFormat(query.format, accept);
     const file = await this.exports.open(collection, principal, format, query.filter);
-    reply.type(`${MEDIA_TYPES[format]}; charset=utf-8`).header('content-disposition', `attachment; filename="${name}.${format}"`);
+    reply
+      .type(`${MEDIA_TYPES[format]}; charset=utf-8`)
+      .header('content-disposition', `attachment; filename="${collection.name}.${format}"`);
     if (request.method === 'HEAD') {
       file.destroy();
       void reply.send();

@@ -32,11 +32,11 @@ async function entries(format: 'ndjson' | 'csv', text: string): Promise<ImportEn
 }
 
 describe('ndjsonEntries', () => {
-  it('parses one value per line, skips blank lines and drops the system fields an export adds', async () => {
+  it('parses one value per line, skips blank lines and sets aside the system fields an export adds (id and owner kept apart)', async () => {
     const read = await entries('ndjson', '{"id":"x","owner":null,"version":3,"created":"c","updated":"u","title":"a"}\n\n  \n[1]\n');
     expect(read).toEqual([
-      { line: 1, value: { title: 'a' }, problems: [] },
-      { line: 4, value: [1], problems: [] },
+      { line: 1, value: { title: 'a' }, problems: [], system: { id: 'x', owner: null } },
+      { line: 4, value: [1], problems: [], system: { id: undefined, owner: undefined } },
     ]);
   });
 
@@ -48,11 +48,11 @@ describe('ndjsonEntries', () => {
 });
 
 describe('csvEntries', () => {
-  it('maps cells to fields by the header, converting by type and leaving empty cells out', async () => {
-    const read = await entries('csv', 'id,title,count,meta\r\nignored,a,3,"{""k"":1}"\r\n,b,,\r\n');
+  it('maps cells to fields by the header, converting by type and leaving empty cells out; id and owner are set aside', async () => {
+    const read = await entries('csv', 'id,title,count,meta\r\nkept,a,3,"{""k"":1}"\r\n,b,,\r\n');
     expect(read).toEqual([
-      { line: 2, value: { title: 'a', count: 3, meta: { k: 1 } }, problems: [] },
-      { line: 3, value: { title: 'b' }, problems: [] },
+      { line: 2, value: { title: 'a', count: 3, meta: { k: 1 } }, problems: [], system: { id: 'kept' } },
+      { line: 3, value: { title: 'b' }, problems: [], system: { id: undefined } },
     ]);
   });
 

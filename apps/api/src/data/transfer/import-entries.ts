@@ -1,4 +1,4 @@
-import { type FieldError, Unprocessable } from '@backlot/http';
+import { type FieldError, nestsDeeperThan, RECORD_JSON_MAX_DEPTH, Unprocessable } from '@backlot/http';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { FieldDefinition } from '../collections/field-definition';
 import { SYSTEM_VIEW_FIELDS } from '../records/record-view';
@@ -11,6 +11,8 @@ export interface ImportEntry {
   line: number;
   value: unknown;
   problems: FieldError[];
+  /** The record's `id` and `owner` as the line gave them (an export's): kept only by imports with ids=keep. */
+  system: { id?: unknown; owner?: unknown };
 }
 
 /** What exports add around the fields; an import ignores them (new id, caller as owner, version 1). */
@@ -20,14 +22,21 @@ const SYSTEM_KEYS = new Set<string>([...SYSTEM_VIEW_FIELDS, 'deleted', 'expand']
 export async function* ndjsonEntries(lines: AsyncIterable<Line>): AsyncGenerator<ImportEntry> {
   for await (const line of lines) {
     if (line.text.trim() === '') continue;
+    if (nestsDeeperThan(line.text, RECORD_JSON_MAX_DEPTH)) {
+      const message = `nests deeper than ${RECORD_JSON_MAX_DEPTH} levels of arrays and objects`;
+      yield { line: line.number, value: undefined, problems: [lineProblem('tooDeep', message)], system: {} };
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line.text);
     } catch (error) {
-      yield { line: line.number, value: undefined, problems: [lineProblem('invalidJson', `not valid JSON: ${(error as Error).message}`)] };
+      const problem = lineProblem('invalidJson', `not valid JSON: ${(error as Error).message}`);
+      yield { line: line.number, value: undefined, problems: [problem], system: {} };
       continue;
     }
-    yield { line: line.number, value: withoutSystemKeys(value), problems: [] };
+    const { id, owner } = isObject(value) ? value : {};
+    yield { line: line.number, value: withoutSystemKeys(value), problems: [], system: { id, owner } };
   }
 }
 
@@ -40,7 +49,7 @@ export async function* csvEntries(
   lines: AsyncIterable<Line>,
   maxRecordBytes: number,
 ): AsyncGenerator<ImportEntry> {
-  let columns: (FieldDefinition | undefined)[] | undefined;
+  let columns: Column[] | undefined;
   for await (const record of readCsvRecords(lines, maxRecordBytes)) {
     let cells: string[];
     try {
@@ -52,7 +61,7 @@ export async function* csvEntries(
           [{ path: `line ${record.line}`, code: 'malformedCsv', message: error.message }],
           'The CSV header row is malformed.',
         );
-      yield { line: record.line, value: undefined, problems: [lineProblem('malformedCsv', error.message)] };
+      yield { line: record.line, value: undefined, problems: [lineProblem('malformedCsv', error.message)], system: {} };
       continue;
     }
     if (!columns) {
@@ -64,29 +73,36 @@ export async function* csvEntries(
         line: record.line,
         value: undefined,
         problems: [lineProblem('columnCount', `expected ${columns.length} cells, found ${cells.length}`)],
+        system: {},
       };
       continue;
     }
     const value: Record<string, unknown> = {};
+    const system: ImportEntry['system'] = {};
     const problems: FieldError[] = [];
-    columns.forEach((field, index) => {
-      if (!field) return;
-      const cell = fromCell(field, cells[index]);
+    columns.forEach((column, index) => {
+      if (column === 'id' || column === 'owner') system[column] = cells[index] === '' ? undefined : cells[index];
+      if (typeof column !== 'object') return;
+      const cell = fromCell(column, cells[index]);
       if (cell.problem) problems.push(cell.problem);
-      else if (cell.value !== undefined) value[field.name] = cell.value;
+      else if (cell.value !== undefined) value[column.name] = cell.value;
     });
-    yield { line: record.line, value, problems };
+    yield { line: record.line, value, problems, system };
   }
 }
 
-/** The field of each column (undefined: a system column, ignored); unknown or repeated names refuse the whole upload. */
-function headerColumns(collection: CollectionSchema, names: string[], line: number): (FieldDefinition | undefined)[] {
+/** What a CSV column holds: a field, the record's id or owner, or another system column (ignored). */
+type Column = FieldDefinition | 'id' | 'owner' | undefined;
+
+/** The field of each column; unknown or repeated names refuse the whole upload. */
+function headerColumns(collection: CollectionSchema, names: string[], line: number): Column[] {
   const problems: FieldError[] = [];
   const seen = new Set<string>();
   const columns = names.map((raw) => {
     const name = raw.trim();
     if (seen.has(name)) problems.push({ path: `line ${line}.${name}`, code: 'duplicateColumn', message: `column ${name} appears twice` });
     seen.add(name);
+    if (name === 'id' || name === 'owner') return name;
     if (SYSTEM_KEYS.has(name)) return undefined;
     const field = collection.fieldsByName.get(name);
     if (!field) problems.push({ path: `line ${line}.${name}`, code: 'unknownField', message: `${collection.name} has no field ${name}` });
@@ -96,8 +112,12 @@ function headerColumns(collection: CollectionSchema, names: string[], line: numb
   return columns;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function withoutSystemKeys(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (!isObject(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([key]) => !SYSTEM_KEYS.has(key)));
 }
 

@@ -20,7 +20,10 @@ export class ImportFailures {
   add(failure: LineFailure): void {
     this.lines += 1;
     this.errors += failure.errors.length;
-    if (this.listed.length < MAX_LISTED) this.listed.push(failure);
+    if (this.listed.length >= MAX_LISTED) return;
+    // In line order: a chunk's lines that fail to be written are found after the ones that failed their checks.
+    const at = this.listed.findLastIndex((listed) => listed.line <= failure.line) + 1;
+    this.listed.splice(at, 0, failure);
   }
 
   /** An atomic import's refusal: every error with its line in the path (`line 12.title`), the first 100 listed. */

@@ -2,10 +2,11 @@ import { type FileHandle, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLines } from './line-reader';
 
-/** A validated record waiting to be inserted, with the line it came from. */
+/** A validated record waiting to be inserted, with the line it came from (and, with ids=keep, its id and owner). */
 export interface PreparedLine {
   line: number;
   data: Record<string, unknown>;
+  kept?: { id: string; ownerId: string | null };
 }
 
 const FLUSH_BYTES = 1024 * 1024;
@@ -37,7 +38,7 @@ export class ImportSpool {
   }
 
   async write(entry: PreparedLine): Promise<void> {
-    const text = `${JSON.stringify([entry.line, entry.data])}\n`;
+    const text = `${JSON.stringify([entry.line, entry.data, entry.kept ?? null])}\n`;
     this.buffered.push(text);
     this.bufferedBytes += text.length;
     if (this.bufferedBytes >= FLUSH_BYTES) await this.flush();
@@ -48,8 +49,8 @@ export class ImportSpool {
     await this.flush();
     const stream = this.file.createReadStream({ start: 0, autoClose: false });
     for await (const line of readLines(stream, { maxLineBytes: Number.POSITIVE_INFINITY })) {
-      const [number, data] = JSON.parse(line.text) as [number, Record<string, unknown>];
-      yield { line: number, data };
+      const [number, data, kept] = JSON.parse(line.text) as [number, Record<string, unknown>, PreparedLine['kept'] | null];
+      yield { line: number, data, kept: kept ?? undefined };
     }
   }
 

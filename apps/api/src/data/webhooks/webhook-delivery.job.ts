@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import { storableText } from '@backlot/database';
 import { type JobContext, JobQueue, RetryAt } from '@backlot/jobs';
 import { AuditService, FieldEncryption } from '@backlot/security';
 import { AddressGuard, type CheckedTarget, ForbiddenTarget } from './address-guard';
@@ -100,22 +99,17 @@ export class WebhookDeliveryJob implements OnModuleInit {
           [SIGNATURE_HEADER]: signWebhook(secret, delivery.payload, Math.floor(Date.now() / 1000)),
         },
       });
-      const response = {
-        responseCode: result.status,
-        latencyMs: Date.now() - started,
-        responseBody: storableText(result.body),
-        nextAttemptAt: null,
-      };
+      const response = { responseCode: result.status, latencyMs: Date.now() - started, responseBody: result.body, nextAttemptAt: null };
       if (result.status >= 200 && result.status < 300) return { ...response, status: 'succeeded', error: null };
       const error =
         result.status >= 300 && result.status < 400
           ? `redirect (${result.status}${result.location ? ` to ${result.location.slice(0, 300)}` : ''}) not followed`
           : `receiver answered ${result.status}`;
-      return { ...response, status: 'pending', error: storableText(error) };
+      return { ...response, status: 'pending', error };
     } catch (error) {
-      if (error instanceof ForbiddenTarget) return { ...base, status: 'failed', error: storableText(`refused: ${error.message}`) };
+      if (error instanceof ForbiddenTarget) return { ...base, status: 'failed', error: `refused: ${error.message}` };
       const reason = deadline.aborted ? `timed out after ${timeoutMs} ms${target ? '' : ' (resolving the host)'}` : describe(error);
-      return { ...base, latencyMs: Date.now() - started, status: 'pending', error: storableText(reason) };
+      return { ...base, latencyMs: Date.now() - started, status: 'pending', error: reason };
     }
   }
 

@@ -6,7 +6,7 @@ describe('webhook signatures', () => {
   const body = '{"id":"1","type":"ping"}';
   const now = 1_800_000_000;
 
-  it('is HMAC-SHA256 over "<t>.<body>" keyed with the secret string, as the README documents', () => {
+  it('is HMAC-SHA256 over "<t>.<body>" keyed with the secret string, as docs/webhooks.md documents', () => {
     const expected = createHmac('sha256', secret).update(`${now}.${body}`).digest('hex');
     expect(signWebhook(secret, body, now)).toBe(`t=${now},v1=${expected}`);
   });

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { PageQuery, QueryBoolean, QueryTime } from '@backlot/http';
 import { ROLES, type Role } from '@backlot/security';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import type { AdminUserView } from '../user-admin.service';
+import type { AdminUserView } from '../user-moderation.service';
 import { UserDto } from './user.dto';
 
 export class UserIdParam {

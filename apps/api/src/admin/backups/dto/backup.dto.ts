@@ -25,6 +25,19 @@ export class CreateBackupDto {
   @IsOptional()
   @IsBoolean()
   includeSessions?: boolean;
+
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Include the bytes of every live stored file (false: only their rows; restoring it needs the bytes still in storage).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  files?: boolean;
+}
+
+export class BackupFilesDto {
+  @ApiProperty({ example: 42, description: 'Stored files in the backup.' }) count!: number;
+  @ApiProperty({ example: 10_485_760, description: 'Their bytes in total (before compression).' }) bytes!: number;
 }
 
 export class RestoreBackupDto {
@@ -48,6 +61,11 @@ export class BackupManifestDto {
   migrationLevel!: string | null;
   @ApiProperty({ type: [String], description: 'Every migration applied to the source, oldest first.' }) migrations!: string[];
   @ApiProperty() includesSessions!: boolean;
+  @ApiProperty({
+    description: 'Whether it holds the bytes of the stored files (false for a backup made with files: false, or before format 2).',
+  })
+  includesFiles!: boolean;
+  @ApiProperty({ type: BackupFilesDto }) files!: BackupFilesDto;
   @ApiProperty({ ...ROW_COUNTS, description: 'Rows per table.' }) counts!: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'sha256 of each table’s rows.' })
   checksums!: Record<string, string>;
@@ -65,6 +83,8 @@ export class BackupManifestDto {
       migrationLevel: manifest.migrations.at(-1) ?? null,
       migrations: manifest.migrations,
       includesSessions: manifest.includesSessions,
+      includesFiles: manifest.includesFiles,
+      files: manifest.files,
       counts: manifest.counts,
       checksums: manifest.checksums,
       sha256: manifest.sha256,
@@ -86,4 +106,10 @@ export class RestoreResultDto {
   @ApiProperty({ ...ROW_COUNTS, description: 'Rows restored per table.' }) counts!: Record<string, number>;
   @ApiProperty({ description: 'false: the backup held no sessions, so every session (the caller’s too) has ended.' })
   sessionsRestored!: boolean;
+  @ApiProperty({ example: 42, description: 'Stored files written into the configured storage.' }) filesRestored!: number;
+  @ApiProperty({
+    example: 0,
+    description: 'Restored stored files whose bytes are not in the configured storage (only counted for a backup without files).',
+  })
+  filesMissing!: number;
 }

@@ -17,6 +17,8 @@ export class CollectionRecordCountsDto {
   @ApiProperty({ example: 'tasks' }) name!: string;
   @ApiProperty() live!: number;
   @ApiProperty({ description: 'Records in the trash.' }) trashed!: number;
+  @ApiProperty({ description: 'Stored files of its records (trashed ones included).' }) files!: number;
+  @ApiProperty({ description: 'Bytes those files take in storage (thumbnails not counted).' }) fileBytes!: number;
 }
 
 export class CollectionStatsDto {

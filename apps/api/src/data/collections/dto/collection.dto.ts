@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { FIELD_TYPES, type FieldType, MAX_FIELDS } from '../field-definition';
 import type { CollectionOptions, CollectionRow, CollectionRules } from '../collection-schema';
+import { TEXT_SEARCH_LANGUAGES, type TextSearchLanguage } from '../../query/text-search';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const RULE_MAX = 4_096;
@@ -76,6 +77,40 @@ export class FieldDefinitionDto {
   @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() hidden?: boolean;
   @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() encrypted?: boolean;
   @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() searchable?: boolean;
+
+  // File fields; checkFieldDefinitions checks the values (file-field-options.ts), so the paths match the others'.
+  @ApiPropertyOptional({ type: Number, minimum: 1, maximum: 100, description: 'file, multiple: the most files' })
+  @IsOptional()
+  @Allow()
+  maxFiles?: number;
+
+  @ApiPropertyOptional({ type: Number, minimum: 1, description: 'file: the largest file in bytes (at most STORAGE_MAX_FILE_BYTES)' })
+  @IsOptional()
+  @Allow()
+  maxSize?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['image/*', 'application/pdf'],
+    description: 'file: allowed media types, checked against the bytes',
+  })
+  @IsOptional()
+  @Allow()
+  mimeTypes?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['100x100', '480x0'],
+    description: 'file: thumbnail sizes that may be asked for (WxH; 0 keeps the ratio)',
+  })
+  @IsOptional()
+  @Allow()
+  thumbs?: string[];
+
+  @ApiPropertyOptional({ type: Boolean, description: 'file: downloads need a file token as well as the view rule' })
+  @IsOptional()
+  @Allow()
+  protected?: boolean;
 }
 
 /** Per action: absent or null → admins only; "" → everyone; otherwise a filter expression, e.g. `owner = @me`. */
@@ -142,6 +177,16 @@ export class CollectionOptionsDto implements Partial<CollectionOptions> {
   @Min(256)
   @Max(4 * 1024 * 1024)
   maxRecordBytes?: number;
+
+  @ApiPropertyOptional({
+    enum: TEXT_SEARCH_LANGUAGES,
+    description:
+      'Text-search configuration of q= (default simple: words lower-cased, no stemming). A language stems words (english: ' +
+      '"running" finds "run") and drops its stop words. Changing it rebuilds the search index of every record.',
+  })
+  @IsOptional()
+  @IsIn(TEXT_SEARCH_LANGUAGES)
+  searchLanguage?: TextSearchLanguage;
 }
 
 /** What creating and changing a collection share. */
@@ -209,7 +254,7 @@ export class CollectionDto {
       description: row.description,
       fields: forAdmin ? row.fields : row.fields.filter((field) => !field.hidden),
       ...(forAdmin && { rules: row.rules }),
-      options: row.options,
+      options: { searchLanguage: 'simple', ...row.options },
       version: row.version,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,

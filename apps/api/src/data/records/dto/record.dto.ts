@@ -1,11 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { LimitQuery, PageQuery } from '@backlot/http';
+import { Type } from 'class-transformer';
 import {
   Allow,
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -20,30 +20,7 @@ import {
 import { FILTER_LIMITS } from '../../query/filter-parser';
 import { MAX_BATCH } from '../record-batch.service';
 
-const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const NAME_LIST = /^[a-z][a-z0-9_]{0,62}(,[a-z][a-z0-9_]{0,62})*$/;
-
-export class CollectionRecordsParam {
-  @ApiProperty({ example: 'tasks' })
-  @IsString()
-  @Matches(NAME, { message: 'name must be a collection name (lower-case letters, digits, _)' })
-  name!: string;
-}
-
-export class RecordParam extends CollectionRecordsParam {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'id must be a UUID' })
-  id!: string;
-}
-
-export class RevisionParam extends RecordParam {
-  @ApiProperty({ minimum: 1 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
-  version!: number;
-}
 
 /** How one record is shaped in a response. */
 export class RecordShapeQuery {
@@ -62,7 +39,7 @@ export class RecordShapeQuery {
   expand?: string;
 }
 
-export class ListRecordsQuery extends RecordShapeQuery {
+export class ListRecordsQuery extends IntersectionType(PageQuery, RecordShapeQuery) {
   @ApiPropertyOptional({ description: "Filter expression, e.g. `status = 'open' && amount > 100`.", maxLength: FILTER_LIMITS.maxLength })
   @IsOptional()
   @IsString()
@@ -83,37 +60,9 @@ export class ListRecordsQuery extends RecordShapeQuery {
   @IsString()
   @MaxLength(500)
   q?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4_096)
-  cursor?: string;
-
-  @ApiPropertyOptional({ description: 'Also return `total`, the number of matching records (costs a count).' })
-  @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
-  count?: boolean;
 }
 
-export class HistoryQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
+export class HistoryQuery extends LimitQuery {
   @ApiPropertyOptional({ description: 'Revisions older than this version (the `nextBefore` of the previous page).' })
   @IsOptional()
   @Type(() => Number)
@@ -176,7 +125,12 @@ export class BatchOperationDto {
 }
 
 export class BatchDto {
-  @ApiProperty({ type: [BatchOperationDto], minItems: 1, maxItems: MAX_BATCH })
+  @ApiProperty({
+    type: [BatchOperationDto],
+    minItems: 1,
+    maxItems: MAX_BATCH,
+    description: `At most BATCH_MAX_OPERATIONS operations: ${MAX_BATCH} by default, 200 on the embedded database (one query at a time there).`,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH)

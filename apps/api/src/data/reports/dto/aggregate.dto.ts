@@ -50,28 +50,41 @@ export class AggregateRecordsQuery {
 const GROUP_VALUE = { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] };
 
 /** One group; besides `key`, each requested metric is a member named as requested, e.g. `sum(amount)`. */
-export class AggregateGroupDto {
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: GROUP_VALUE,
-    description: 'The group’s value of each `groupBy` key, by field name (time buckets as ISO-8601 UTC).',
-    example: { status: 'open', created: '2026-11-01T00:00:00.000Z' },
-  })
-  key!: Record<string, string | number | boolean | null>;
-
-  @ApiPropertyOptional({ description: 'Records in the group (when `count` is requested).', example: 3 })
+export interface AggregateGroup {
+  key: Record<string, string | number | boolean | null>;
   count?: number;
-
   [metric: string]: unknown;
 }
 
+/**
+ * A group's schema, written out: its metrics are members named after the request
+ * (`sum(amount)`), which a DTO class cannot declare (a generator must see them as allowed).
+ */
+const GROUP_SCHEMA = {
+  type: 'object',
+  required: ['key'],
+  properties: {
+    key: {
+      type: 'object',
+      additionalProperties: GROUP_VALUE,
+      description: 'The group’s value of each `groupBy` key, by field name (time buckets as ISO-8601 UTC).',
+    },
+    count: { type: 'integer', description: 'Records in the group (when `count` is requested).' },
+  },
+  additionalProperties: {
+    description: 'Each requested metric, named as requested (`sum(amount)`): a number, ISO-8601 text for datetimes, null over no values.',
+    oneOf: [{ type: 'number' }, { type: 'string', nullable: true }],
+  },
+};
+
 export class AggregateResultDto {
   @ApiProperty({
-    type: [AggregateGroupDto],
+    type: 'array',
+    items: GROUP_SCHEMA,
     description: 'Groups ordered by their keys (ascending, nulls last); metrics are numbers, or ISO-8601 text for datetimes.',
     example: [{ key: { status: 'open', created: '2026-11-01T00:00:00.000Z' }, count: 3, 'sum(amount)': 12.5 }],
   })
-  groups!: AggregateGroupDto[];
+  groups!: AggregateGroup[];
 
   @ApiProperty({ description: 'More groups matched than `limit`.' })
   truncated!: boolean;

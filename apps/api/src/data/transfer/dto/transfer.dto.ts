@@ -7,6 +7,8 @@ export const TRANSFER_FORMATS = ['ndjson', 'csv'] as const;
 export type TransferFormat = (typeof TRANSFER_FORMATS)[number];
 export const IMPORT_MODES = ['atomic', 'skip'] as const;
 export type ImportMode = (typeof IMPORT_MODES)[number];
+export const IMPORT_IDS = ['new', 'keep'] as const;
+export type ImportIds = (typeof IMPORT_IDS)[number];
 
 export class ExportQuery {
   @ApiPropertyOptional({
@@ -33,6 +35,18 @@ export class ImportQuery {
   @IsOptional()
   @IsIn(IMPORT_MODES)
   mode?: ImportMode;
+
+  @ApiPropertyOptional({
+    enum: IMPORT_IDS,
+    default: 'new',
+    description:
+      'new: every line becomes a new record with a new id, owned by the caller. keep: each line keeps its `id` (required) — ' +
+      'an id no record has is created, the id of a live record of this collection replaces it (its owner or an admin only, ' +
+      'under the update rule) — so an export imported again changes nothing; admins also keep each line’s `owner`.',
+  })
+  @IsOptional()
+  @IsIn(IMPORT_IDS)
+  ids?: ImportIds;
 }
 
 export class ImportLineErrorsDto {
@@ -44,8 +58,11 @@ export class ImportLineErrorsDto {
 }
 
 export class ImportResultDto {
-  @ApiProperty({ example: 998 })
+  @ApiProperty({ example: 998, description: 'Lines written: new records, and (ids=keep) records replaced.' })
   imported!: number;
+
+  @ApiProperty({ example: 0, description: 'Of those, existing records replaced under their id (ids=keep; 0 otherwise).' })
+  replaced!: number;
 
   @ApiProperty({ example: 2, description: 'Lines not imported (always 0 for an atomic import).' })
   failed!: number;

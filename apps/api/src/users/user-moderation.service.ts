@@ -26,7 +26,7 @@ export type UserPage = TimePage<AdminUserView>;
  * admin is never demoted, disabled or deleted. Each change is audited with the admin as actor.
  */
 @Injectable()
-export class UserAdminService {
+export class UserModerationService {
   constructor(
     private readonly users: UsersService,
     private readonly repository: UsersRepository,

@@ -3,13 +3,13 @@ import { DEFAULT_LIMIT, toDate } from '@backlot/http';
 import { AuditService } from '@backlot/security';
 import { SessionsService } from '../../auth/sessions/sessions.service';
 import { type AdminUserDetailDto, AdminUserDto, type AdminUserListQuery, type AdminUserPageDto } from '../../users/dto/admin-user.dto';
-import { UserAdminService } from '../../users/user-admin.service';
+import { UserModerationService } from '../../users/user-moderation.service';
 
 /** Reads for the users admin API: the users domain's view, plus session facts from auth and the audit log. */
 @Injectable()
-export class AdminUsersService {
+export class AdminUserLookupService {
   constructor(
-    private readonly users: UserAdminService,
+    private readonly users: UserModerationService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
   ) {}

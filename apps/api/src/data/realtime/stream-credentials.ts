@@ -12,7 +12,7 @@ const REVOKED = JSON.stringify({ reason: 'The session or API key was revoked, or
  * at run time, as the guard does, so the data module does not depend on auth.
  */
 @Injectable()
-export class RealtimeAccess {
+export class StreamCredentials {
   private resolver?: PrincipalResolver;
 
   constructor(private readonly moduleRef: ModuleRef) {}
