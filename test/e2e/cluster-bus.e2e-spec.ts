@@ -1,7 +1,7 @@
 import { ClusterBus, RedisConnection } from '@backlot/cache';
-import { PrivateRedis, REDIS_SERVER_AVAILABLE } from '../helpers/redis-server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
-import { eventually } from '../helpers/test-jobs';
+import { PrivateRedis, REDIS_SERVER_AVAILABLE, redisHealthOf } from '@backlot/testing/redis-server';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
 
 // Across instances (Redis pub/sub) this is proven in instances.e2e-spec.ts; here, one instance.
 describe('the cluster bus on one instance', () => {
@@ -91,6 +91,6 @@ describe('the cluster bus on one instance', () => {
     await expect(a.app.get(ClusterBus).publish('test.down', { v: 3 })).rejects.toThrow();
     expect(gaps.a).toBe(before + 1);
     await redis.start();
-    await eventually('the instances connected again', async () => (await a.request('/api/v1/health/ready')).status === 200);
+    await eventually('the instances connected again', async () => (await redisHealthOf(a)) === 'up');
   });
 });

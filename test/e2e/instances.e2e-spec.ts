@@ -1,8 +1,8 @@
 import { ClusterBus } from '@backlot/cache';
-import { signedInUser } from '../helpers/auth';
-import { ProbeModule } from '../helpers/probe.module';
-import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../helpers/test-app';
-import { eventually, queueOf, TestJobsModule, testJobRuns } from '../helpers/test-jobs';
+import { signedInUser } from '@backlot/testing/auth';
+import { ProbeModule } from '@backlot/testing/probe.module';
+import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
+import { eventually, queueOf, TestJobsModule, testJobRuns } from '@backlot/testing/test-jobs';
 
 // Two instances of one deployment (same PostgreSQL database, same Redis prefix) need the
 // shared services; on the embedded database there is only ever one instance.

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer } from '../../apps/api/src/server';
-import { ProbeModule } from '../helpers/probe.module';
-import { startTestApp } from '../helpers/test-app';
+import { ProbeModule } from '@backlot/testing/probe.module';
+import { startTestApp } from '@backlot/testing/test-app';
 
 async function start(env: Record<string, string>) {
   const exit = jest.fn();

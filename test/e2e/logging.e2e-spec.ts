@@ -1,5 +1,7 @@
-import { ProbeModule } from '../helpers/probe.module';
-import { json, startTestApp, type TestApp } from '../helpers/test-app';
+import { connect } from 'node:net';
+import { signedInUser } from '@backlot/testing/auth';
+import { ProbeModule } from '@backlot/testing/probe.module';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 describe('logs', () => {
   const lines: string[] = [];
@@ -40,4 +42,40 @@ describe('logs', () => {
     await settle();
     expect(lines.join('\n')).not.toMatch(/very-secret/);
   });
+
+  it('log a client that hangs up mid-upload at info level, without an error line or a stack', async () => {
+    const admin = await signedInUser(t, { role: 'admin' });
+    const created = await admin.json('POST', '/collections', { name: 'uploads', fields: [{ name: 'title', type: 'text' }] });
+    expect(created.status).toBe(201);
+    const uploads = [
+      { path: '/api/v1/auth/login', type: 'application/json', start: '{"email":"a' },
+      { path: '/api/v1/collections/uploads/import', type: 'application/x-ndjson', start: '{"title":"a"}\n{"title":' },
+    ];
+    const before = lines.length;
+    for (const upload of uploads) await hangUpMidBody(t, upload, admin.accessToken);
+    await settle();
+    const logged = records().slice(before);
+    expect(logged.filter((r) => r.level === 'error' || r.level === 'fatal')).toEqual([]);
+    expect(logged.filter((r) => r.msg === 'client closed the connection before the answer')).toHaveLength(uploads.length);
+    expect(JSON.stringify(logged)).not.toMatch(/stack/);
+  });
 });
+
+/** Sends the headers and the first bytes of a body much longer than that, then closes the connection. */
+async function hangUpMidBody(t: TestApp, upload: { path: string; type: string; start: string }, token: string): Promise<void> {
+  const { port } = new URL(t.baseUrl);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(
+        `POST ${upload.path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: ${upload.type}\r\nContent-Length: 100000\r\n\r\n${upload.start}`,
+      );
+      // Long enough for the route to start reading the body.
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 300);
+    });
+    socket.on('error', reject);
+  });
+}

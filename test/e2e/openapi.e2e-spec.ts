@@ -2,8 +2,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpenApiContract } from '../helpers/openapi-contract';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 describe('OpenAPI document', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
-import { ProbeModule } from '../helpers/probe.module';
-import { json, startTestApp, type TestApp } from '../helpers/test-app';
+import { ProbeModule } from '@backlot/testing/probe.module';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -139,16 +139,6 @@ describe('HTTP platform', () => {
     expect(notFound.headers.get('x-content-type-options')).toBe('nosniff');
     const docs = await t.request('/docs');
     expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
-  });
-
-  it('allows CORS only for listed origins', async () => {
-    const preflight = (origin: string) =>
-      t.request('/api/v1/probe/echo', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
-    const allowed = await preflight('https://app.example.com');
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
-    const denied = await preflight('https://evil.example.net');
-    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('guards /metrics with the configured token and labels requests by route template', async () => {

@@ -8,8 +8,9 @@ type Line = Record<string, unknown> & { $?: string };
 
 /**
  * Crafts a backup that is valid as a file (gzip, checksums, trailer) but says something else:
- * `control` may change control lines (header, table starts), `row` may change row lines
- * (return undefined to keep a row byte for byte, a string to write that text as the line). Counts, checksums and the trailer are
+ * `control` may change control lines (header, table starts, file lines, the trailer), `row` may change row lines
+ * (return undefined to keep a row byte for byte, a string to write that text as the line), `fileChunk`
+ * may change the bytes of a stored file's base64 line. Table counts, checksums and the trailer are
  * recomputed, so a restore refuses the result only for what the test changed.
  */
 export async function rewriteBackup(
@@ -17,13 +18,19 @@ export async function rewriteBackup(
   target: string,
   control: (line: Line) => Line,
   row?: (table: string, row: Record<string, unknown>) => Record<string, unknown> | string | undefined,
+  fileChunk?: (key: string, bytes: Buffer) => Buffer,
 ): Promise<void> {
   const lines = gunzipSync(readFileSync(source)).toString('utf8').split('\n').filter(Boolean);
   const out: string[] = [];
   const counts: Record<string, number> = {};
   const checksums: Record<string, string> = {};
   let table: { name: string; hash: ReturnType<typeof createHash>; count: number } | undefined;
+  let file: string | undefined;
   for (const text of lines) {
+    if (file !== undefined && !text.startsWith('{"$":')) {
+      out.push(fileChunk ? fileChunk(file, Buffer.from(text, 'base64')).toString('base64') : text);
+      continue;
+    }
     if (!text.startsWith('{"$":')) {
       const edited = row?.(table!.name, JSON.parse(text) as Record<string, unknown>);
       const line = edited === undefined ? text : typeof edited === 'string' ? edited : JSON.stringify(edited);
@@ -41,8 +48,16 @@ export async function rewriteBackup(
       counts[table!.name] = table!.count;
       checksums[table!.name] = table!.hash.digest('hex');
       out.push(JSON.stringify({ ...parsed, table: table!.name, count: counts[table!.name], sha256: checksums[table!.name] }));
+      table = undefined;
+    } else if (parsed.$ === 'file') {
+      file = parsed.key as string;
+      out.push(JSON.stringify(control(parsed)));
+    } else if (parsed.$ === 'file-end') {
+      file = undefined;
+      out.push(JSON.stringify(control(parsed)));
     } else if (parsed.$ === 'trailer') {
-      out.push(JSON.stringify({ ...parsed, manifest: { counts, checksums } }));
+      const edited = control(parsed);
+      out.push(JSON.stringify({ ...edited, manifest: { ...(edited.manifest as object), counts, checksums } }));
     } else {
       out.push(JSON.stringify(control(parsed)));
     }

@@ -1,5 +1,5 @@
 import { signedInUser, type UserSession } from './auth';
-import { startTestApp, type TestApp } from './test-app';
+import { json, startTestApp, type TestApp } from './test-app';
 
 /** The rules most data tests use: each user sees and changes only their own records. */
 export const OWNER_ONLY_RULES = {
@@ -19,4 +19,41 @@ export async function startDataTestApp(
 ): Promise<{ t: TestApp; admin: UserSession; alice: UserSession; bob: UserSession }> {
   const t = await startTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000', ...env } });
   return { t, admin: await signedInUser(t, { role: 'admin' }), alice: await signedInUser(t), bob: await signedInUser(t) };
+}
+
+/** An RFC 9457 problem body as the data routes send it. */
+export interface Problem {
+  status: number;
+  title: string;
+  detail: string;
+  errors?: { path: string; code: string; message: string }[];
+  [member: string]: unknown;
+}
+
+/** The problem body of a response that must have `status`. */
+export async function problemOf(response: Response, status: number): Promise<Problem> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return json<Problem>(response);
+}
+
+/** Defines a collection as an admin (201 expected). */
+export async function defineCollection(
+  admin: UserSession,
+  name: string,
+  fields: Record<string, unknown>[],
+  rules: Record<string, string | null>,
+): Promise<void> {
+  expect((await admin.json('POST', '/collections', { name, fields, rules })).status).toBe(201);
+}
+
+/** Creates a record as `who` (201 expected) and returns it as the API shows it. */
+export async function addRecord(
+  who: UserSession,
+  collection: string,
+  data: Record<string, unknown>,
+): Promise<Record<string, unknown> & { id: string; version: number }> {
+  const response = await who.json('POST', `/collections/${collection}/records`, data);
+  expect(response.status).toBe(201);
+  return json(response);
 }

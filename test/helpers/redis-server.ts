@@ -75,7 +75,7 @@ export class PrivateRedis {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -84,4 +84,10 @@ function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/** What an app's readiness says of Redis (`up` or `down`): readiness itself answers 200 either way. */
+export async function redisHealthOf(app: { request(path: string): Promise<Response> }): Promise<string | undefined> {
+  const body = (await (await app.request('/api/v1/health/ready')).json()) as { checks?: { redis?: { status?: string } } };
+  return body.checks?.redis?.status;
 }

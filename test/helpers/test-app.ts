@@ -3,7 +3,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
 import { type AppConfig, loadConfig } from '@backlot/config';
-import { createApp } from '../../apps/api/src/app.factory';
+import { createApp } from '@backlot/api';
 import { createTestEnvironment, type TestEnvironment } from './test-env';
 
 export interface TestApp {
@@ -32,24 +32,27 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ? { ...shared, env: { ...shared.env, ...options.env }, cleanup: async () => undefined }
     : await createTestEnvironment(options.env);
   const config = loadConfig(environment.env);
-  let app: NestFastifyApplication;
+  let app: NestFastifyApplication | undefined;
   try {
     app = await createApp(config, { imports: options.imports, logDestination: options.logDestination });
     await app.listen({ host: '127.0.0.1', port: 0 });
   } catch (error) {
+    // A start refused while it initialised (a failed check) must not leave its pools open.
+    await app?.close().catch(() => undefined);
     await environment.cleanup();
     throw error;
   }
-  const address = app.getHttpServer().address();
+  const started = app;
+  const address = started.getHttpServer().address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
-    app,
+    app: started,
     config,
     baseUrl,
     environment,
     request: (path, init) => fetch(`${baseUrl}${path}`, init),
     close: async () => {
-      await app.close();
+      await started.close();
       await environment.cleanup();
     },
   };

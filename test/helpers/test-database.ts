@@ -13,8 +13,8 @@ export interface TestDatabase {
  * A fresh database without the app: PGlite (from the migrated template, or empty with
  * `empty: true`) or, when TEST_DATABASE_URL is set, a new PostgreSQL database.
  */
-export async function openTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
-  const environment = await createTestEnvironment(options.empty ? { PGLITE_DATA_DIR: 'memory://' } : {});
+export async function openTestDatabase(options: { empty?: boolean; env?: Record<string, string> } = {}): Promise<TestDatabase> {
+  const environment = await createTestEnvironment({ ...options.env, ...(options.empty && { PGLITE_DATA_DIR: 'memory://' }) });
   const config = loadConfig(environment.env);
   const connection = new DatabaseConnection(config.database);
   await connection.ready();

@@ -92,6 +92,15 @@ export function queueOf(t: TestApp): JobQueue {
   return t.app.get(JobQueue);
 }
 
+/** Until no job is due or running (the queue is shared: for two instances, ask either). */
+export async function jobsSettled(t: TestApp, pollMs = 2): Promise<void> {
+  for (;;) {
+    const { due, states } = await queueOf(t).stats();
+    if (due === 0 && states.running === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
 /** Polls until `check` holds (jobs run in the background); fails with `what` after the deadline. */
 export async function eventually<T>(
   what: string,

@@ -1,11 +1,14 @@
 import { BackupEngine, type BackupManifest, InvalidBackup } from '@backlot/backup';
+import { LocalStorage } from '@backlot/storage';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { v7 as uuidv7 } from 'uuid';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
-import { rewriteBackup } from '../helpers/backup-files';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
+import { rewriteBackup } from '@backlot/testing/backup-files';
+
+const NO_SESSIONS = { includeSessions: false, includeFiles: true };
 
 // The engine on a bare database (no app): what goes in comes back out, byte for byte.
 describe('backup engine', () => {
@@ -18,7 +21,11 @@ describe('backup engine', () => {
   beforeAll(async () => {
     db = await openTestDatabase();
     dir = mkdtempSync(join(tmpdir(), 'backlot-backups-'));
-    engine = new BackupEngine(db.connection, { ...db.config, backup: { ...db.config.backup, dir } });
+    engine = new BackupEngine(
+      db.connection,
+      { ...db.config, backup: { ...db.config.backup, dir } },
+      new LocalStorage(join(dir, 'storage')),
+    );
     await db.connection.query(
       `INSERT INTO settings (key, value) VALUES ('site', '{"title": "Ünïcode ✓", "n": 1.50}'), ('plain', '"text"')`,
     );
@@ -50,7 +57,7 @@ describe('backup engine', () => {
 
   it('restores exactly what it backed up, tsvector and big integers included', async () => {
     const before = await snapshot();
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     expect(manifest.counts).toMatchObject({ settings: 2, users: 1, collections: 1, records: 1 });
     expect(manifest.counts).not.toHaveProperty('sessions');
 
@@ -61,7 +68,7 @@ describe('backup engine', () => {
     expect(loaded.counts).toEqual(manifest.counts);
     expect(await snapshot()).toEqual(before);
 
-    const again = await engine.create('manual', false);
+    const again = await engine.create('manual', NO_SESSIONS);
     expect(again.checksums).toEqual(manifest.checksums);
   });
 
@@ -78,7 +85,7 @@ describe('backup engine', () => {
     const [{ versions }] = await db.connection.query<{ versions: string }>(
       'SELECT json_agg(v ORDER BY collection_id, version)::text AS versions FROM collection_versions v',
     );
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     expect(manifest.counts).toMatchObject({ settings: 2347, collection_versions: 1500 });
 
     const file = engine.store.filePath(manifest.name);
@@ -101,7 +108,7 @@ describe('backup engine', () => {
   });
 
   it('loads a backup from an older schema level (a column missing) with the column’s default', async () => {
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     const older = join(dir, 'older.backup.gz');
     await rewriteBackup(
       engine.store.filePath(manifest.name),
@@ -124,7 +131,7 @@ describe('backup engine', () => {
   });
 
   it('rolls back everything when a load fails half-way (the database is unchanged)', async () => {
-    const manifest: BackupManifest = await engine.create('manual', false);
+    const manifest: BackupManifest = await engine.create('manual', NO_SESSIONS);
     const before = await snapshot();
     const broken = join(dir, 'broken.backup.gz');
     // A record pointing at a collection that is not in the backup: the insert of records fails.
@@ -142,7 +149,7 @@ describe('backup engine', () => {
   });
 
   it('refuses a row line that holds two rows, though its checksum counts one', async () => {
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     const before = await snapshot();
     const doubled = join(dir, 'doubled.backup.gz');
     await rewriteBackup(
@@ -161,7 +168,7 @@ describe('backup engine', () => {
   });
 
   it('refuses a file that changed between verification and loading', async () => {
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     const before = await snapshot();
     const verified = await engine.verifyStored(manifest.name);
     const swapped = join(dir, 'swapped.backup.gz');
@@ -178,7 +185,7 @@ describe('backup engine', () => {
   });
 
   it('commits what beforeCommit builds with the rows, and rolls everything back when it throws', async () => {
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     const path = engine.store.filePath(manifest.name);
     await db.connection.query(`DELETE FROM settings WHERE key = 'plain'`);
     const before = await snapshot();
@@ -202,7 +209,7 @@ describe('backup engine', () => {
   });
 
   it('refuses a file that is not a backup', async () => {
-    const manifest = await engine.create('manual', false);
+    const manifest = await engine.create('manual', NO_SESSIONS);
     const other = join(dir, 'other.backup.gz');
     await rewriteBackup(engine.store.filePath(manifest.name), other, (line) => (line.$ === 'header' ? { ...line, format: 'zip' } : line));
     await expect(engine.verify(other)).rejects.toThrow(InvalidBackup);

@@ -1,7 +1,7 @@
 import { CacheService } from '@backlot/cache';
-import { ProbeModule } from '../helpers/probe.module';
-import { startTestApp, type TestApp } from '../helpers/test-app';
-import { TEST_REDIS_URL } from '../helpers/test-env';
+import { ProbeModule } from '@backlot/testing/probe.module';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_REDIS_URL } from '@backlot/testing/test-env';
 
 describe(`CacheService (${TEST_REDIS_URL ? 'Redis' : 'in-process memory'})`, () => {
   let t: TestApp;

@@ -3,7 +3,7 @@ import type { FieldDefinition } from '../../apps/api/src/data/collections/field-
 import { fieldIndexDdl, fieldIndexName } from '../../apps/api/src/data/collections/field-indexes';
 import { compileFilter, SqlParams } from '../../apps/api/src/data/query/filter-compiler';
 import { toFilterField } from '../../apps/api/src/data/collections/field-definition';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
 
 const FIELDS: FieldDefinition[] = [
   { name: 'sku', type: 'text', unique: true },

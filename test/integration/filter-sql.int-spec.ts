@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { FUZZ_FIELDS, validFilter } from '../helpers/filter-arbitraries';
+import { FUZZ_FIELDS, validFilter } from '@backlot/testing/filter-arbitraries';
 import { compileFilter } from '../../apps/api/src/data/query/filter-compiler';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
 
 const ALICE = '0190a6b4-0000-7000-8000-00000000000a';
 const BOB = '0190a6b4-0000-7000-8000-00000000000b';

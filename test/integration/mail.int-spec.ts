@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { type AppConfig, ConfigModule, loadConfig } from '@backlot/config';
 import { MailDeliveryError, MailModule, MailService } from '@backlot/mail';
-import { linksIn, type SmtpInbox, startSmtpInbox, tokenFromLink } from '../helpers/smtp-inbox';
+import { linksIn, type SmtpInbox, startSmtpInbox, tokenFromLink } from '@backlot/testing/smtp-inbox';
 
 function mailConfig(env: Record<string, string>): AppConfig {
   // Explicit secrets: outside tests, loadConfig would otherwise generate and store some in DATA_DIR.
@@ -135,7 +135,7 @@ describe('MailService', () => {
 
   it('drops mail in production without SMTP_URL and logs neither body nor address', async () => {
     const logs = captureLogs();
-    const mail = new MailService(mailConfig({ NODE_ENV: 'production' }));
+    const mail = new MailService(mailConfig({ NODE_ENV: 'production', METRICS_ENABLED: 'false' }));
     expect(logs.of('warn')).toEqual(['SMTP_URL is not set; outgoing mail is dropped']);
 
     await mail.send({ to: 'gus@example.com', subject: 'Reset your password', text: 'https://app.example.com/reset?token=t0k3n' });

@@ -1,6 +1,6 @@
 import { Prisma, PrismaService, translateDatabaseError } from '@backlot/database';
 import { Conflict, NotFound, ServiceUnavailable, toProblem } from '@backlot/http';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
 
 describe('PrismaService', () => {
   let db: TestDatabase;

@@ -3,7 +3,7 @@ import { SqlParams } from '../../apps/api/src/data/query/filter-compiler';
 import { FilterError } from '../../apps/api/src/data/query/filter-error';
 import type { FilterField } from '../../apps/api/src/data/query/filter-fields';
 import { RecordOrder } from '../../apps/api/src/data/query/record-order';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
 
 const FIELDS: FilterField[] = [
   { name: 'title', type: 'text' },

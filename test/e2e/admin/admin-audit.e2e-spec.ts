@@ -2,9 +2,9 @@ import { PrismaService } from '@backlot/database';
 import { JobQueue } from '@backlot/jobs';
 import { AuditRetention, AuditService } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
-import { parseCsv } from '../../helpers/csv';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { parseCsv } from '@backlot/testing/csv';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 import { ADMIN_TEST_ENV, type AdminApp, type AuditEvent, auditEvents, eventually, problem, startAdminApp } from './admin-helpers';
 
 interface AuditPage {

@@ -1,7 +1,7 @@
 import { API_KEY_SCOPES, AuditService } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
 import { type AdminApp, auditEvents, eventually, problem, startAdminApp } from './admin-helpers';
 
 interface Operation {

@@ -1,8 +1,8 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { OpenApiContract } from '../../helpers/openapi-contract';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 export interface Problem {
   type: string;

@@ -1,8 +1,8 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '@backlot/jobs';
 import { v7 as uuidv7 } from 'uuid';
-import type { UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
+import type { UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
 import { type AdminApp, auditEvents, eventually, problem, startAdminApp } from './admin-helpers';
 
 interface Job {

@@ -1,10 +1,10 @@
 import { DatabaseConnection, PrismaService } from '@backlot/database';
 import { JobQueue } from '@backlot/jobs';
-import { createUser, login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
-import { eventually, TestJobsModule } from '../../helpers/test-jobs';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { createUser, login, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
+import { eventually, TestJobsModule } from '@backlot/testing/test-jobs';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@backlot/testing/test-env';
 import { ADMIN_TEST_ENV, type AdminApp, auditEvents, problem, startAdminApp } from './admin-helpers';
 
 interface Stats {
@@ -13,7 +13,7 @@ interface Stats {
   startedAt: string;
   database: { kind: string; sizeBytes: number | null };
   users: { total: number; admins: number; disabled: number; unverified: number };
-  collections: { total: number; records: { name: string; live: number; trashed: number }[] };
+  collections: { total: number; records: { name: string; live: number; trashed: number; files: number; fileBytes: number }[] };
   cache: { hits: number; misses: number; bypassed: number; hitRatio: number | null };
   jobs: { states: JobStates; due: number; oldestDueSeconds: number; byName: { name: string; states: JobStates }[] };
 }
@@ -98,7 +98,7 @@ describe('admin: stats and cache', () => {
         unverified: before.users.unverified + 1,
       });
       expect(after.collections.total).toBe(before.collections.total + 1);
-      expect(after.collections.records).toContainEqual({ name: 'stats_notes', live: 2, trashed: 1 });
+      expect(after.collections.records).toContainEqual({ name: 'stats_notes', live: 2, trashed: 1, files: 0, fileBytes: 0 });
     });
 
     it('follows records between live and trash, per collection, an empty one included', async () => {
@@ -112,7 +112,7 @@ describe('admin: stats and cache', () => {
       }
       const countsOf = async (name: string) =>
         (await get<Stats>('/admin/stats')).collections.records.find((collection) => collection.name === name);
-      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0 });
+      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0, files: 0, fileBytes: 0 });
 
       const bob = await signedInUser(t);
       const ids: string[] = [];
@@ -122,11 +122,11 @@ describe('admin: stats and cache', () => {
       for (const id of ids.slice(0, 3)) {
         expect((await bob.request(`/collections/stats_moves/records/${id}`, { method: 'DELETE' })).status).toBe(204);
       }
-      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 1, trashed: 3 });
+      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 1, trashed: 3, files: 0, fileBytes: 0 });
       expect((await bob.request(`/collections/stats_moves/trash/${ids[0]}/restore`, { method: 'POST' })).status).toBe(200);
       expect((await bob.request(`/collections/stats_moves/trash/${ids[1]}`, { method: 'DELETE' })).status).toBe(204);
-      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 2, trashed: 1 });
-      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0 });
+      expect(await countsOf('stats_moves')).toEqual({ name: 'stats_moves', live: 2, trashed: 1, files: 0, fileBytes: 0 });
+      expect(await countsOf('stats_empty')).toEqual({ name: 'stats_empty', live: 0, trashed: 0, files: 0, fileBytes: 0 });
     });
 
     it('counts cache hits and misses of this instance', async () => {

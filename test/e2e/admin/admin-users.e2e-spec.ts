@@ -1,9 +1,9 @@
 import { PrismaService } from '@backlot/database';
 import { totpCode } from '@backlot/security';
 import { v7 as uuidv7 } from 'uuid';
-import { UserAdminService } from '../../../apps/api/src/users/user-admin.service';
-import { createUser, login, PASSWORD, postJson, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { json, SHARED_SERVICES, startTestApp, startTwoInstances, type TestApp } from '../../helpers/test-app';
+import { UserModerationService } from '../../../apps/api/src/users/user-moderation.service';
+import { createUser, login, PASSWORD, postJson, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, SHARED_SERVICES, startTestApp, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
 import { ADMIN_TEST_ENV, type AdminApp, auditEvents, problem, startAdminApp } from './admin-helpers';
 
 interface AdminUser {
@@ -326,7 +326,7 @@ describe('admin: the last enabled admin', () => {
   it('cannot be demoted, disabled or deleted, whoever asks (409, nothing changed)', async () => {
     const only = await signedInUser(t, { role: 'admin' });
     const other = { kind: 'session' as const, userId: uuidv7(), role: 'admin' as const, sessionId: uuidv7() };
-    const service = t.app.get(UserAdminService);
+    const service = t.app.get(UserModerationService);
     await expect(service.setRole(other, only.userId, 'user', META)).rejects.toThrow(/last enabled admin/);
     await expect(service.disable(other, only.userId, META)).rejects.toThrow(/last enabled admin/);
     await expect(service.delete(other, only.userId, META)).rejects.toThrow(/last enabled admin/);

@@ -2,16 +2,20 @@ import { type BackupManifest, RESTORE_LOCK_ID } from '@backlot/backup';
 import { Client } from 'pg';
 import { type AppConfig, loadConfig } from '@backlot/config';
 import { DatabaseConnection } from '@backlot/database';
+import { LocalStorage } from '@backlot/storage';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupCommand, restoreCommand, runBackup, runRestore } from '../../../apps/cli/src/commands/backup.command';
-import { signedInUser } from '../../helpers/auth';
-import { corruptBackup } from '../../helpers/backup-files';
-import { seedLibrary } from '../../helpers/backup-seed';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL } from '../../helpers/test-env';
-import { openTestDatabase, type TestDatabase } from '../../helpers/test-database';
+import { signedInUser } from '@backlot/testing/auth';
+import { corruptBackup } from '@backlot/testing/backup-files';
+import { seedLibrary } from '@backlot/testing/backup-seed';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
+import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-database';
 import { ADMIN_TEST_ENV } from './admin-helpers';
 
 /** stderr as the CLI sees it when piped (a line per 10% of progress). */
@@ -81,12 +85,69 @@ describe('CLI backup and restore', () => {
     const again = join(dir, 'again');
     mkdirSync(again);
     expect(
-      await runBackup(db.connection, { ...db.config, backup: { ...db.config.backup, dir: again } }, false, () => undefined, capture()),
+      await runBackup(
+        db.connection,
+        { ...db.config, backup: { ...db.config.backup, dir: again } },
+        { includeSessions: false, includeFiles: true },
+        () => undefined,
+        capture(),
+      ),
     ).toBe(0);
     const sidecar = readdirSync(again).find((file) => file.endsWith('.json'))!;
     const copy = JSON.parse(readFileSync(join(again, sidecar), 'utf8')) as BackupManifest;
     expect(copy.counts).toEqual(source.counts);
     expect(copy.checksums).toEqual(source.checksums);
+  });
+
+  it('backs up stored files from the configured storage and restores them into another; --no-files leaves them out', async () => {
+    const db = await emptyDatabase();
+    expect(await runRestore(db.connection, db.config, sourceFile, () => undefined, capture())).toBe(0);
+    const [record] = await db.connection.query<{ id: string; collection_id: string }>('SELECT id, collection_id FROM records LIMIT 1');
+    const at = (name: string) => ({
+      ...db.config,
+      storage: { ...db.config.storage, localDir: join(dir, `storage-${name}`) },
+      backup: { ...db.config.backup, dir: join(dir, `backups-${name}`) },
+    });
+    const [a, b] = [at('a'), at('b')];
+    // Row and bytes written directly, bypassing the upload route on purpose (built separately).
+    const bytes = randomBytes(100_000);
+    const key = `${record.collection_id}/${record.id}/scan_aaaaaaaaaa.pdf`;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await new LocalStorage(a.storage.localDir).put(key, Readable.from([bytes]), { maxBytes: bytes.length, contentType: 'application/pdf' });
+    await db.connection.query(
+      `INSERT INTO stored_files (key, collection_id, record_id, field, name, size, type, sha256, state)
+       VALUES ($1, $2, $3, 'scan', 'scan_aaaaaaaaaa.pdf', $4, 'application/pdf', $5, 'live')`,
+      [key, record.collection_id, record.id, bytes.length, sha256],
+    );
+
+    const out: string[] = [];
+    const contents = { includeSessions: false, includeFiles: true };
+    expect(await runBackup(db.connection, a, contents, (line) => out.push(line), capture())).toBe(0);
+    expect(out.at(-1)).toBe('1 stored file(s), 0.1 MB, included');
+    expect(await runBackup(db.connection, a, { ...contents, includeFiles: false }, (line) => out.push(line), capture())).toBe(0);
+    expect(out.at(-1)).toBe('Stored files left out (--no-files).');
+    const [withFiles, withoutFiles] = readdirSync(a.backup.dir)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => JSON.parse(readFileSync(join(a.backup.dir, file), 'utf8')) as BackupManifest)
+      .sort((x, y) => Number(y.includesFiles) - Number(x.includesFiles));
+    expect([withFiles.files, withoutFiles.files]).toEqual([
+      { count: 1, bytes: 100_000 },
+      { count: 0, bytes: 0 },
+    ]);
+
+    const target = await emptyDatabase();
+    const restored: string[] = [];
+    const file = join(a.backup.dir, `${withFiles.name}.backup.gz`);
+    expect(await runRestore(target.connection, b, file, (line) => restored.push(line), capture())).toBe(0);
+    expect(restored).toContain('1 stored file(s) written into local storage, each checked against its sha256.');
+    const copied = await buffer(await new LocalStorage(b.storage.localDir).read(key));
+    expect(createHash('sha256').update(copied).digest('hex')).toBe(sha256);
+
+    const bare = await emptyDatabase();
+    const left: string[] = [];
+    const without = join(a.backup.dir, `${withoutFiles.name}.backup.gz`);
+    expect(await runRestore(bare.connection, at('c'), without, (line) => left.push(line), capture())).toBe(0);
+    expect(left).toContain('The backup holds no stored files: 1 restored file(s) have no bytes in local storage.');
   });
 
   it('refuses a database that is not empty, and changes nothing', async () => {
@@ -131,14 +192,16 @@ describe('CLI backup and restore', () => {
         // A restore elsewhere holds the lock exclusively: a snapshot now could read its emptied tables.
         await other.query('SELECT pg_advisory_lock($1)', [RESTORE_LOCK_ID]);
         const out: string[] = [];
-        expect(await runBackup(db.connection, config, false, (line) => out.push(line), capture())).toBe(1);
+        expect(
+          await runBackup(db.connection, config, { includeSessions: false, includeFiles: true }, (line) => out.push(line), capture()),
+        ).toBe(1);
         expect(out.join('\n')).toMatch(/A restore is running on an instance of this deployment/);
         expect(readdirSync(target)).toEqual([]);
         await other.query('SELECT pg_advisory_unlock($1)', [RESTORE_LOCK_ID]);
 
         // Another backup shares the lock: both may run.
         await other.query('SELECT pg_advisory_lock_shared($1)', [RESTORE_LOCK_ID]);
-        expect(await runBackup(db.connection, config, false, () => undefined, capture())).toBe(0);
+        expect(await runBackup(db.connection, config, { includeSessions: false, includeFiles: true }, () => undefined, capture())).toBe(0);
         await other.query('SELECT pg_advisory_unlock_shared($1)', [RESTORE_LOCK_ID]);
         expect(readdirSync(target).filter((file) => file.endsWith('.backup.gz'))).toHaveLength(1);
       } finally {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { JobQueue } from '@backlot/jobs';
 import { SCHEDULED_BACKUP_JOB } from '../../../apps/api/src/admin/backups/backup-schedule';
 import { BackupsService } from '../../../apps/api/src/admin/backups/backups.service';
-import type { UserSession } from '../../helpers/auth';
-import { copyThen, storeDamagedCopy } from '../../helpers/backup-files';
-import { json, type TestApp } from '../../helpers/test-app';
+import type { UserSession } from '@backlot/testing/auth';
+import { copyThen, storeDamagedCopy } from '@backlot/testing/backup-files';
+import { json, type TestApp } from '@backlot/testing/test-app';
 import { type AdminApp, eventually, problem, startAdminApp } from './admin-helpers';
 import { type BackupsFixture, type Manifest, startBackupsApp } from './backups-helpers';
 

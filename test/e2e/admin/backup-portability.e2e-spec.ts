@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { tableChecksum } from '../../helpers/backup-files';
-import { seedLibrary, type SeededLibrary } from '../../helpers/backup-seed';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL } from '../../helpers/test-env';
+import { login, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { tableChecksum } from '@backlot/testing/backup-files';
+import { seedLibrary, type SeededLibrary } from '@backlot/testing/backup-seed';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
 import { ADMIN_TEST_ENV } from './admin-helpers';
 
 interface Manifest {

@@ -1,6 +1,6 @@
-import { login, sessionFor, type UserSession } from '../../helpers/auth';
-import { json } from '../../helpers/test-app';
-import { WebhookReceiver } from '../../helpers/webhook-receiver';
+import { login, sessionFor, type UserSession } from '@backlot/testing/auth';
+import { json } from '@backlot/testing/test-app';
+import { WebhookReceiver } from '@backlot/testing/webhook-receiver';
 import { createCollection, createWebhook, settled, WEBHOOK_TEST_ENV } from '../webhooks/webhooks-helpers';
 import { type AdminApp, startAdminApp } from './admin-helpers';
 

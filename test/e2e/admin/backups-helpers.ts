@@ -1,8 +1,8 @@
 import type { BackupManifest } from '@backlot/backup';
 import { DatabaseConnection } from '@backlot/database';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { seedLibrary, type SeededLibrary } from '../../helpers/backup-seed';
-import { json, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { seedLibrary, type SeededLibrary } from '@backlot/testing/backup-seed';
+import { json, type TestApp } from '@backlot/testing/test-app';
 import { type AdminApp, startAdminApp } from './admin-helpers';
 
 /** A backup as the API shows it: the stored manifest and its migration level. */

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { copyThen, corruptBackup, rewriteBackup, storeDamagedCopy, truncateBackup } from '../../helpers/backup-files';
-import { type SeededLibrary } from '../../helpers/backup-seed';
-import { json, type TestApp } from '../../helpers/test-app';
+import { login, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { copyThen, corruptBackup, rewriteBackup, storeDamagedCopy, truncateBackup } from '@backlot/testing/backup-files';
+import { type SeededLibrary } from '@backlot/testing/backup-seed';
+import { json, type TestApp } from '@backlot/testing/test-app';
 import { type AdminApp, problem } from './admin-helpers';
 import { type BackupsFixture, type Manifest, startBackupsApp, UNKNOWN } from './backups-helpers';
 

@@ -1,7 +1,7 @@
 import { RESTORE_LOCK_ID } from '@backlot/backup';
 import { Client } from 'pg';
-import { json } from '../../helpers/test-app';
-import { TEST_DATABASE_URL } from '../../helpers/test-env';
+import { json } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
 import { type AdminApp, problem, startAdminApp } from './admin-helpers';
 
 // Other instances only exist with PostgreSQL; the embedded database has one process.

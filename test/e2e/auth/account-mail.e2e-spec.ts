@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { linksIn, startSmtpInbox, tokenFromLink, type SmtpInbox, type ReceivedMail } from '../../helpers/smtp-inbox';
-import { createUser, login, PASSWORD, postJson, sessionFor, signedInUser, uniqueEmail } from '../../helpers/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { linksIn, startSmtpInbox, tokenFromLink, type SmtpInbox, type ReceivedMail } from '@backlot/testing/smtp-inbox';
+import { createUser, login, PASSWORD, postJson, sessionFor, signedInUser, uniqueEmail } from '@backlot/testing/auth';
 
 const APP_URL = 'https://app.backlot.test';
 const NEW_PASSWORD = 'a brand new passphrase 42';
@@ -315,5 +315,28 @@ describe('account mail: sign-up, verification, password reset and email change',
       expect((await postJson(t, '/users/email-change/confirm', { token })).status).toBe(400);
       expect(await json(await user.request('/users/me'))).toMatchObject({ email: user.email });
     });
+  });
+});
+
+describe('sign-up without email verification (AUTH_REQUIRE_EMAIL_VERIFICATION=false)', () => {
+  let t: TestApp;
+
+  // No job worker: an account made by a queued job would never exist here.
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_REQUIRE_EMAIL_VERIFICATION: 'false', JOBS_WORKER: 'false', AUTH_RATE_LIMIT_MAX: '10000' } });
+  });
+  afterAll(() => t?.close());
+
+  it('creates the account before it answers, so the SPA can sign in at once', async () => {
+    const email = uniqueEmail('instant');
+    expect((await postJson(t, '/auth/register', { email, password: PASSWORD })).status).toBe(202);
+    expect((await postJson(t, '/auth/login', { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('still answers a taken address alike, and its owner keeps their password', async () => {
+    const owner = await createUser(t);
+    expect((await postJson(t, '/auth/register', { email: owner.email, password: 'another passphrase 77' })).status).toBe(202);
+    expect((await postJson(t, '/auth/login', { email: owner.email, password: 'another passphrase 77' })).status).toBe(401);
+    expect((await postJson(t, '/auth/login', { email: owner.email, password: owner.password })).status).toBe(200);
   });
 });

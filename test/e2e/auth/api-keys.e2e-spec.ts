@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const PROBLEM = 'application/problem+json';
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { login, postJson, sessionFor, signedInUser, uniqueEmail, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { login, postJson, sessionFor, signedInUser, uniqueEmail, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@backlot/testing/test-env';
 
 const STRONG = 'a new passphrase 1';
 const TOKEN = 'A'.repeat(43);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createUser, postJson, uniqueEmail } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { createUser, postJson, uniqueEmail } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const WRONG = 'not the password at all';
 const MAX_FAILURES = 5; // LOGIN_MAX_FAILURES default

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '@backlot/database';
 import { totpCode } from '@backlot/security';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { postJson, signedInUser, type UserSession } from '../../helpers/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { postJson, signedInUser, type UserSession } from '@backlot/testing/auth';
 
 interface MfaChallenge {
   mfaRequired: true;

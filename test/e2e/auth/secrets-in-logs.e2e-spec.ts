@@ -1,7 +1,7 @@
 import { totpCode } from '@backlot/security';
-import { PASSWORD, uniqueEmail } from '../../helpers/auth';
-import { linksIn, startSmtpInbox, tokenFromLink, type SmtpInbox } from '../../helpers/smtp-inbox';
-import { startTestApp, type TestApp } from '../../helpers/test-app';
+import { PASSWORD, uniqueEmail } from '@backlot/testing/auth';
+import { linksIn, startSmtpInbox, tokenFromLink, type SmtpInbox } from '@backlot/testing/smtp-inbox';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 type Json = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { startSmtpInbox, type SmtpInbox } from '../../helpers/smtp-inbox';
-import { login, postJson, registerAndVerify, sessionFor, signedInUser } from '../../helpers/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { startSmtpInbox, type SmtpInbox } from '@backlot/testing/smtp-inbox';
+import { login, postJson, registerAndVerify, sessionFor, signedInUser } from '@backlot/testing/auth';
 
 describe('sessions and refresh-token rotation', () => {
   let t: TestApp;

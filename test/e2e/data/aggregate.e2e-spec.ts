@@ -1,9 +1,9 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { parseCsv } from '../../helpers/csv';
-import { OpenApiContract } from '../../helpers/openapi-contract';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { parseCsv } from '@backlot/testing/csv';
+import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface Group {
   key: Record<string, unknown>;

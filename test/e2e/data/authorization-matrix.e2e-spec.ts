@@ -1,6 +1,6 @@
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import type { UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import type { UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
 
 // With owner-only rules, no path lets one user see or touch another's records.
 describe('authorization matrix: owner-only collections', () => {
@@ -11,6 +11,7 @@ describe('authorization matrix: owner-only collections', () => {
   let bobRecord: string;
   let bobTrashed: string;
   let aliceRecord: string;
+  let bobProject: { id: string };
 
   beforeAll(async () => {
     ({ t, admin, alice, bob } = await startDataTestApp());
@@ -31,7 +32,7 @@ describe('authorization matrix: owner-only collections', () => {
         })
       ).status,
     ).toBe(201);
-    const bobProject = await json<{ id: string }>(await bob.json('POST', '/collections/projects/records', { title: 'Bob project' }));
+    bobProject = await json<{ id: string }>(await bob.json('POST', '/collections/projects/records', { title: 'Bob project' }));
     bobRecord = (
       await json<{ id: string }>(
         await bob.json('POST', '/collections/tasks/records', { title: 'secret bob', amount: 7, project: bobProject.id }),
@@ -39,12 +40,10 @@ describe('authorization matrix: owner-only collections', () => {
     ).id;
     bobTrashed = (await json<{ id: string }>(await bob.json('POST', '/collections/tasks/records', { title: 'trashed bob' }))).id;
     expect((await bob.request(`/collections/tasks/records/${bobTrashed}`, { method: 'DELETE' })).status).toBe(204);
-    // Alice links to Bob's project (relations check existence only) — expansion must still hide it.
-    aliceRecord = (
-      await json<{ id: string }>(
-        await alice.json('POST', '/collections/tasks/records', { title: 'alice task', amount: 1, project: bobProject.id }),
-      )
-    ).id;
+    aliceRecord = (await json<{ id: string }>(await alice.json('POST', '/collections/tasks/records', { title: 'alice task', amount: 1 })))
+      .id;
+    // Alice may not link to Bob's project, but an admin may link it for her: expansion must still hide it.
+    expect((await admin.json('PATCH', `/collections/tasks/records/${aliceRecord}`, { project: bobProject.id })).status).toBe(200);
   });
   afterAll(() => t.close());
 
@@ -79,6 +78,17 @@ describe('authorization matrix: owner-only collections', () => {
     });
     expect(batch.status).toBe(404);
     expect(await json(await bob.request(`/collections/tasks/records/${bobRecord}`))).toMatchObject({ title: 'secret bob', version: 1 });
+  });
+
+  it('a relation to Bob’s record is refused exactly like one to a record that does not exist', async () => {
+    const missing = '0190a0c4-7c1e-7cc2-9d3b-4c8f2b1a9e11';
+    const answers = [];
+    for (const id of [bobProject.id, missing]) {
+      const response = await alice.json('POST', '/collections/tasks/records', { title: 'link', project: id });
+      expect(response.status).toBe(422);
+      answers.push(JSON.stringify((await json<{ errors: unknown }>(response)).errors).replace(id, '<id>'));
+    }
+    expect(answers[0]).toBe(answers[1]);
   });
 
   it('trash restore and purge of Bob’s trashed record answer 404', async () => {

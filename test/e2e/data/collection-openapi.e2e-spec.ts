@@ -1,9 +1,9 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { OpenApiContract } from '../../helpers/openapi-contract';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 describe('OpenAPI: each collection documented with its own paths and schemas', () => {
   let t: TestApp;

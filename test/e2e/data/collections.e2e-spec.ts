@@ -1,8 +1,8 @@
 import { DatabaseConnection } from '@backlot/database';
 import { AuditService } from '@backlot/security';
 import { fieldIndexName } from '../../../apps/api/src/data/collections/field-indexes';
-import { postJson, signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { postJson, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface Problem {
   status: number;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { anyInput, FUZZ_FIELDS, validFilter } from '../../helpers/filter-arbitraries';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { anyInput, FUZZ_FIELDS, validFilter } from '@backlot/testing/filter-arbitraries';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const RECORDS = '/collections/fuzzed/records';
 const TAGS = ['a', 'b', "'; DROP TABLE records; --", '%_\\'];

@@ -1,8 +1,8 @@
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
 import { randomBytes } from 'node:crypto';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@backlot/testing/test-env';
 
 const FIELDS = [
   { name: 'title', type: 'text', required: true },

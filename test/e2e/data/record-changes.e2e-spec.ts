@@ -1,9 +1,9 @@
 import { RecordChanges, type RecordChangeEvent } from '../../../apps/api/src/data/records/record-changes';
 import { RecordMaintenance } from '../../../apps/api/src/data/records/record-maintenance';
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import type { UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import type { UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
 
 /** What realtime and webhooks are fed: one event per committed change, none for a rolled-back one. */
 describe('record change events', () => {

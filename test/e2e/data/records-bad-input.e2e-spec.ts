@@ -1,6 +1,6 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface Problem {
   status: number;
@@ -366,13 +366,19 @@ describe('records: hostile and malformed input is refused with a problem, never 
       await problem(await alice.json('POST', RECORDS, { title: 'a\u0000b' }), 400);
     });
 
-    it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x'])(
-      'refuses content type %s with 415',
-      async (type) => {
-        const response = await alice.request(RECORDS, { method: 'POST', headers: { 'content-type': type }, body: 'title=x' });
-        await problem(response, 415);
-      },
-    );
+    it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('refuses content type %s with 415', async (type) => {
+      const response = await alice.request(RECORDS, { method: 'POST', headers: { 'content-type': type }, body: 'title=x' });
+      await problem(response, 415);
+    });
+
+    it('refuses a multipart body that is not multipart with 400 (record writes take multipart for files)', async () => {
+      const response = await alice.request(RECORDS, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=x' },
+        body: 'title=x',
+      });
+      await problem(response, 400);
+    });
   });
 
   it('leaves the data untouched by everything above', async () => {

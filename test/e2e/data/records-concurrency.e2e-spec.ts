@@ -1,6 +1,6 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const RECORDS = '/collections/race/records';
 const COUNTERS = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7'];

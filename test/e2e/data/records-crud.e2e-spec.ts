@@ -1,6 +1,6 @@
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import type { UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import type { UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
 
 describe('records: create, read, change, delete under owner rules', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { postJson, signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { postJson, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface RecordBody {
   id: string;

@@ -1,7 +1,7 @@
 import { DatabaseConnection } from '@backlot/database';
 import { fieldIndexName } from '../../../apps/api/src/data/collections/field-indexes';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface Problem {
   status: number;

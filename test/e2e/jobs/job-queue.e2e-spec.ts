@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { DatabaseConnection } from '@backlot/database';
 import { JobQueue } from '@backlot/jobs';
-import { eventually, queueOf, TestJobsModule, testJobRuns } from '../../helpers/test-jobs';
-import { startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL } from '../../helpers/test-env';
+import { eventually, queueOf, TestJobsModule, testJobRuns } from '@backlot/testing/test-jobs';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
 
 const FAST = { JOBS_POLL_INTERVAL_MS: '100' };
 const runsOf = (jobId: string) => testJobRuns.filter((run) => run.jobId === jobId);

@@ -1,8 +1,8 @@
 import { DatabaseConnection } from '@backlot/database';
-import { signedInUser } from '../../helpers/auth';
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { eventually, queueOf } from '../../helpers/test-jobs';
+import { signedInUser } from '@backlot/testing/auth';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { eventually, queueOf } from '@backlot/testing/test-jobs';
 
 const CLEANUP_JOBS = ['auth.purge-expired', 'data.purge-expired', 'jobs.purge-completed', 'webhooks.purge-deliveries'];
 

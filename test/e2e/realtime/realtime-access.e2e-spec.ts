@@ -1,7 +1,7 @@
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import { isChange, openSse, type SseStream, titleOf } from '../../helpers/sse-client';
-import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import { isChange, openSse, type SseStream, titleOf } from '@backlot/testing/sse-client';
+import { json, SHARED_SERVICES, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
 
 // An hour between heartbeats: only the immediate re-check can end or move a stream within a test.
 const NO_HEARTBEAT_IN_TIME = { REALTIME_HEARTBEAT_SECONDS: '3600', AUTH_RATE_LIMIT_MAX: '1000' };

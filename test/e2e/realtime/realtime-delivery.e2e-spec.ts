@@ -1,7 +1,7 @@
-import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import type { UserSession } from '../../helpers/auth';
-import { isChange, openSse, type SseEvent, type SseStream } from '../../helpers/sse-client';
-import { json, type TestApp } from '../../helpers/test-app';
+import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import type { UserSession } from '@backlot/testing/auth';
+import { isChange, openSse, type SseEvent, type SseStream } from '@backlot/testing/sse-client';
+import { json, type TestApp } from '@backlot/testing/test-app';
 
 /** Record changes reach subscribers in order, shaped and filtered as each subscriber may see them. */
 describe('realtime delivery', () => {

@@ -1,13 +1,13 @@
 import { ClusterBus } from '@backlot/cache';
 import { DatabaseConnection } from '@backlot/database';
 import { CollectionCatalog } from '../../../apps/api/src/data/collections/collection-catalog';
-import { CollectionSchema } from '../../../apps/api/src/data/collections/collection-schema';
+import { RecordAccess } from '../../../apps/api/src/data/access/record-access';
 import { MAX_QUEUED_EVENTS } from '../../../apps/api/src/data/realtime/realtime-hub';
 import { type RecordChangeEvent, RecordChanges } from '../../../apps/api/src/data/records/record-changes';
-import type { UserSession } from '../../helpers/auth';
-import { OPEN_RULES, startDataTestApp } from '../../helpers/data';
-import { isChange, openSse, type SseEvent, type SseStream, titleOf } from '../../helpers/sse-client';
-import { json, type TestApp } from '../../helpers/test-app';
+import type { UserSession } from '@backlot/testing/auth';
+import { OPEN_RULES, startDataTestApp } from '@backlot/testing/data';
+import { isChange, openSse, type SseEvent, type SseStream, titleOf } from '@backlot/testing/sse-client';
+import { json, type TestApp } from '@backlot/testing/test-app';
 
 const titled = (title: string) => (e: SseEvent) => isChange(e) && titleOf(e) === title;
 
@@ -48,10 +48,11 @@ describe('realtime dispatch', () => {
     // Bob first: his failure must not stop the delivery to the readers after him.
     const bobs = await subscribe(bob, 'subscribe=posts');
     const alices = await subscribe(alice, 'subscribe=posts');
-    const rulePredicate = CollectionSchema.prototype.rulePredicate;
-    jest.spyOn(CollectionSchema.prototype, 'rulePredicate').mockImplementation(function (this: CollectionSchema, action, principal) {
-      if (principal?.userId === bob.userId) throw new Error('rule evaluation broke');
-      return rulePredicate.call(this, action, principal);
+    const access = t.app.get(RecordAccess);
+    const predicate = access.predicate.bind(access);
+    jest.spyOn(access, 'predicate').mockImplementation((collection, action, caller) => {
+      if (caller?.userId === bob.userId) throw new Error('rule evaluation broke');
+      return predicate(collection, action, caller);
     });
     await create(admin, 'posts', 'checked');
 

@@ -2,11 +2,11 @@ import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { CollectionCatalog } from '../../../apps/api/src/data/collections/collection-catalog';
 import { RealtimeHub } from '../../../apps/api/src/data/realtime/realtime-hub';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import { isChange, openSse } from '../../helpers/sse-client';
-import { SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OPEN_RULES, OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import { isChange, openSse } from '@backlot/testing/sse-client';
+import { SHARED_SERVICES, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
 
 describe('realtime connection lifecycle', () => {
   it('ends open streams with `shutdown` when the app closes, without holding the close', async () => {

@@ -1,9 +1,9 @@
-import { OWNER_ONLY_RULES } from '../../helpers/data';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { PrivateRedis, REDIS_SERVER_AVAILABLE } from '../../helpers/redis-server';
-import { isChange, openSse, type SseStream, titleOf } from '../../helpers/sse-client';
-import { startTestApp, type TestApp } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
+import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { PrivateRedis, REDIS_SERVER_AVAILABLE, redisHealthOf } from '@backlot/testing/redis-server';
+import { isChange, openSse, type SseStream, titleOf } from '@backlot/testing/sse-client';
+import { startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
 
 /** Redis pub/sub delivers at most once: where changes may have been lost, streams are told to resync instead of skipping them silently. */
 (REDIS_SERVER_AVAILABLE ? describe : describe.skip)('realtime when the bus loses changes', () => {
@@ -37,7 +37,7 @@ import { eventually } from '../../helpers/test-jobs';
     return stream;
   }
   const create = async (title: string) => expect((await alice.json('POST', '/collections/notes/records', { title })).status).toBe(201);
-  const ready = async () => (await t.request('/api/v1/health/ready')).status === 200;
+  const ready = async () => (await redisHealthOf(t)) === 'up';
 
   it('sends resync when a change cannot be published, and resumes from before it with resync', async () => {
     const stream = await open();

@@ -1,7 +1,7 @@
-import { OWNER_ONLY_RULES, startDataTestApp } from '../../helpers/data';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { isChange, openSse, type SseStream, titleOf } from '../../helpers/sse-client';
-import { json, type TestApp } from '../../helpers/test-app';
+import { OWNER_ONLY_RULES, startDataTestApp } from '@backlot/testing/data';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { isChange, openSse, type SseStream, titleOf } from '@backlot/testing/sse-client';
+import { json, type TestApp } from '@backlot/testing/test-app';
 
 /** Who may open a stream, how long it lives, and how a client picks up where it left off. */
 describe('realtime sessions, tickets, resume and limits', () => {

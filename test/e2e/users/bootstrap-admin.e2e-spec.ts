@@ -2,9 +2,9 @@ import { PrismaService } from '@backlot/database';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUser, login, uniqueEmail } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL } from '../../helpers/test-env';
+import { createUser, login, uniqueEmail } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
 
 interface UserBody {
   id: string;

@@ -1,10 +1,10 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { PrismaService } from '@backlot/database';
 import { totpCode } from '@backlot/security';
-import { login, PASSWORD, postJson, registerAndVerify, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { OpenApiContract } from '../../helpers/openapi-contract';
-import { startSmtpInbox, type SmtpInbox } from '../../helpers/smtp-inbox';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
+import { login, PASSWORD, postJson, registerAndVerify, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { startSmtpInbox, type SmtpInbox } from '@backlot/testing/smtp-inbox';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface UserBody {
   id: string;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { totpCode } from '@backlot/security';
-import { signedInUser, type UserSession } from '../../helpers/auth';
-import { json, startTestApp, type TestApp } from '../../helpers/test-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../helpers/test-env';
+import { signedInUser, type UserSession } from '@backlot/testing/auth';
+import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@backlot/testing/test-env';
 
 const shared = TEST_DATABASE_URL && TEST_REDIS_URL;
 

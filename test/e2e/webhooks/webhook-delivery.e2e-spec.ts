@@ -1,10 +1,10 @@
 import { JobQueue } from '@backlot/jobs';
 import { v7 as uuidv7 } from 'uuid';
 import { WebhookDispatcher } from '../../../apps/api/src/data/webhooks/webhook-dispatcher';
-import { createUser, type UserSession } from '../../helpers/auth';
-import { json, type TestApp } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
-import { WebhookReceiver } from '../../helpers/webhook-receiver';
+import { createUser, type UserSession } from '@backlot/testing/auth';
+import { json, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
+import { WebhookReceiver } from '@backlot/testing/webhook-receiver';
 import { type AdminApp, auditEvents, startAdminApp } from '../admin/admin-helpers';
 import {
   createCollection,

@@ -1,7 +1,7 @@
 import { JobQueue } from '@backlot/jobs';
-import { json } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
-import { WebhookReceiver } from '../../helpers/webhook-receiver';
+import { json } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
+import { WebhookReceiver } from '@backlot/testing/webhook-receiver';
 import { type AdminApp, auditEvents, startAdminApp } from '../admin/admin-helpers';
 import { createWebhook, type Delivery, deliveriesOf, settled, verifySignature, type Webhook, WEBHOOK_TEST_ENV } from './webhooks-helpers';
 

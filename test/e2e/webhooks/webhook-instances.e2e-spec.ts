@@ -1,7 +1,7 @@
-import { login, sessionFor, signedInUser, type UserSession } from '../../helpers/auth';
-import { SHARED_SERVICES, startTwoInstances, type TestApp } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
-import { WebhookReceiver } from '../../helpers/webhook-receiver';
+import { login, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
+import { SHARED_SERVICES, startTwoInstances, type TestApp } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
+import { WebhookReceiver } from '@backlot/testing/webhook-receiver';
 import { ADMIN_TEST_ENV } from '../admin/admin-helpers';
 import { createCollection, createWebhook, settled, WEBHOOK_TEST_ENV } from './webhooks-helpers';
 

@@ -1,9 +1,9 @@
 import { FieldEncryption } from '@backlot/security';
 import { WebhooksRepository } from '../../../apps/api/src/data/webhooks/webhooks.repository';
-import type { UserSession } from '../../helpers/auth';
-import { json } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
-import { WebhookReceiver } from '../../helpers/webhook-receiver';
+import type { UserSession } from '@backlot/testing/auth';
+import { json } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
+import { WebhookReceiver } from '@backlot/testing/webhook-receiver';
 import { type AdminApp, problem, startAdminApp } from '../admin/admin-helpers';
 import { createWebhook, type Delivery, deliveriesOf, settled, verifySignature, WEBHOOK_TEST_ENV } from './webhooks-helpers';
 

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { UserSession } from '../../helpers/auth';
-import { json } from '../../helpers/test-app';
+import type { UserSession } from '@backlot/testing/auth';
+import { json } from '@backlot/testing/test-app';
 import { type AdminApp, problem, startAdminApp } from '../admin/admin-helpers';
 import { createWebhook, type Webhook, WEBHOOK_TEST_ENV } from './webhooks-helpers';
 

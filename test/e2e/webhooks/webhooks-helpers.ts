@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { UserSession } from '../../helpers/auth';
-import { json } from '../../helpers/test-app';
-import { eventually } from '../../helpers/test-jobs';
-import type { ReceivedWebhook } from '../../helpers/webhook-receiver';
+import type { UserSession } from '@backlot/testing/auth';
+import { json } from '@backlot/testing/test-app';
+import { eventually } from '@backlot/testing/test-jobs';
+import type { ReceivedWebhook } from '@backlot/testing/webhook-receiver';
 
 /** What delivery tests run with: the receiver on 127.0.0.1 allow-listed, fast polling and retries. */
 export const WEBHOOK_TEST_ENV = {
@@ -74,7 +74,7 @@ export function settled(admin: UserSession, webhookId: string, count: number): P
   });
 }
 
-/** The receiver side, as the README documents it: HMAC-SHA256 over `<t>.<raw body>`, constant-time compare, 5-minute window. */
+/** The receiver side, as docs/webhooks.md#verifying-a-delivery documents it: HMAC-SHA256 over `<t>.<raw body>`, constant-time compare, 5-minute window. */
 export function verifySignature(secret: string, request: Pick<ReceivedWebhook, 'headers' | 'body'>): boolean {
   const header = request.headers['backlot-signature'];
   if (typeof header !== 'string') return false;
