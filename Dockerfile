@@ -16,7 +16,8 @@ ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app
-RUN mkdir -p /data/backups && chown -R node:node /data
+# Created here so the named volumes mounted on them start owned by node (Docker copies the mode).
+RUN mkdir -p /data/backups /data/storage && chown -R node:node /data && chmod -R 0700 /data
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
