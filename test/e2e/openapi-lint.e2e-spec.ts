@@ -3,23 +3,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { API_KEY_SCOPES } from '@backlot/security';
 import { OWNER_ONLY_RULES } from '@backlot/testing/data';
 import { signedInUser } from '@backlot/testing/auth';
 import { startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** Redocly's strict recommended rules (redocly.yaml) over a document: its findings, or '' when it lints clean. */
-async function redoclyLint(document: string): Promise<string> {
+/** The linters CI runs on openapi.json (redocly.yaml, .spectral.yaml), each failing on warnings too. */
+type Linter = 'redocly' | 'spectral';
+const LINTERS: Record<Linter, (file: string) => [bin: string, args: string[]]> = {
+  redocly: (file: string) => ['redocly', ['lint', file, '--config', join(ROOT, 'redocly.yaml'), '--format', 'stylish']],
+  spectral: (file: string) => ['spectral', ['lint', file, '--ruleset', join(ROOT, '.spectral.yaml'), '--fail-severity=warn']],
+};
+
+/** A linter's findings on a document, or '' when it lints clean. */
+async function lint(linter: Linter, document: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'openapi-lint-'));
   try {
     const file = join(dir, 'openapi.json');
     writeFileSync(file, document);
-    await promisify(execFile)(
-      join(ROOT, 'node_modules/.bin/redocly'),
-      ['lint', file, '--config', join(ROOT, 'redocly.yaml'), '--format', 'stylish'],
-      { env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } },
-    );
+    const [bin, args] = LINTERS[linter](file);
+    await promisify(execFile)(join(ROOT, 'node_modules/.bin', bin), args, {
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
     return '';
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
@@ -29,7 +36,7 @@ async function redoclyLint(document: string): Promise<string> {
   }
 }
 
-describe('OpenAPI: the served document lints clean (Redocly, strict), collections included', () => {
+describe('OpenAPI: the served document lints clean (Redocly strict, Spectral oas), collections included', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -60,17 +67,33 @@ describe('OpenAPI: the served document lints clean (Redocly, strict), collection
   });
   afterAll(() => t.close());
 
-  it('has no errors and no warnings', async () => {
+  it.each(Object.keys(LINTERS) as Linter[])('has no errors and no warnings (%s)', async (linter) => {
     const document = await (await t.request('/docs-json')).text();
     expect(document).toContain('"/api/v1/collections/articles/records"');
-    expect(await redoclyLint(document)).toBe('');
+    expect(await lint(linter, document)).toBe('');
   });
 
-  it('would say so if it did not (an operation without responses fails the lint)', async () => {
+  it('would say so if it did not (an operation without responses, or without a description, fails the lint)', async () => {
     const broken = JSON.parse(await (await t.request('/docs-json')).text()) as {
-      paths: Record<string, Record<string, { responses?: unknown }>>;
+      paths: Record<string, Record<string, { responses?: unknown; description?: string }>>;
     };
     delete broken.paths['/api/v1/health/live'].get.responses;
-    expect(await redoclyLint(JSON.stringify(broken))).toMatch(/responses/);
+    delete broken.paths['/api/v1/collections/articles/records'].get.description;
+    expect(await lint('redocly', JSON.stringify(broken))).toMatch(/responses/);
+    expect(await lint('spectral', JSON.stringify(broken))).toMatch(/operation-description/);
+  });
+
+  it('names API key scopes in an extension, never as scopes of the apiKey requirement (OpenAPI 3.0 allows those only for OAuth2)', async () => {
+    const document = (await (await t.request('/docs-json')).json()) as {
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[]; 'x-required-scopes'?: string[] }>>;
+    };
+    const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
+    const forKeys = operations.filter((operation) => operation.security?.some((requirement) => 'apiKey' in requirement));
+    expect(forKeys.length).toBeGreaterThan(10);
+    for (const operation of forKeys) {
+      expect(operation.security!.find((requirement) => 'apiKey' in requirement)).toEqual({ apiKey: [] });
+      expect(operation['x-required-scopes']).toHaveLength(1);
+      expect(Object.keys(API_KEY_SCOPES)).toContain(operation['x-required-scopes']![0]);
+    }
   });
 });

@@ -28,14 +28,28 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
       },
       'refreshCookie',
     )
-    .addSecurity('metricsToken', { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value, when one is configured' })
-    .build();
-  const document = SwaggerModule.createDocument(app, builder, {
+    .addSecurity('metricsToken', { type: 'http', scheme: 'bearer', description: 'The METRICS_TOKEN value, when one is configured' });
+  for (const [name, description] of Object.entries(TAGS)) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build(), {
     extraModels: PROBLEM_MODELS,
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
   return withPlatformProblems(withPublicOperations(document));
 }
+
+/** Every tag an operation carries, described (generators group operations by them; collection tags are added live). */
+const TAGS: Record<string, string> = {
+  auth: 'Accounts and sign-in: registration, email verification, password reset, tokens (body or cookie mode), MFA, sessions, API keys.',
+  users: "The signed-in user's own profile: read, change, change password or email, export, delete.",
+  collections: 'Collection definitions: fields, rules and indexes. Admins create, change and drop them.',
+  records: 'Records of any collection under its rules: list, filter, read, write, history, trash, batch, import and export.',
+  files: 'Files of records: downloads, thumbnails, file tokens for protected files, and resumable (tus) uploads.',
+  realtime: 'Server-sent events of record changes, under the same view rules as reads.',
+  reports: 'Aggregates (count, sum, avg, min, max, by group) over the records a caller may list.',
+  admin: 'Operator endpoints (admins only, every call audited): users, audit log, stats, cache, jobs, webhooks, backups.',
+  setup: 'First run: the one-time link that creates the first admin, and whether setup is still open.',
+  operations: 'Probes and metrics for load balancers and monitoring.',
+};
 
 /**
  * Public operations say so: `security: []` (no credentials), rather than leaving a reader to

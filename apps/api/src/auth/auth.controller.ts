@@ -43,7 +43,13 @@ export class AuthController {
 
   @Post('register')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Create an account; a confirmation link is mailed. The answer is the same for an address already registered.' })
+  @ApiOperation({
+    summary: 'Create an account; a confirmation link is mailed. The answer is the same for an address already registered.',
+    description:
+      'Public, under the per-IP limit for credential routes; 400 when the password breaks the policy. The owner of an ' +
+      'already-registered address is mailed a notice with a reset link instead. With `AUTH_REQUIRE_EMAIL_VERIFICATION` on ' +
+      '(the default), a job creates the account just after the answer; with it off, the account exists before the answer.',
+  })
   @ApiAcceptedResponse({ type: AcceptedMessageDto })
   @ApiProblems(400)
   async register(@Body() body: RegisterDto, @CurrentRequest() request: RequestMeta): Promise<AcceptedMessageDto> {
@@ -53,7 +59,14 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with email and password. With MFA on, the answer is a challenge for POST /auth/mfa/verify.' })
+  @ApiOperation({
+    summary: 'Sign in with email and password. With MFA on, the answer is a challenge for POST /auth/mfa/verify.',
+    description:
+      'Public. A wrong email or password is 401 either way; `LOGIN_MAX_FAILURES` (5) failures within `LOGIN_LOCKOUT_SECONDS` ' +
+      '(15 min) lock the address for as long, with 429 and `Retry-After` even for the right password. 403 for a disabled ' +
+      'account, an unconfirmed address (when verification is required), or `cookie: true` without `X-Backlot-CSRF: 1` and an ' +
+      'allowed `Origin`; in cookie mode the refresh token is set as an httpOnly cookie instead of being returned.',
+  })
   @ApiHeader(CSRF_HEADER_DOC)
   @ApiExtraModels(TokensDto, MfaChallengeDto)
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokensDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] } })
@@ -75,6 +88,12 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Trade a refresh token for new tokens. The old refresh token is spent; using it again ends the session (reuse detection).',
+    description:
+      'Public: the refresh token is the credential. Body mode sends `refreshToken`; cookie mode leaves it out, uses the ' +
+      '`backlot_refresh` cookie (403 without `X-Backlot-CSRF: 1` and an allowed `Origin`) and sets the new token as the ' +
+      'cookie. 401 when the token is missing, invalid, expired or revoked, or the account is disabled; a spent token sent ' +
+      'again within `REFRESH_REUSE_GRACE_SECONDS` from the same user agent gets the same new token while that one is unused, ' +
+      'and refreshing never extends the session.',
   })
   @ApiHeader(CSRF_HEADER_DOC)
   @BodyOrCookie()
@@ -93,7 +112,13 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'End the session of a refresh token (body, or the cookie in cookie mode)' })
+  @ApiOperation({
+    summary: 'End the session of a refresh token (body, or the cookie in cookie mode)',
+    description:
+      'Public: the refresh token is the credential. An unknown or already revoked token is answered with 204 too; otherwise ' +
+      'the session’s access tokens stop working at once and `auth.logout` is audited. In cookie mode the cookie is cleared; ' +
+      '401 when there is no cookie, 403 without `X-Backlot-CSRF: 1` and an allowed `Origin`.',
+  })
   @ApiHeader(CSRF_HEADER_DOC)
   @BodyOrCookie()
   @ApiNoContentResponse()

@@ -18,7 +18,12 @@ export class VerificationController {
 
   @Post('verify-email')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Confirm the email address with the token from the mailed link' })
+  @ApiOperation({
+    summary: 'Confirm the email address with the token from the mailed link',
+    description:
+      'Public: the token is the credential, usable once. 400 when it is invalid, expired or already used; success is audited ' +
+      'as `auth.email.verified`.',
+  })
   @ApiNoContentResponse()
   async verifyEmail(@Body() body: TokenDto, @CurrentRequest() request: RequestMeta): Promise<void> {
     await this.registration.verifyEmail(body.token, request);
@@ -26,7 +31,13 @@ export class VerificationController {
 
   @Post('verify-email/resend')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Mail a new confirmation link (same answer whether or not the address is registered)' })
+  @ApiOperation({
+    summary: 'Mail a new confirmation link (same answer whether or not the address is registered)',
+    description:
+      'Public, under the per-IP limit for credential routes. A job mails the new link (valid `EMAIL_VERIFICATION_TTL_HOURS`, ' +
+      '24 by default) after the answer, and only to an account whose address is not yet confirmed; past the per-inbox limit ' +
+      '(`MAIL_RECIPIENT_LIMIT`) nothing is sent.',
+  })
   @ApiAcceptedResponse({ type: AcceptedMessageDto })
   async resend(@Body() body: EmailDto, @CurrentRequest() request: RequestMeta): Promise<AcceptedMessageDto> {
     await this.registration.resendVerification(body.email, request);
@@ -35,7 +46,13 @@ export class VerificationController {
 
   @Post('password/forgot')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Mail a password-reset link (same answer whether or not the address is registered)' })
+  @ApiOperation({
+    summary: 'Mail a password-reset link (same answer whether or not the address is registered)',
+    description:
+      'Public, under the per-IP limit for credential routes. A job mails the link (valid `PASSWORD_RESET_TTL_MINUTES`, 30 by ' +
+      'default) after the answer, only to an existing, enabled account, and audits `auth.password.reset-requested`; past the ' +
+      'per-inbox limit (`MAIL_RECIPIENT_LIMIT`) nothing is sent.',
+  })
   @ApiAcceptedResponse({ type: AcceptedMessageDto })
   async forgot(@Body() body: EmailDto, @CurrentRequest() request: RequestMeta): Promise<AcceptedMessageDto> {
     await this.registration.forgotPassword(body.email, request);
@@ -44,7 +61,13 @@ export class VerificationController {
 
   @Post('password/reset')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Set a new password with the token from the mailed link; ends every session' })
+  @ApiOperation({
+    summary: 'Set a new password with the token from the mailed link; ends every session',
+    description:
+      'Public: the token is the credential, usable once. 400 when it is invalid, expired or already used, or the password ' +
+      'breaks the policy. The address counts as confirmed, the sign-in lockout is cleared, pending email-change links and ' +
+      'MFA challenges are cancelled and `auth.password.reset` is audited; MFA stays on and API keys keep working.',
+  })
   @ApiNoContentResponse()
   async reset(@Body() body: ResetPasswordDto, @CurrentRequest() request: RequestMeta): Promise<void> {
     await this.registration.resetPassword(body.token, body.password, request);

@@ -26,7 +26,12 @@ export class SetupController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Whether the first admin is still to be created (a console shows its first-run screen then)' })
+  @ApiOperation({
+    summary: 'Whether the first admin is still to be created (a console shows its first-run screen then)',
+    description:
+      'Public, no credentials needed. `open` turns false as soon as any account has the admin role, however it was made ' +
+      '(setup URL, CLI or `ADMIN_EMAIL`), disabled or not.',
+  })
   @ApiOkResponse({ type: SetupStatusDto })
   async status(): Promise<SetupStatusDto> {
     return { open: await this.setup.isOpen() };
@@ -38,6 +43,10 @@ export class SetupController {
   @ApiOperation({
     summary:
       'Create the first admin (verified) with the token of the setup URL the server logged at start; works once, while no admin exists',
+    description:
+      'Public, under the per-IP limit for credential routes; it answers the new user and does not sign in. 410 once an admin ' +
+      'exists, 403 when the token is wrong, expired or already used, 409 when an account has the address, 400 when the ' +
+      'password breaks the policy. Audited as `setup.admin-created` (`success` or `denied`).',
   })
   @ApiCreatedResponse({ type: UserDto })
   @ApiProblems(400, 403, 409, 410)
@@ -51,6 +60,11 @@ export class SetupController {
   @CredentialRateLimit()
   @ApiOperation({
     summary: 'The CLI’s create-admin while the server holds the embedded database: promote an account, or create a verified admin',
+    description:
+      'Needs the secret from `DATA_DIR/server.json` in `X-Backlot-Local-Secret`, a caller on the same machine and no proxy ' +
+      'forwarding header, on a server using an embedded database on disk; otherwise 403, audited as `access.denied`. An ' +
+      'existing account is promoted and keeps its password (`password` is ignored); a new one needs `password`, 400 when ' +
+      'missing or too weak.',
   })
   @ApiOkResponse({ type: LocalAdminResultDto })
   @ApiProblems(400)

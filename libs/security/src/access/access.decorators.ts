@@ -12,11 +12,18 @@ export { ACCESS_RULE, Public };
 export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'apiKey';
 /**
- * The roles an operation demands, in the document. OpenAPI 3.0 allows scopes in a security
- * requirement only for OAuth2 and OpenID Connect schemes, so roles of a bearer route are an
- * extension: `x-required-roles: ["admin"]`.
+ * The roles and API key scopes an operation demands, in the document. OpenAPI 3.0 allows
+ * scopes in a security requirement only for OAuth2 and OpenID Connect schemes (generators
+ * and linters refuse them on an apiKey scheme), so both are extensions:
+ * `x-required-roles: ["admin"]`, `x-required-scopes: ["records:read"]`.
  */
 export const REQUIRED_ROLES_EXTENSION = 'x-required-roles';
+export const REQUIRED_SCOPES_EXTENSION = 'x-required-scopes';
+
+/** The document's side of "API keys holding `scope` may call": the apiKey requirement (no scopes in it) and the extension. */
+function acceptsApiKeys(scope: ApiKeyScopeName): MethodDecorator & ClassDecorator {
+  return applyDecorators(ApiSecurity(API_KEY_SCHEME), ApiExtension(REQUIRED_SCOPES_EXTENSION, [scope]));
+}
 
 /** Any signed-in user (access token); API keys are refused unless `apiKeyScope` names the scope they need. */
 export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeName } = {}): MethodDecorator & ClassDecorator {
@@ -27,7 +34,7 @@ export function Authenticated(options: { role?: Role; apiKeyScope?: ApiKeyScopeN
   };
   const documents = [ApiBearerAuth(BEARER_SCHEME)];
   if (options.role) documents.push(ApiExtension(REQUIRED_ROLES_EXTENSION, [options.role]));
-  if (options.apiKeyScope) documents.push(ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]));
+  if (options.apiKeyScope) documents.push(acceptsApiKeys(options.apiKeyScope));
   return applyDecorators(
     SetMetadata(ACCESS_RULE, rule),
     ...documents,
@@ -61,7 +68,7 @@ export function OptionalAuthentication(options: { apiKeyScope: ApiKeyScopeName }
   return applyDecorators(
     SetMetadata(ACCESS_RULE, rule),
     ApiBearerAuth(BEARER_SCHEME),
-    ApiSecurity(API_KEY_SCHEME, [options.apiKeyScope]),
+    acceptsApiKeys(options.apiKeyScope),
     // An empty requirement: calling without credentials is allowed too.
     ApiSecurity({} as never),
     ApiProblems(401, 403),

@@ -15,7 +15,13 @@ export class AdminAuditController {
 
   @Get()
   @AdminAction('audit.list')
-  @ApiOperation({ summary: 'Query the audit log, newest first' })
+  @ApiOperation({
+    summary: 'Query the audit log, newest first',
+    description:
+      'Admins only; this call is itself audited as `admin.audit.list`, with the query. Filters: `actorId`, `action` (exact, or a prefix ' +
+      'ending in `*` such as `auth.*`), `targetType`, `targetId`, `outcome`, and `from`/`to` (inclusive; 400 when `from` is later than ' +
+      '`to`). Cursor pages; `count=true` adds `total`.',
+  })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiProblems(400)
   async list(@Query() query: AuditListQuery): Promise<AuditPageDto> {

@@ -36,7 +36,12 @@ export class BackupsController {
 
   @Get()
   @AdminAction('backups.list')
-  @ApiOperation({ summary: 'The backups in BACKUP_DIR, newest first' })
+  @ApiOperation({
+    summary: 'The backups in BACKUP_DIR, newest first',
+    description:
+      'Admins only; audited as `admin.backups.list`. Lists the manifests in this instance’s BACKUP_DIR (instances that do not share the ' +
+      'directory each see their own), in cursor pages; `count=true` adds `total`.',
+  })
   @ApiOkResponse({ type: BackupPageDto })
   @ApiProblems(400)
   async list(@Query() query: PageQuery): Promise<BackupPageDto> {
@@ -46,7 +51,12 @@ export class BackupsController {
 
   @Get(':name')
   @AdminAction('backups.view')
-  @ApiOperation({ summary: 'One backup’s manifest: schema level, row counts and checksums' })
+  @ApiOperation({
+    summary: 'One backup’s manifest: schema level, row counts and checksums',
+    description:
+      'Admins only; audited as `admin.backups.view`. Read from the sidecar `<name>.json`, without opening the backup file. 404 when ' +
+      'there is no such backup or its file is gone; 400 for a malformed name.',
+  })
   @ApiOkResponse({ type: BackupManifestDto })
   @ApiProblems(400, 404)
   async view(@Param() { name }: BackupNameParam): Promise<BackupManifestDto> {
@@ -55,7 +65,13 @@ export class BackupsController {
 
   @Get(':name/download')
   @AdminAction('backups.download')
-  @ApiOperation({ summary: 'Download the backup file (gzip-compressed NDJSON), streamed' })
+  @ApiOperation({
+    summary: 'Download the backup file (gzip-compressed NDJSON), streamed',
+    description:
+      'Admins only; audited as `admin.backups.download`, recorded as a success once the stream is handed over. `Content-Length` is the ' +
+      'file’s size on disk, and deleting the backup does not cut short a download under way. 404 when there is no such backup or its ' +
+      'file is gone.',
+  })
   @ApiProduces(GZIP)
   @ApiOkResponse({
     description: 'The file, as an attachment named `<name>.backup.gz`.',
@@ -82,7 +98,12 @@ export class BackupsController {
   @Delete(':name')
   @HttpCode(204)
   @AdminAction('backups.delete')
-  @ApiOperation({ summary: 'Delete a backup file and its manifest (refused while this instance restores it)' })
+  @ApiOperation({
+    summary: 'Delete a backup file and its manifest (refused while this instance restores it)',
+    description:
+      'Admins only; audited as `admin.backups.delete`. Any backup can be deleted, whatever its kind (manual, scheduled or pre-restore), ' +
+      'and a download already under way still completes. The 409 covers a restore on this instance only; 404 for an unknown name.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   async remove(@Param() { name }: BackupNameParam): Promise<void> {

@@ -16,7 +16,12 @@ export class AdminCacheController {
 
   @Get()
   @AdminAction('cache.view')
-  @ApiOperation({ summary: 'Cache hit statistics of this instance and the namespaces it knows' })
+  @ApiOperation({
+    summary: 'Cache hit statistics of this instance and the namespaces it knows',
+    description:
+      'Admins only; audited as `admin.cache.view`. Counts lookups since this instance started; `store` says whether the cache is shared ' +
+      'through Redis or held in this process, and `namespaces` lists only those this instance has used.',
+  })
   @ApiOkResponse({ type: CacheInfoDto })
   async view(): Promise<CacheInfoDto> {
     return {
@@ -29,7 +34,12 @@ export class AdminCacheController {
   @Delete()
   @HttpCode(204)
   @AdminAction('cache.flush')
-  @ApiOperation({ summary: 'Drop every cached entry, on every instance' })
+  @ApiOperation({
+    summary: 'Drop every cached entry, on every instance',
+    description:
+      'Admins only; audited as `admin.cache.flush`. Without Redis the cache lives in this process, so only this instance’s entries go. ' +
+      '503 when Redis cannot be reached; the known namespaces are then invalidated as soon as it is back.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(503)
   async flush(): Promise<void> {
@@ -43,7 +53,13 @@ export class AdminCacheController {
   @Delete(':name')
   @HttpCode(204)
   @AdminAction('cache.invalidate')
-  @ApiOperation({ summary: 'Drop every entry of one namespace, on every instance' })
+  @ApiOperation({
+    summary: 'Drop every entry of one namespace, on every instance',
+    description:
+      'Admins only; audited as `admin.cache.invalidate`. Any well-formed name is accepted, known or not (400 for a malformed one), and ' +
+      'is listed in this instance’s namespaces afterwards. When Redis cannot be reached it still answers 204; the invalidation is ' +
+      'applied once Redis is back, and the cache is bypassed until then.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400)
   async invalidate(@Param() { name }: CacheNamespaceParam): Promise<void> {

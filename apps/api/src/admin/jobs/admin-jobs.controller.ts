@@ -11,7 +11,12 @@ export class AdminJobsController {
 
   @Get()
   @AdminAction('jobs.list')
-  @ApiOperation({ summary: 'Jobs in one state (failed by default), newest first' })
+  @ApiOperation({
+    summary: 'Jobs in one state (failed by default), newest first',
+    description:
+      'Admins only; audited as `admin.jobs.list`. `state` is pending, running, completed or failed (failed = dead-lettered); `name` ' +
+      'keeps one job type. Cursor pages; payloads are never shown.',
+  })
   @ApiOkResponse({ type: JobPageDto })
   @ApiProblems(400)
   list(@Query() query: JobListQuery): Promise<JobPageDto> {
@@ -20,7 +25,12 @@ export class AdminJobsController {
 
   @Get('schedules')
   @AdminAction('jobs.schedules')
-  @ApiOperation({ summary: 'Recurring jobs: cron, next and last run' })
+  @ApiOperation({
+    summary: 'Recurring jobs: cron, next and last run',
+    description:
+      'Admins only; audited as `admin.jobs.schedules`. The schedules stored for the whole cluster, by name, with cron expressions in ' +
+      'UTC; a schedule switched `off` is not listed. Not paged.',
+  })
   @ApiOkResponse({ type: [JobScheduleDto] })
   schedules(): Promise<JobScheduleDto[]> {
     return this.jobs.schedules();
@@ -28,7 +38,12 @@ export class AdminJobsController {
 
   @Get(':id')
   @AdminAction('jobs.view')
-  @ApiOperation({ summary: 'One job' })
+  @ApiOperation({
+    summary: 'One job',
+    description:
+      'Admins only; audited as `admin.jobs.view`. State, attempts, run times and the last error; the payload is never shown (it may ' +
+      'hold sealed personal data). 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: JobDto })
   @ApiProblems(400, 404)
   view(@Param() { id }: JobIdParam): Promise<JobDto> {
@@ -38,7 +53,12 @@ export class AdminJobsController {
   @Post(':id/retry')
   @HttpCode(200)
   @AdminAction('jobs.retry')
-  @ApiOperation({ summary: 'Run a failed job again (attempts start over); 409 unless it failed' })
+  @ApiOperation({
+    summary: 'Run a failed job again (attempts start over); 409 unless it failed',
+    description:
+      'Admins only; audited as `admin.jobs.retry`. The job goes back to `pending`, due at once, and keeps its `lastError` until that ' +
+      'run ends; the answer is the job as it now is. 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: JobDto })
   @ApiProblems(400, 404, 409)
   retry(@Param() { id }: JobIdParam): Promise<JobDto> {
@@ -48,7 +68,10 @@ export class AdminJobsController {
   @Delete(':id')
   @HttpCode(204)
   @AdminAction('jobs.discard')
-  @ApiOperation({ summary: 'Discard a failed job; 409 unless it failed' })
+  @ApiOperation({
+    summary: 'Discard a failed job; 409 unless it failed',
+    description: 'Admins only; audited as `admin.jobs.discard`. The job is deleted without running again. 404 for an unknown id.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   async discard(@Param() { id }: JobIdParam): Promise<void> {

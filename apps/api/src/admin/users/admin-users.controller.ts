@@ -23,7 +23,13 @@ export class AdminUsersController {
 
   @Get()
   @AdminAction('users.list')
-  @ApiOperation({ summary: 'Search and filter users, newest first' })
+  @ApiOperation({
+    summary: 'Search and filter users, newest first',
+    description:
+      'Admins only; audited as `admin.users.list`, with the query. `q` matches part of the email or display name in any case (`%` and ' +
+      '`_` literally); filters `role`, `disabled`, `verified`, `mfa` and `createdFrom`/`createdTo` (inclusive; 400 when `createdFrom` ' +
+      'is later). Cursor pages; `count=true` adds `total`.',
+  })
   @ApiOkResponse({ type: AdminUserPageDto })
   @ApiProblems(400)
   list(@Query() query: AdminUserListQuery): Promise<AdminUserPageDto> {
@@ -32,7 +38,12 @@ export class AdminUsersController {
 
   @Get(':id')
   @AdminAction('users.view')
-  @ApiOperation({ summary: 'One user, with role, access state, MFA, live sessions and last sign-in' })
+  @ApiOperation({
+    summary: 'One user, with role, access state, MFA, live sessions and last sign-in',
+    description:
+      'Admins only; audited as `admin.users.view`. `activeSessions` counts sessions neither revoked nor expired; `lastSignInAt` is the ' +
+      'latest `auth.session.created` audit event, null when the audit log holds none. 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: AdminUserDetailDto })
   @ApiProblems(400, 404)
   view(@Param() { id }: UserIdParam): Promise<AdminUserDetailDto> {
@@ -41,7 +52,12 @@ export class AdminUsersController {
 
   @Patch(':id/role')
   @AdminAction('users.role')
-  @ApiOperation({ summary: 'Change the role; 409 for your own account or the last enabled admin' })
+  @ApiOperation({
+    summary: 'Change the role; 409 for your own account or the last enabled admin',
+    description:
+      'Admins only; audited as `admin.users.role`, and as `user.role-changed` when the role changes. Asking for the role the user ' +
+      'already has changes nothing and answers 200, even for your own account. 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiProblems(400, 404, 409)
   async setRole(
@@ -56,7 +72,13 @@ export class AdminUsersController {
   @Post(':id/disable')
   @HttpCode(200)
   @AdminAction('users.disable')
-  @ApiOperation({ summary: 'Disable the account: its sessions end at once and it cannot sign in' })
+  @ApiOperation({
+    summary: 'Disable the account: its sessions end at once and it cannot sign in',
+    description:
+      'Admins only; audited as `admin.users.disable`, and as `user.disabled`. Tokens already handed out fail on their next request, ' +
+      'pending password-reset and email-change links are revoked and the owner’s API keys stop working; an account already disabled is ' +
+      'returned unchanged. 409 for your own account or the last enabled admin; 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiProblems(400, 404, 409)
   async disable(
@@ -70,7 +92,12 @@ export class AdminUsersController {
   @Post(':id/enable')
   @HttpCode(200)
   @AdminAction('users.enable')
-  @ApiOperation({ summary: 'Enable a disabled account again' })
+  @ApiOperation({
+    summary: 'Enable a disabled account again',
+    description:
+      'Admins only; audited as `admin.users.enable`, and as `user.enabled`. Sessions ended by disabling stay ended, so the user signs ' +
+      'in again; an account that is not disabled is returned unchanged. 404 for an unknown id.',
+  })
   @ApiOkResponse({ type: AdminUserDto })
   @ApiProblems(400, 404)
   async enable(
@@ -84,7 +111,13 @@ export class AdminUsersController {
   @Post(':id/logout')
   @HttpCode(204)
   @AdminAction('users.logout')
-  @ApiOperation({ summary: 'End every session of the user (force logout)' })
+  @ApiOperation({
+    summary: 'End every session of the user (force logout)',
+    description:
+      'Admins only; audited as `admin.users.logout`, and as `user.sessions-revoked`. Pending password-reset, email-change and ' +
+      'MFA-challenge tokens are revoked too, but the user’s API keys keep working and the account stays enabled; on your own account ' +
+      'this ends your session as well. 404 for an unknown id.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   async logout(@Param() { id }: UserIdParam, @CurrentPrincipal() admin: Principal, @CurrentRequest() request: RequestMeta): Promise<void> {
@@ -94,7 +127,12 @@ export class AdminUsersController {
   @Delete(':id/mfa')
   @HttpCode(204)
   @AdminAction('users.mfa-reset')
-  @ApiOperation({ summary: 'Reset MFA: secret and recovery codes removed; sessions stay; the next sign-in asks for no code' })
+  @ApiOperation({
+    summary: 'Reset MFA: secret and recovery codes removed; sessions stay; the next sign-in asks for no code',
+    description:
+      'Admins only; audited as `admin.users.mfa-reset`, and as `user.mfa-reset` (noting whether MFA was on). An MFA setup not yet ' +
+      'confirmed is dropped too, and a user without MFA gets 204 all the same. 404 for an unknown id.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   async resetMfa(
@@ -108,7 +146,13 @@ export class AdminUsersController {
   @Delete(':id')
   @HttpCode(204)
   @AdminAction('users.delete')
-  @ApiOperation({ summary: 'Delete the account and its data, as self-deletion does; 409 for your own account or the last enabled admin' })
+  @ApiOperation({
+    summary: 'Delete the account and its data, as self-deletion does; 409 for your own account or the last enabled admin',
+    description:
+      'Admins only; audited as `admin.users.delete`, and as `user.deleted`. The account is disabled first, then its sessions and API ' +
+      'keys are revoked and its data removed; its audit events stay, without IP address or user agent. 404 for an unknown id; delete ' +
+      'your own account with `DELETE /users/me`.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   async delete(@Param() { id }: UserIdParam, @CurrentPrincipal() admin: Principal, @CurrentRequest() request: RequestMeta): Promise<void> {

@@ -38,7 +38,12 @@ export class MfaController {
   @Post('setup')
   @HttpCode(200)
   @Authenticated()
-  @ApiOperation({ summary: 'Start MFA setup: a new secret and otpauth URI (not active until enabled with a code)' })
+  @ApiOperation({
+    summary: 'Start MFA setup: a new secret and otpauth URI (not active until enabled with a code)',
+    description:
+      'Access token only (API keys get 403). 409 when MFA is already on; calling it again before enabling replaces the ' +
+      'pending secret.',
+  })
   @ApiOkResponse({ type: MfaSetupDto })
   @ApiProblems(409)
   async setup(@CurrentPrincipal() principal: Principal): Promise<MfaSetupDto> {
@@ -48,7 +53,13 @@ export class MfaController {
   @Post('enable')
   @HttpCode(200)
   @Authenticated()
-  @ApiOperation({ summary: 'Turn MFA on with a code from the new authenticator; returns ten one-time recovery codes' })
+  @ApiOperation({
+    summary: 'Turn MFA on with a code from the new authenticator; returns ten one-time recovery codes',
+    description:
+      'Access token only (API keys get 403). 409 when MFA is already on or setup was not started, 400 when the code does not ' +
+      'match the pending secret. The recovery codes are shown only in this answer; `auth.mfa.enabled` is audited and ' +
+      'existing sessions stay signed in.',
+  })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(409)
   async enable(
@@ -64,7 +75,13 @@ export class MfaController {
   @Post('disable')
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'Turn MFA off, proven with a current code, a recovery code or the password' })
+  @ApiOperation({
+    summary: 'Turn MFA off, proven with a current code, a recovery code or the password',
+    description:
+      'Access token only (API keys get 403). Send `code` (a 6-digit or recovery code, spent on use) or `password`: 400 when ' +
+      'MFA is off or neither is sent, 401 when the proof is wrong. The secret and recovery codes are deleted; both outcomes ' +
+      'are audited as `auth.mfa.disabled`.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(401)
   async disable(
@@ -89,7 +106,13 @@ export class MfaController {
   @Post('recovery-codes')
   @HttpCode(200)
   @Authenticated()
-  @ApiOperation({ summary: 'Replace the recovery codes (needs a current code); the old ones stop working' })
+  @ApiOperation({
+    summary: 'Replace the recovery codes (needs a current code); the old ones stop working',
+    description:
+      'Access token only (API keys get 403). Takes a 6-digit authenticator code, not a recovery code: 400 when MFA is off, ' +
+      '401 when the code is wrong or already used. The ten new codes are shown only in this answer; audited as ' +
+      '`auth.mfa.recovery-codes-replaced`.',
+  })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiProblems(401)
   async regenerate(
@@ -114,7 +137,13 @@ export class MfaController {
   @Post('verify')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: 'Complete a login challenge with a TOTP code or a recovery code' })
+  @ApiOperation({
+    summary: 'Complete a login challenge with a TOTP code or a recovery code',
+    description:
+      'Public: the challenge token from POST /auth/login is the credential, valid `MFA_CHALLENGE_TTL_SECONDS` (300 by ' +
+      'default). 401 when the challenge is invalid or expired or the code is wrong or already used; the fifth wrong code ' +
+      'burns the challenge. `cookie: true` works as for login (403 without `X-Backlot-CSRF: 1` and an allowed `Origin`).',
+  })
   @ApiHeader({ name: CSRF_HEADER, required: false, description: 'Must be `1` in cookie mode' })
   @ApiOkResponse({ type: TokensDto })
   @ApiProblems(401, 403)

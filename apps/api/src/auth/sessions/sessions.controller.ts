@@ -17,7 +17,12 @@ export class SessionsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Active sessions (devices) of the signed-in user' })
+  @ApiOperation({
+    summary: 'Active sessions (devices) of the signed-in user',
+    description:
+      'Access token only (API keys get 403). Sessions neither revoked nor expired, most recently used first; `current` marks ' +
+      'the session of the calling access token.',
+  })
   @ApiOkResponse({ type: [SessionDto] })
   async list(@CurrentPrincipal() principal: Principal): Promise<SessionDto[]> {
     const current = principal.kind === 'session' ? principal.sessionId : undefined;
@@ -35,7 +40,12 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke one session; its access and refresh tokens stop working at once' })
+  @ApiOperation({
+    summary: 'Revoke one session; its access and refresh tokens stop working at once',
+    description:
+      'Access token only (API keys get 403). 404 when the id is not an unrevoked session of the caller, 400 when it is not a ' +
+      'UUID; the calling session may be revoked too. Audited as `auth.session.revoked`.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 404)
   async revoke(
@@ -55,7 +65,12 @@ export class SessionsController {
 
   @Post('revoke-others')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke every session except the current one' })
+  @ApiOperation({
+    summary: 'Revoke every session except the current one',
+    description:
+      'Access token only (API keys get 403). Answers how many sessions were revoked; their tokens stop working at once, and ' +
+      '`auth.session.revoked-others` is audited with the count.',
+  })
   @ApiOkResponse({ type: RevokedCountDto })
   async revokeOthers(@CurrentPrincipal() principal: Principal, @CurrentRequest() request: RequestMeta): Promise<RevokedCountDto> {
     const keep = principal.kind === 'session' ? principal.sessionId : undefined;

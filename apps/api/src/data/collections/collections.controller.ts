@@ -25,7 +25,13 @@ export class CollectionsController {
 
   @Post()
   @Roles('admin')
-  @ApiOperation({ summary: 'Create a collection (admins)' })
+  @ApiOperation({
+    summary: 'Create a collection (admins)',
+    description:
+      'Needs an admin’s access token; API keys are refused. Rules left out are `null` (admins only) and options left out take their ' +
+      'defaults. A name already in use is a 409; invalid fields, a relation to an unknown collection or a rule that does not compile is ' +
+      'a 400 listing each problem.',
+  })
   @ApiCreatedResponse({ type: CollectionDto })
   @ApiProblems(400, 409)
   async create(
@@ -38,7 +44,12 @@ export class CollectionsController {
 
   @Get()
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'Collections the caller may read records of (all of them for admins)' })
+  @ApiOperation({
+    summary: 'Collections the caller may read records of (all of them for admins)',
+    description:
+      'Open to anonymous callers and to API keys with `records:read`. A non-admin gets every collection whose `list` or `view` rule is ' +
+      'not `null`, without its `rules` and hidden fields.',
+  })
   @ApiOkResponse({ type: CollectionListDto })
   async list(@OptionalPrincipal() principal: Principal | null): Promise<CollectionListDto> {
     const rows = await this.collections.list(principal);
@@ -47,7 +58,12 @@ export class CollectionsController {
 
   @Get(':name')
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'A collection’s schema' })
+  @ApiOperation({
+    summary: 'A collection’s schema',
+    description:
+      'Open to anonymous callers and to API keys with `records:read`. A non-admin gets it only if its `list` or `view` rule is not ' +
+      '`null`, and without its `rules` and hidden fields; otherwise the answer is the same 404 as for a collection that does not exist.',
+  })
   @ApiOkResponse({ type: CollectionDto })
   @ApiProblems(404)
   async get(@Param() { name }: CollectionNameParam, @OptionalPrincipal() principal: Principal | null): Promise<CollectionDto> {
@@ -76,7 +92,12 @@ export class CollectionsController {
   @Delete(':name')
   @HttpCode(204)
   @Roles('admin')
-  @ApiOperation({ summary: 'Drop a collection with all its records and history (admins)' })
+  @ApiOperation({
+    summary: 'Drop a collection with all its records and history (admins)',
+    description:
+      'Needs an admin’s access token; API keys are refused. Refused with 409 while another collection has a relation field pointing at ' +
+      'it. Its stored files are deleted by the next files sweep, and the drop is audited.',
+  })
   @ApiNoContentResponse()
   @ApiProblems(404, 409)
   async drop(

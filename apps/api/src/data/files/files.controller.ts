@@ -27,6 +27,10 @@ export class FilesController {
   @Authenticated({ apiKeyScope: 'records:read' })
   @ApiOperation({
     summary: 'A short-lived token to download a record’s protected files where no Authorization header can be sent (img src, links)',
+    description:
+      'For sessions only: an API key is refused with 400 and downloads with its Authorization header. The token is bound to the caller’s ' +
+      'session, to the record (or, with `name`, one file) and to `FILES_TOKEN_TTL_SECONDS` (300 by default), and the view rule is ' +
+      'checked again on each use. A record the caller may not view, or a `name` it does not hold, is a 404.',
   })
   @ApiCreatedResponse({ type: FileTokenDto })
   @ApiProblems(400, 401, 404)
@@ -41,7 +45,14 @@ export class FilesController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'The record' })
   @ApiParam({ name: 'file', description: 'The file’s stored name, as the record shows it', example: 'photo_k3j9x0a2mq.jpg' })
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'Download a file (or a declared thumbnail size of an image) under the record’s view rule; Range, ETag, HEAD' })
+  @ApiOperation({
+    summary: 'Download a file (or a declared thumbnail size of an image) under the record’s view rule; Range, ETag, HEAD',
+    description:
+      'A `protected` field’s files need an Authorization header or a `?token=` from `POST /files/token` whatever the view rule (401 ' +
+      'without), and a hidden field’s files are for admins only. A record the caller may not view, a trashed record or a name the record ' +
+      'does not hold is a 404; an undeclared `thumb` size, or a `thumb` of a file other than JPEG, PNG, WebP, GIF or AVIF, is a 400, and ' +
+      'a full thumbnail queue a 503.',
+  })
   @ApiHeader({ name: 'Range', required: false, description: 'One byte range, e.g. bytes=0-1023.' })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiProduces('application/octet-stream')

@@ -19,9 +19,14 @@ const TUS_RESUMABLE = { name: 'Tus-Resumable', required: true, description: 'The
 const UPLOAD_ID = { name: 'id', description: 'The upload, as the Location of its creation names it' };
 
 /** What every tus route declares: who may call it (signed-in users, API keys with records:write) and the tus header. */
-function TusRoute(summary: string): MethodDecorator {
+function TusRoute(summary: string, description: string): MethodDecorator {
   // 412: no or another Tus-Resumable version; 400: malformed tus headers.
-  return applyDecorators(ApiKeyScope('records:write'), ApiOperation({ summary }), ApiHeader(TUS_RESUMABLE), ApiProblems(400, 412));
+  return applyDecorators(
+    ApiKeyScope('records:write'),
+    ApiOperation({ summary, description }),
+    ApiHeader(TUS_RESUMABLE),
+    ApiProblems(400, 412),
+  );
 }
 
 /**
@@ -39,6 +44,10 @@ export class ResumableUploadsController {
   @Post()
   @TusRoute(
     'Create a resumable upload for a record’s file field (tus creation; metadata: collection, record, field, filename, filetype, mode)',
+    'Needs an access token or an API key with `records:write`. Before any byte is accepted, the record must be visible to the caller ' +
+      '(404) and its update rule must let them change it (403), `field` must be a file field that `mode` fits (422), and `Upload-Length` ' +
+      'must fit the field’s `maxSize`, `STORAGE_MAX_FILE_BYTES` and the caller’s quota (413). The upload belongs to its creator and ' +
+      'expires `TUS_EXPIRY_SECONDS` after its creation.',
   )
   @ApiHeader({ name: 'Upload-Length', required: true, description: 'The file’s size in bytes.' })
   @ApiHeader({ name: 'Upload-Metadata', required: true, description: 'tus metadata: comma-separated `key base64(value)` pairs.' })
@@ -50,7 +59,11 @@ export class ResumableUploadsController {
 
   @Head(':id')
   @ApiParam(UPLOAD_ID)
-  @TusRoute('The offset of a resumable upload (bytes received so far)')
+  @TusRoute(
+    'The offset of a resumable upload (bytes received so far)',
+    'Used to learn where to resume after a dropped connection. Only the upload’s creator may ask: anyone else gets the 404 of an unknown ' +
+      'upload, and an expired upload is a 410.',
+  )
   @ApiResponse({ status: 200, description: 'Upload-Offset and Upload-Length of the upload.' })
   @ApiProblems(404, 410)
   offset(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
@@ -59,7 +72,13 @@ export class ResumableUploadsController {
 
   @Patch(':id')
   @ApiParam(UPLOAD_ID)
-  @TusRoute('Append bytes (application/offset+octet-stream) at Upload-Offset; the last ones store the file and attach it to the record')
+  @TusRoute(
+    'Append bytes (application/offset+octet-stream) at Upload-Offset; the last ones store the file and attach it to the record',
+    'Only the upload’s creator may send bytes (anyone else gets a 404), and `Upload-Offset` must equal the bytes already received (409 ' +
+      'otherwise). The request that completes the upload checks the file as a multipart upload would (type 415, empty 422, quota 413) ' +
+      'and attaches it to the record under the update rule, with a revision; if it is refused, neither the file nor the partial upload ' +
+      'is kept.',
+  )
   @ApiHeader({ name: 'Upload-Offset', required: true, description: 'Where these bytes start.' })
   @ApiResponse({
     status: 204,
@@ -72,7 +91,11 @@ export class ResumableUploadsController {
 
   @Delete(':id')
   @ApiParam(UPLOAD_ID)
-  @TusRoute('Abandon a resumable upload (tus termination)')
+  @TusRoute(
+    'Abandon a resumable upload (tus termination)',
+    'Deletes the bytes received so far; the record is not changed. Only the upload’s creator may: anyone else gets the 404 of an unknown ' +
+      'upload.',
+  )
   @ApiResponse({ status: 204, description: 'Removed.' })
   @ApiProblems(404, 410)
   terminate(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {

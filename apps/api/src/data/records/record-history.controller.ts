@@ -27,7 +27,12 @@ export class RecordHistoryController {
   @Get('records/:id/history')
   @ApiParam(RECORD_ID)
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'A record’s revisions, newest first (who, when, what), under the view rule' })
+  @ApiOperation({
+    summary: 'A record’s revisions, newest first (who, when, what), under the view rule',
+    description:
+      'Whoever may view the record, live or in the trash, may read its history; anyone else gets a 404. Revision data never includes ' +
+      'hidden fields. For the next page, pass the previous page’s `nextBefore` as `before`.',
+  })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiProblems(400, 404)
   revisions(
@@ -44,7 +49,13 @@ export class RecordHistoryController {
   @ApiParam({ name: 'version', type: Number, schema: { type: 'integer', minimum: 1 } })
   @HttpCode(200)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Write a revision’s data back as a new version, under the update rule' })
+  @ApiOperation({
+    summary: 'Write a revision’s data back as a new version, under the update rule',
+    description:
+      'The record must be live and visible to the caller, and the version must exist (404 otherwise). Fields removed from the schema ' +
+      'since are dropped and files the record no longer holds are left out; data the current schema refuses is a 422. An update rule ' +
+      'that refuses is a 403, If-Match at another version a 412; the answer carries the new ETag and a `restore` revision is stored.',
+  })
   @ApiHeader({ name: 'If-Match', required: false })
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409, 412, 422)
@@ -63,7 +74,12 @@ export class RecordHistoryController {
 
   @Get('trash')
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'Trashed records the caller may view (same query parameters as the record list)' })
+  @ApiOperation({
+    summary: 'Trashed records the caller may view (same query parameters as the record list)',
+    description:
+      'Filtered by the `view` rule, not the `list` rule (a `null` view rule answers 403 to non-admins). A periodic sweep purges trashed ' +
+      'records `trashRetentionDays` (30 by default) after their deletion.',
+  })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiProblems(400, 404)
   trash(
@@ -78,7 +94,12 @@ export class RecordHistoryController {
   @ApiParam(RECORD_ID)
   @HttpCode(200)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Take a record out of the trash, under the delete rule' })
+  @ApiOperation({
+    summary: 'Take a record out of the trash, under the delete rule',
+    description:
+      'A trashed record the delete rule does not match for the caller is a 404. Its data must fit the current schema (422 otherwise), ' +
+      'and a unique value taken meanwhile is a 409. A revision is stored and realtime subscribers and webhooks get a `created` event.',
+  })
   @ApiOkResponse({ type: RecordDto })
   @ApiProblems(400, 403, 404, 409)
   untrash(
@@ -93,7 +114,12 @@ export class RecordHistoryController {
   @ApiParam(RECORD_ID)
   @HttpCode(204)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Delete a trashed record for good, with its history, under the delete rule' })
+  @ApiOperation({
+    summary: 'Delete a trashed record for good, with its history, under the delete rule',
+    description:
+      'Only records in the trash: a live one, or one the delete rule does not match for the caller, is a 404. Its files are deleted by ' +
+      'the next files sweep; no realtime or webhook event is sent (the move to the trash was announced already).',
+  })
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404)
   async purge(

@@ -33,11 +33,11 @@ const IDEMPOTENCY_KEY = {
 const RECORD_BODY = { schema: { type: 'object', additionalProperties: true }, description: 'The record’s fields (schema per collection).' };
 
 /** What every write of one record's fields declares: its id, who may call it, its body and answers. */
-function RecordWrite(summary: string): MethodDecorator {
+function RecordWrite(summary: string, description: string): MethodDecorator {
   return applyDecorators(
     ApiParam({ name: 'id', format: 'uuid' }),
     OptionalAuthentication({ apiKeyScope: 'records:write' }),
-    ApiOperation({ summary }),
+    ApiOperation({ summary, description }),
     ApiBody(RECORD_BODY),
     JsonBodyDepth(RECORD_JSON_MAX_DEPTH),
     ApiHeader(IF_MATCH),
@@ -54,7 +54,13 @@ export class RecordsController {
 
   @Get()
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'List records (filter, sort, cursor, fields, expand, full-text search), under the list rule' })
+  @ApiOperation({
+    summary: 'List records (filter, sort, cursor, fields, expand, full-text search), under the list rule',
+    description:
+      'Open to anonymous callers and to API keys with `records:read`. The `list` rule is part of the query, so records it does not match ' +
+      'are left out (a `null` rule answers 403 to non-admins); an invalid `filter`, `sort` or `cursor` is a 400. A ranked search (`q` ' +
+      'without `sort`) has no `nextCursor`.',
+  })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiProblems(400, 404)
   list(
@@ -67,7 +73,14 @@ export class RecordsController {
 
   @Post()
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Create a record, under the create rule; the caller owns it' })
+  @ApiOperation({
+    summary: 'Create a record, under the create rule; the caller owns it',
+    description:
+      'Takes JSON, or `multipart/form-data` with parts for `file` fields. The answer carries `ETag` and `Location` (and ' +
+      '`Idempotent-Replayed: true` on a replay); a revision is stored and realtime subscribers and webhooks get a `created` event. A ' +
+      'body the schema refuses is a 422, one over `maxRecordBytes` a 413, a taken unique value a 409, and a record the create rule ' +
+      'refuses a 403.',
+  })
   @ApiBody(RECORD_BODY)
   @JsonBodyDepth(RECORD_JSON_MAX_DEPTH)
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -93,7 +106,13 @@ export class RecordsController {
   @Get(':id')
   @ApiParam({ name: 'id', format: 'uuid' })
   @OptionalAuthentication({ apiKeyScope: 'records:read' })
-  @ApiOperation({ summary: 'One record, under the view rule; ETag, and 304 for a matching If-None-Match' })
+  @ApiOperation({
+    summary: 'One record, under the view rule; ETag, and 304 for a matching If-None-Match',
+    description:
+      'Open to anonymous callers and to API keys with `records:read`. A record the `view` rule does not match is a 404, as if it did not ' +
+      'exist (a `null` rule answers 403 to non-admins); hidden fields are never returned. With `expand`, no ETag is sent and ' +
+      'If-None-Match is not checked.',
+  })
   @ApiHeader({ name: 'If-None-Match', required: false })
   @ApiOkResponse({ type: RecordDto })
   @ApiNotModifiedResponse()
@@ -135,7 +154,13 @@ export class RecordsController {
   }
 
   @Put(':id')
-  @RecordWrite('Replace a record’s fields (hidden fields not sent are kept), under the update rule')
+  @RecordWrite(
+    'Replace a record’s fields (hidden fields not sent are kept), under the update rule',
+    'Takes JSON, or `multipart/form-data` to upload files; a field not sent gets its `default` or is cleared, file fields included. A ' +
+      'record the caller may not view is a 404, one the update rule refuses a 403, and with If-Match one at another version a 412; a ' +
+      'taken unique value, or a change by someone else while files upload, is a 409. The answer carries the new ETag; a revision is ' +
+      'stored and realtime subscribers and webhooks get an `updated` event.',
+  )
   replace(
     @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
@@ -148,7 +173,13 @@ export class RecordsController {
   }
 
   @Patch(':id')
-  @RecordWrite('Change some fields of a record (null clears one), under the update rule')
+  @RecordWrite(
+    'Change some fields of a record (null clears one), under the update rule',
+    'Takes JSON, or `multipart/form-data` to upload files; fields not sent are kept. A record the caller may not view is a 404, one the ' +
+      'update rule refuses a 403, and with If-Match one at another version a 412; a taken unique value, or a change by someone else ' +
+      'while files upload, is a 409. The answer carries the new ETag; a revision is stored and realtime subscribers and webhooks get an ' +
+      '`updated` event.',
+  )
   patch(
     @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
@@ -164,7 +195,13 @@ export class RecordsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @HttpCode(204)
   @OptionalAuthentication({ apiKeyScope: 'records:write' })
-  @ApiOperation({ summary: 'Delete a record (to the trash unless the collection keeps none), under the delete rule' })
+  @ApiOperation({
+    summary: 'Delete a record (to the trash unless the collection keeps none), under the delete rule',
+    description:
+      'Relations pointing at it follow their `onDelete`: a `restrict` reference, or a cascade deeper than 5 levels, is a 409 and nothing ' +
+      'is deleted. A record the caller may not view is a 404, one the delete rule refuses a 403, and with If-Match one at another ' +
+      'version a 412. Realtime subscribers and webhooks get a `deleted` event; without a trash, the record’s history is deleted with it.',
+  })
   @ApiHeader(IF_MATCH)
   @ApiNoContentResponse()
   @ApiProblems(400, 403, 404, 409, 412)
