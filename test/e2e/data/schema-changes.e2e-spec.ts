@@ -340,6 +340,18 @@ describe('schema changes: stored records follow the new definition, or the chang
       expect(await index(collection, 'code')).toMatch(/^CREATE UNIQUE INDEX/);
       await problem(await admin.json('POST', '/collections/unique_later/records', { code: 'x' }), 409);
     });
+
+    it('refuses with 422 naming the field to bring back from the trash a record a tightened schema no longer accepts', async () => {
+      await define('tightened_trash', [{ name: 'title', type: 'text' }]);
+      const [trashed] = await add('tightened_trash', { title: 'a long title' });
+      expect((await admin.json('DELETE', `/collections/tightened_trash/records/${trashed.id}`)).status).toBe(204);
+      // Schema changes check live records only: the trashed one does not stop this.
+      await altered('tightened_trash', { fields: [{ name: 'title', type: 'text', maxLength: 5 }] });
+
+      const refused = await problem(await admin.json('POST', `/collections/tightened_trash/trash/${trashed.id}/restore`), 422);
+      expect(refused.errors).toEqual([expect.objectContaining({ path: 'title' })]);
+      expect(await list('tightened_trash')).toEqual([]);
+    });
   });
 
   describe('changing what a field accepts', () => {

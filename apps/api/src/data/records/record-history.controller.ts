@@ -101,7 +101,7 @@ export class RecordHistoryController {
       'and a unique value taken meanwhile is a 409. A revision is stored and realtime subscribers and webhooks get a `created` event.',
   })
   @ApiOkResponse({ type: RecordDto })
-  @ApiProblems(400, 403, 404, 409)
+  @ApiProblems(400, 403, 404, 409, 422)
   untrash(
     @CollectionParam() collection: CollectionSchema,
     @RecordId() id: string,
