@@ -78,6 +78,25 @@ describe('OpenAPI: each collection documented with its own paths and schemas', (
       });
   });
 
+  it('describes field defaults of every kind (false, 0, text, a list, a JSON object) as the values they are', async () => {
+    const contract = new OpenApiContract(await documentNow());
+    const fields = [
+      { name: 'done', type: 'boolean', default: false },
+      { name: 'size', type: 'integer', default: 0 },
+      { name: 'label', type: 'text', default: 'untitled' },
+      { name: 'tags', type: 'select', values: ['a', 'b'], multiple: true, default: ['a'] },
+      { name: 'meta', type: 'json', default: { source: 'import', retries: 2 } },
+    ];
+    const created = await admin.json('POST', '/collections', { name: 'with_defaults', fields, rules: OWNER_ONLY_RULES });
+    expect(created.status).toBe(201);
+    expect(await contract.check('POST', '/api/v1/collections', created)).toEqual([]);
+    const read = await admin.request('/collections/with_defaults');
+    expect(await contract.check('GET', '/api/v1/collections/with_defaults', read)).toEqual([]);
+    expect((await json<{ fields: { default?: unknown }[] }>(read)).fields.map((field) => field.default)).toEqual(
+      fields.map((field) => field.default),
+    );
+  });
+
   it('follows schema changes: a new field appears, a dropped collection disappears', async () => {
     const changed = await admin.json('PATCH', '/collections/field_notes', {
       fields: [

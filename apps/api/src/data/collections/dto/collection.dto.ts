@@ -40,7 +40,17 @@ export class FieldDefinitionDto {
 
   @ApiPropertyOptional({ type: Boolean }) @IsOptional() @IsBoolean() required?: boolean;
 
-  @ApiPropertyOptional({ description: 'Value used when a create or replace leaves the field out.' })
+  // Any value the field itself accepts (an object or array for a json field), checked against the field when the definition is saved.
+  @ApiPropertyOptional({
+    anyOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'array', items: {} },
+      { type: 'object', additionalProperties: true },
+    ],
+    description: 'Value used when a create or replace leaves the field out; it must be a value the field accepts.',
+  })
   @Allow()
   default?: unknown;
 
