@@ -9,9 +9,6 @@ import { toOpenApiSchema } from './json-schema-to-openapi';
 type Operation = Record<string, unknown> & { parameters?: { in: string; name: string }[]; responses?: Record<string, unknown> };
 type PathItem = Record<string, Operation>;
 
-const GENERIC_LIST = '/api/v1/collections/{name}/records';
-const GENERIC_ONE = '/api/v1/collections/{name}/records/{id}';
-
 /**
  * The OpenAPI document as the live schema makes it: every collection gets concrete paths
  * (`/api/v1/collections/tasks/records`…) and typed schemas (`TasksRecord`, `TasksCreate`,
@@ -45,6 +42,7 @@ export class CollectionOpenApi {
           total: { type: 'number' },
         },
       };
+      Object.assign(schemas, batchSchemas(typeName, schemas));
       Object.assign(paths, collectionPaths(collection, typeName, base.paths));
     }
     document.components.schemas = schemas;
@@ -149,48 +147,113 @@ function inputSchema(collection: CollectionSchema, mode: RecordMode): object {
   return schema;
 }
 
-/** Concrete paths for one collection, reusing the generic routes' parameters and responses so both stay in step. */
+/** How a collection's copy of a generic record route is typed: its body, its success answer, and which write it is (for multipart). */
+interface Typing {
+  body?: string;
+  ok?: [status: string, schema: string];
+  mode?: RecordMode;
+}
+
+/**
+ * Every record route a collection has (after `/api/v1/collections/{name}`), with the schemas
+ * (suffixes of the collection's type name) its copy uses. Routes without typing keep the
+ * generic bodies and answers: history data may hold values of fields since changed, exports
+ * are streamed text, aggregates name their own columns.
+ */
+const RECORD_ROUTES: [suffix: string, method: string, id: string, typing: Typing][] = [
+  ['/records', 'get', 'list', { ok: ['200', 'Page'] }],
+  ['/records', 'post', 'create', { body: 'Create', ok: ['201', 'Record'], mode: 'create' }],
+  ['/records/{id}', 'get', 'get', { ok: ['200', 'Record'] }],
+  ['/records/{id}', 'put', 'replace', { body: 'Replace', ok: ['200', 'Record'], mode: 'replace' }],
+  ['/records/{id}', 'patch', 'update', { body: 'Patch', ok: ['200', 'Record'], mode: 'patch' }],
+  ['/records/{id}', 'delete', 'delete', {}],
+  ['/records/{id}/history', 'get', 'history', {}],
+  ['/records/{id}/history/{version}/restore', 'post', 'restoreRevision', { ok: ['200', 'Record'] }],
+  ['/trash', 'get', 'trash', { ok: ['200', 'Page'] }],
+  ['/trash/{id}/restore', 'post', 'untrash', { ok: ['200', 'Record'] }],
+  ['/trash/{id}', 'delete', 'purge', {}],
+  ['/batch', 'post', 'batch', { body: 'Batch', ok: ['200', 'BatchResults'] }],
+  ['/export', 'get', 'export', {}],
+  ['/import', 'post', 'import', {}],
+  ['/aggregate', 'get', 'aggregate', {}],
+];
+
+/** Concrete paths for one collection, copies of the generic routes' parameters and responses so both stay in step. */
 function collectionPaths(collection: CollectionSchema, typeName: string, generic: OpenAPIObject['paths']): Record<string, PathItem> {
-  const list = generic[GENERIC_LIST] as PathItem | undefined;
-  const one = generic[GENERIC_ONE] as PathItem | undefined;
-  if (!list || !one) return {};
   const ref = (suffix: string) => ({ $ref: `#/components/schemas/${typeName}${suffix}` });
-  const tag = `collection: ${collection.name}`;
   const hasFiles = collection.row.fields.some((field) => field.type === 'file');
-  const specialize = (
-    operation: Operation | undefined,
-    id: string,
-    body?: object,
-    ok?: { status: string; schema: object },
-    mode?: RecordMode,
-  ): Operation | undefined => {
-    if (!operation) return undefined;
+  const paths: Record<string, PathItem> = {};
+  for (const [suffix, method, id, typing] of RECORD_ROUTES) {
+    const operation = (generic[`/api/v1/collections/{name}${suffix}`] as PathItem | undefined)?.[method];
+    if (!operation) continue;
     const copy = structuredClone(operation);
     copy.operationId = `${collection.name}_${id}`;
-    copy.tags = [tag];
+    copy.tags = [`collection: ${collection.name}`];
     copy.parameters = (copy.parameters ?? []).filter((p) => !(p.in === 'path' && p.name === 'name'));
-    if (body) {
-      const content: Record<string, object> = { 'application/json': { schema: body } };
-      if (mode && hasFiles) content['multipart/form-data'] = { schema: formSchema(collection, mode) };
+    if (typing.body) {
+      const content: Record<string, object> = { 'application/json': { schema: ref(typing.body) } };
+      if (typing.mode && hasFiles) content['multipart/form-data'] = { schema: formSchema(collection, typing.mode) };
       copy.requestBody = { required: true, content };
     }
-    if (ok)
-      copy.responses = { ...copy.responses, [ok.status]: { description: 'OK', content: { 'application/json': { schema: ok.schema } } } };
-    return copy;
-  };
-  const prune = (item: Record<string, Operation | undefined>): PathItem =>
-    Object.fromEntries(Object.entries(item).filter((entry): entry is [string, Operation] => entry[1] !== undefined));
+    if (typing.ok) {
+      const [status, schema] = typing.ok;
+      copy.responses = { ...copy.responses, [status]: { description: 'OK', content: { 'application/json': { schema: ref(schema) } } } };
+    }
+    (paths[`/api/v1/collections/${collection.name}${suffix}`] ??= {})[method] = copy;
+  }
+  return paths;
+}
+
+/**
+ * A batch of this collection's records: each operation's data typed for its action (create,
+ * update = patch, replace), and each result's record as the collection's record.
+ */
+function batchSchemas(typeName: string, generic: Record<string, unknown>): Record<string, object> {
+  const ref = (suffix: string) => ({ $ref: `#/components/schemas/${typeName}${suffix}` });
+  const base = generic.BatchDto as { properties: { operations: object } } | undefined;
+  const id = { type: 'string', format: 'uuid', description: 'The record.' };
+  const ifMatch = { type: 'number', description: 'The version the record must be at (like If-Match).' };
+  const operation = (action: string, extra: Record<string, object>, required: string[]) => ({
+    type: 'object',
+    required: ['action', ...required],
+    properties: { action: { type: 'string', enum: [action] }, ...extra },
+  });
   return {
-    [`/api/v1/collections/${collection.name}/records`]: prune({
-      get: specialize(list.get, 'list', undefined, { status: '200', schema: ref('Page') }),
-      post: specialize(list.post, 'create', ref('Create'), { status: '201', schema: ref('Record') }, 'create'),
-    }),
-    [`/api/v1/collections/${collection.name}/records/{id}`]: prune({
-      get: specialize(one.get, 'get', undefined, { status: '200', schema: ref('Record') }),
-      put: specialize(one.put, 'replace', ref('Replace'), { status: '200', schema: ref('Record') }, 'replace'),
-      patch: specialize(one.patch, 'update', ref('Patch'), { status: '200', schema: ref('Record') }, 'patch'),
-      delete: specialize(one.delete, 'delete'),
-    }),
+    [`${typeName}Batch`]: {
+      type: 'object',
+      required: ['operations'],
+      properties: {
+        operations: {
+          ...(base?.properties.operations ?? { type: 'array' }),
+          items: {
+            oneOf: [
+              operation('create', { data: ref('Create') }, ['data']),
+              operation('update', { id, data: ref('Patch'), ifMatch }, ['id', 'data']),
+              operation('replace', { id, data: ref('Replace'), ifMatch }, ['id', 'data']),
+              operation('delete', { id, ifMatch }, ['id']),
+            ],
+          },
+        },
+      },
+    },
+    [`${typeName}BatchResults`]: {
+      type: 'object',
+      required: ['results'],
+      properties: {
+        results: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['action', 'id'],
+            properties: {
+              action: { type: 'string', enum: ['create', 'update', 'replace', 'delete'] },
+              id: { type: 'string', format: 'uuid' },
+              record: ref('Record'),
+            },
+          },
+        },
+      },
+    },
   };
 }
 
