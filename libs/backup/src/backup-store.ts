@@ -63,8 +63,13 @@ export class BackupStore {
     return manifest;
   }
 
+  /**
+   * Deletes a backup's manifest and file; 404 only when it has neither. A manifest whose file
+   * was removed by hand is still listed, so it must be deletable (and prunable) too.
+   */
   async remove(name: string): Promise<void> {
-    await this.get(name);
+    const known = isBackupName(name) && ((await this.read(name)) !== undefined || (await exists(this.filePath(name))));
+    if (!known) throw new NotFound(`There is no backup named ${JSON.stringify(name.slice(0, 80))}.`);
     await rm(this.manifestPath(name), { force: true });
     await rm(this.filePath(name), { force: true });
   }

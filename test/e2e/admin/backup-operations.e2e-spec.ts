@@ -72,6 +72,28 @@ describe('admin backups in operation', () => {
     expect(after.filter((m) => m.kind !== 'scheduled').map((m) => m.name)).toEqual(manual.map((m) => m.name));
   });
 
+  it('deletes and prunes a backup whose file was removed by hand (its manifest is still listed)', async () => {
+    const service = t.app.get(BackupsService);
+    const orphan = await create();
+    rmSync(join(dir(), `${orphan.name}.backup.gz`));
+    const listed = async () =>
+      (await json<{ items: Manifest[] }>(await admin.request('/admin/backups?limit=200'))).items.map((m) => m.name);
+    expect(await listed()).toContain(orphan.name);
+    await problem(await admin.request(`/admin/backups/${orphan.name}`), 404);
+    expect((await admin.request(`/admin/backups/${orphan.name}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await listed()).not.toContain(orphan.name);
+    await problem(await admin.request(`/admin/backups/${orphan.name}`, { method: 'DELETE' }), 404);
+
+    // The scheduled backup's prune gets past an oldest backup with no file instead of failing the job.
+    const scheduled: string[] = [];
+    for (let i = 0; i < t.config.backup.keep; i++) scheduled.push((await service.createScheduled()).name);
+    const oldest = (await listed()).filter((name) => scheduled.includes(name)).at(-1)!;
+    rmSync(join(dir(), `${oldest}.backup.gz`));
+    const newest = await service.createScheduled();
+    expect(await listed()).not.toContain(oldest);
+    expect(await listed()).toContain(newest.name);
+  });
+
   it('stops a scheduled backup between batches when its job is aborted (timeout, shutdown), leaving no file', async () => {
     const files = () => readdirSync(dir()).sort();
     const before = files();
