@@ -136,7 +136,12 @@ describe('files: resumable uploads (tus)', () => {
     expect(offset).toBeLessThanOrEqual(150_000);
 
     // Bytes sent again from the old offset are refused: the client must ask HEAD.
-    expect((await append(alice, path, 100_000, bytes.subarray(100_000, 200_000))).status).toBe(409);
+    const stale = await append(alice, path, 100_000, bytes.subarray(100_000, 200_000));
+    expect(stale.status).toBe(409);
+    // A protocol refusal is a problem like any other answer, with the tus header a tus client expects.
+    expect(stale.headers.get('content-type')).toContain('application/problem+json');
+    expect(stale.headers.get('tus-resumable')).toBe('1.0.0');
+    expect(((await stale.json()) as { status: number; detail: string }).detail).toMatch(/offset/i);
 
     const last = await append(alice, path, offset, bytes.subarray(offset));
     expect(last.status).toBe(204);
