@@ -51,9 +51,12 @@ const shared = {
   transform: { '^.+\\.(t|j|mj|cj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().map(escapeRegExp).join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
-  // First match wins: the two aliases that are not libs come before the libs' pattern.
+  // First match wins: the aliases that are not libs come before the libs' pattern.
   moduleNameMapper: {
     '^@backlot/api$': '<rootDir>/apps/api/src',
+    '^@backlot/client$': '<rootDir>/packages/client/src',
+    // The SDK's sources import each other as ES modules do (./auth.js); here they are TypeScript.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@backlot/testing/(.*)$': '<rootDir>/test/helpers/$1',
     '^@backlot/(.*)$': '<rootDir>/libs/$1/src',
   },
@@ -64,7 +67,7 @@ module.exports = {
   maxWorkers: process.env.JEST_WORKERS ?? 2,
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.spec.ts'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],

@@ -1,0 +1,40 @@
+// Builds dist/esm (ES modules), dist/cjs (CommonJS) and dist/types (declarations) with the
+// TypeScript compiler, then prints the ESM bundle's size gzipped (the size budget is reported).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const dist = join(here, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.json'), '--declaration', '--declarationDir', join(dist, 'types')], {
+  stdio: 'inherit',
+});
+execFileSync(
+  process.execPath,
+  [
+    tsc,
+    '-p',
+    join(here, 'tsconfig.json'),
+    '--module',
+    'commonjs',
+    '--moduleResolution',
+    'node10',
+    '--ignoreDeprecations',
+    '6.0',
+    '--outDir',
+    join(dist, 'cjs'),
+  ],
+  { stdio: 'inherit' },
+);
+// The package is "type": "module"; the CommonJS build says what it is.
+writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+
+const esm = readdirSync(join(dist, 'esm')).filter((file) => file.endsWith('.js'));
+const source = esm.map((file) => readFileSync(join(dist, 'esm', file))).join('\n');
+console.log(`@backlot/client: ${esm.length} modules, ${source.length} bytes, ${gzipSync(source).length} bytes gzipped (unminified)`);

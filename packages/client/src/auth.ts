@@ -1,0 +1,207 @@
+import type { AuthState, AuthStore } from './auth-store.js';
+import { MemoryStore } from './auth-store.js';
+import type { CallOptions, HttpRequest, Transport } from './http.js';
+import { ProblemError } from './problem.js';
+
+/** `body`: tokens in JSON (servers, mobile, SPAs that keep them); `cookie`: the refresh token is an httpOnly cookie. */
+export type AuthMode = 'body' | 'cookie';
+
+export interface AuthOptions {
+  mode?: AuthMode;
+  /** Where the session is kept (default: memory). Cookie mode keeps only the access token. */
+  store?: AuthStore;
+  /** Server-to-server: every call sends this key (X-API-Key); there is no session to refresh. */
+  apiKey?: string;
+  /** Refresh this long before the access token expires (default 30 s, at most half its lifetime). */
+  refreshAheadSeconds?: number;
+  /** The Web Lock that makes tabs of one origin refresh one at a time (default `backlot-refresh`). */
+  lockName?: string;
+}
+
+interface Tokens {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken?: string;
+  sessionId?: string;
+}
+
+/** What a sign-in answers: signed in, or an MFA challenge to answer with `verifyMfa`. */
+export type SignIn = { signedIn: true } | { signedIn: false; mfaRequired: true; challengeToken: string; expiresAt: string };
+
+type Listener = (state: AuthState | null) => void;
+type LockManager = { request<T>(name: string, work: () => Promise<T>): Promise<T> };
+
+/**
+ * Sign-in and the session's tokens. Refresh is done once however many calls need it (one
+ * promise in flight), ahead of expiry, and, where the Web Locks API exists, one tab at a time:
+ * a tab that gets the lock after another tab refreshed takes the stored result instead of
+ * spending the now-rotated refresh token, which the server would treat as reuse and end the
+ * session for every tab.
+ */
+export class Auth {
+  private readonly store: AuthStore;
+  private readonly listeners = new Set<Listener>();
+  private refreshing?: Promise<AuthState | null>;
+  private known: AuthState | null = null;
+
+  constructor(
+    private readonly http: Transport,
+    private readonly options: AuthOptions = {},
+  ) {
+    this.store = options.store ?? new MemoryStore();
+  }
+
+  get mode(): AuthMode {
+    return this.options.mode ?? 'body';
+  }
+
+  /** Called with the new state after every sign-in, refresh and sign-out; returns the unsubscribe. */
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The stored session, if any (it may need a refresh before use). */
+  async session(): Promise<AuthState | null> {
+    this.known = await this.store.get();
+    return this.known;
+  }
+
+  /** Creates an account; the server mails a confirmation link (the answer is the same for a taken address). */
+  async register(email: string, password: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/register', body: { email, password }, ...options });
+  }
+
+  async login(email: string, password: string, options: CallOptions = {}): Promise<SignIn> {
+    const answer = await this.http.send<Tokens | { mfaRequired: true; challengeToken: string; expiresAt: string }>(
+      this.authCall('/auth/login', { email, password }, options),
+    );
+    if ('mfaRequired' in answer.data) return { signedIn: false, ...answer.data };
+    await this.keep(answer.data);
+    return { signedIn: true };
+  }
+
+  /** Answers the MFA challenge of a sign-in with a 6-digit or recovery code. */
+  async verifyMfa(challengeToken: string, code: string, options: CallOptions = {}): Promise<void> {
+    const answer = await this.http.send<Tokens>(this.authCall('/auth/mfa/verify', { challengeToken, code }, options));
+    await this.keep(answer.data);
+  }
+
+  /** Ends the session on the server and forgets it here (even if the server cannot be reached). */
+  async logout(options: CallOptions = {}): Promise<void> {
+    const state = await this.store.get();
+    try {
+      if (this.mode === 'cookie' || state?.refreshToken)
+        await this.http.send(this.authCall('/auth/logout', this.mode === 'cookie' ? {} : { refreshToken: state!.refreshToken }, options));
+    } finally {
+      await this.save(null);
+    }
+  }
+
+  async verifyEmail(token: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/verify-email', body: { token }, ...options });
+  }
+
+  async resendVerification(email: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/verify-email/resend', body: { email }, ...options });
+  }
+
+  async requestPasswordReset(email: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/password/forgot', body: { email }, ...options });
+  }
+
+  async resetPassword(token: string, password: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/password/reset', body: { token, password }, ...options });
+  }
+
+  /**
+   * The headers that authenticate a call: the API key, or a bearer token refreshed first when
+   * it is about to expire. None when signed out (the call goes as anonymous).
+   */
+  async headers(): Promise<Record<string, string>> {
+    if (this.options.apiKey) return { 'x-api-key': this.options.apiKey };
+    let state = await this.store.get();
+    if (state && due(state)) state = await this.refresh();
+    return state ? { authorization: `Bearer ${state.accessToken}` } : {};
+  }
+
+  /** Whether a 401 may be cured by refreshing (a session exists that could have expired early). */
+  async canRefresh(): Promise<boolean> {
+    if (this.options.apiKey) return false;
+    const state = await this.store.get();
+    return state !== null && (this.mode === 'cookie' || state.refreshToken !== undefined);
+  }
+
+  /**
+   * New tokens for the session: one request however many callers ask at once. A 401 means the
+   * session is over (expired, revoked, or signed out elsewhere): the state is cleared.
+   */
+  refresh(): Promise<AuthState | null> {
+    this.refreshing ??= this.refreshOnce().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<AuthState | null> {
+    const before = await this.store.get();
+    const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
+    if (!locks) return this.exchange(before);
+    return locks.request(this.options.lockName ?? 'backlot-refresh', async () => {
+      // Another tab may have refreshed while this one waited: its tokens are in the shared store.
+      const now = await this.store.get();
+      if (now && before && now.accessToken !== before.accessToken && !due(now)) {
+        this.emit(now);
+        return now;
+      }
+      return this.exchange(now);
+    });
+  }
+
+  private async exchange(state: AuthState | null): Promise<AuthState | null> {
+    if (!state || (this.mode === 'body' && !state.refreshToken)) return null;
+    try {
+      const answer = await this.http.send<Tokens>(
+        this.authCall('/auth/refresh', this.mode === 'cookie' ? {} : { refreshToken: state.refreshToken }, {}),
+      );
+      return await this.keep(answer.data);
+    } catch (error) {
+      if (error instanceof ProblemError && error.status === 401) await this.save(null);
+      throw error;
+    }
+  }
+
+  private authCall(path: string, body: Record<string, unknown>, options: CallOptions): HttpRequest {
+    const cookie = this.mode === 'cookie';
+    const withMode = cookie && path !== '/auth/refresh' && path !== '/auth/logout' ? { ...body, cookie: true } : body;
+    return { method: 'POST', path, body: withMode, headers: cookie ? { 'x-backlot-csrf': '1' } : {}, ...options };
+  }
+
+  private async keep(tokens: Tokens): Promise<AuthState> {
+    const lifetime = tokens.expiresIn * 1000;
+    const lead = Math.min((this.options.refreshAheadSeconds ?? 30) * 1000, lifetime / 2);
+    const state: AuthState = {
+      accessToken: tokens.accessToken,
+      expiresAt: Date.now() + lifetime,
+      refreshAt: Date.now() + lifetime - lead,
+      ...(this.mode === 'body' && tokens.refreshToken && { refreshToken: tokens.refreshToken }),
+      ...(tokens.sessionId && { sessionId: tokens.sessionId }),
+    };
+    await this.save(state);
+    return state;
+  }
+
+  private async save(state: AuthState | null): Promise<void> {
+    await this.store.set(state);
+    this.emit(state);
+  }
+
+  private emit(state: AuthState | null): void {
+    if (state === this.known) return;
+    this.known = state;
+    for (const listener of this.listeners) listener(state);
+  }
+}
+
+/** Whether the access token is near enough its expiry to refresh it before the next call. */
+function due(state: AuthState): boolean {
+  return (state.refreshAt ?? state.expiresAt) <= Date.now();
+}

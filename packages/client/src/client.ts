@@ -1,0 +1,47 @@
+import { Auth, type AuthOptions } from './auth.js';
+import { type HttpAnswer, type HttpRequest, Transport, type TransportOptions } from './http.js';
+import { ProblemError } from './problem.js';
+import { Collection } from './records.js';
+
+export interface ClientOptions extends TransportOptions, AuthOptions {}
+
+/**
+ * The entry point: `createClient({ url })`, then `client.auth` and `client.collection('todos')`.
+ * Every call carries the session's credentials; one that meets a 401 while a session exists
+ * refreshes it (once, shared with every other call waiting) and is sent again.
+ */
+export class BacklotClient {
+  readonly auth: Auth;
+  private readonly http: Transport;
+
+  constructor(options: ClientOptions) {
+    this.http = new Transport({ ...options, credentials: options.credentials ?? (options.mode === 'cookie' ? 'include' : undefined) });
+    this.auth = new Auth(this.http, options);
+  }
+
+  collection<T extends object = Record<string, unknown>>(name: string): Collection<T> {
+    return new Collection<T>(this, name);
+  }
+
+  /** The signed-in user's profile (GET /users/me). */
+  async me<T = Record<string, unknown>>(options: { signal?: AbortSignal } = {}): Promise<T> {
+    return (await this.call<T>({ method: 'GET', path: '/users/me', signal: options.signal, idempotent: true })).data;
+  }
+
+  /** Any documented route, authenticated like the helpers' calls: for what the client has no helper for yet. */
+  async call<T>(request: HttpRequest): Promise<HttpAnswer<T>> {
+    const send = async () => this.http.send<T>({ ...request, headers: { ...(await this.auth.headers()), ...request.headers } });
+    try {
+      return await send();
+    } catch (error) {
+      // The access token may have been revoked or expired early (clock skew): refresh once and retry.
+      if (!(error instanceof ProblemError) || error.status !== 401 || !(await this.auth.canRefresh())) throw error;
+      await this.auth.refresh();
+      return send();
+    }
+  }
+}
+
+export function createClient(options: ClientOptions): BacklotClient {
+  return new BacklotClient(options);
+}

@@ -1,0 +1,130 @@
+import { type ProblemBody, ProblemError } from './problem.js';
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface CallOptions {
+  /** Aborts the call (and any wait between retries). */
+  signal?: AbortSignal;
+}
+
+export interface HttpRequest extends CallOptions {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Under the API root, e.g. `/collections/todos/records`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * Whether sending it twice cannot do twice what once did: reads, and writes carrying an
+   * Idempotency-Key or If-Match. Only these are retried after a network error or a 502/503/504.
+   */
+  idempotent?: boolean;
+}
+
+export interface HttpAnswer<T> {
+  data: T;
+  status: number;
+  headers: Headers;
+}
+
+export interface TransportOptions {
+  /** The server, e.g. `https://api.example.com` (the API lives under `/api/v1`). */
+  url: string;
+  fetch?: typeof fetch;
+  /** `include` for cookie mode (the refresh cookie goes with auth calls). */
+  credentials?: RequestCredentials;
+  /** Retries of an idempotent call after a network error or 502/503/504 (default 2). */
+  retries?: number;
+}
+
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const MAX_RETRY_WAIT_MS = 10_000;
+
+/** fetch() with the API's conventions: JSON in and out, problem errors, retries only where they are safe. */
+export class Transport {
+  private readonly root: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: TransportOptions) {
+    this.root = `${options.url.replace(/\/+$/, '')}/api/v1`;
+    // Called unbound: some runtimes refuse a fetch whose `this` is not the global object.
+    const impl = options.fetch ?? globalThis.fetch;
+    if (!impl) throw new Error('No fetch() here: pass one as `fetch` (Node 20+, browsers, Deno and Bun have it).');
+    this.fetchImpl = (input, init) => impl(input, init);
+  }
+
+  url(path: string, query?: Record<string, QueryValue>): string {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null) search.set(key, String(value));
+    const text = search.toString();
+    return `${this.root}${path}${text ? `?${text}` : ''}`;
+  }
+
+  async send<T>(request: HttpRequest): Promise<HttpAnswer<T>> {
+    const retries = request.idempotent ? (this.options.retries ?? 2) : 0;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.url(request.path, request.query), {
+          method: request.method,
+          headers: {
+            accept: 'application/json',
+            ...(request.body !== undefined && { 'content-type': 'application/json' }),
+            ...request.headers,
+          },
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          credentials: this.options.credentials,
+          signal: request.signal,
+        });
+      } catch (error) {
+        if (request.signal?.aborted || attempt >= retries) throw error;
+        await pause(backoff(attempt), request.signal);
+        continue;
+      }
+      if (RETRY_STATUSES.has(response.status) && attempt < retries) {
+        await response.body?.cancel();
+        await pause(retryAfter(response) ?? backoff(attempt), request.signal);
+        continue;
+      }
+      return read<T>(response);
+    }
+  }
+}
+
+async function read<T>(response: Response): Promise<HttpAnswer<T>> {
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  const parsed: unknown = text && type.includes('json') ? JSON.parse(text) : text || undefined;
+  if (!response.ok && response.status !== 304) {
+    const body: ProblemBody = typeof parsed === 'object' && parsed !== null ? (parsed as ProblemBody) : { detail: String(parsed ?? '') };
+    throw new ProblemError(response.status, body, response.headers.get('x-request-id'));
+  }
+  return { data: parsed as T, status: response.status, headers: response.headers };
+}
+
+/** 250 ms, 500 ms, 1 s…, with jitter, so many clients retrying after one outage do not arrive together. */
+function backoff(attempt: number): number {
+  return Math.min(MAX_RETRY_WAIT_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+function retryAfter(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(MAX_RETRY_WAIT_MS, seconds * 1000) : undefined;
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}

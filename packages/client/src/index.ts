@@ -1,0 +1,19 @@
+export { createClient, BacklotClient, type ClientOptions } from './client.js';
+export { Auth, type AuthMode, type AuthOptions, type SignIn } from './auth.js';
+export { type AuthState, type AuthStore, LocalStorageStore, MemoryStore } from './auth-store.js';
+export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
+export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
+export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
+export {
+  type AggregateOptions,
+  type BatchOperation,
+  type BatchResult,
+  Collection,
+  type CreateOptions,
+  type ListOptions,
+  type Page,
+  type ReadOptions,
+  type RecordBase,
+  type RecordOf,
+  type WriteOptions,
+} from './records.js';

@@ -1,0 +1,178 @@
+import type { Filter } from './filter.js';
+import type { CallOptions, HttpAnswer, HttpRequest } from './http.js';
+
+/** What every record has besides its fields. */
+export interface RecordBase {
+  id: string;
+  owner: string | null;
+  version: number;
+  created: string;
+  updated: string;
+  deleted?: string;
+  expand?: Record<string, unknown>;
+}
+
+export type RecordOf<T> = RecordBase & T;
+
+export interface ReadOptions extends CallOptions {
+  /** Only these fields (and the system ones). */
+  fields?: string[];
+  /** Relation fields whose records come along under `expand`. */
+  expand?: string[];
+}
+
+export interface ListOptions extends ReadOptions {
+  /** Build it with filter`…` so values are bound safely; a fixed text works too. */
+  filter?: Filter | string;
+  /** `-created,title`: up to 5 keys, `-` for descending. */
+  sort?: string;
+  limit?: number;
+  cursor?: string;
+  /** Full-text search over the collection's searchable fields. */
+  q?: string;
+  /** Adds `total` (one more query on the server). */
+  count?: boolean;
+}
+
+export interface Page<T> {
+  items: RecordOf<T>[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+export interface WriteOptions extends CallOptions {
+  /**
+   * `If-Match`: the write applies only at this version (412 otherwise). Given a record rather
+   * than an id, its version is used unless this is `false`.
+   */
+  ifMatch?: number | false;
+}
+
+export interface CreateOptions extends CallOptions {
+  /** Sent as Idempotency-Key (one is made when left out), so a retried create never makes two records. */
+  idempotencyKey?: string;
+}
+
+export type BatchOperation<T> =
+  | { action: 'create'; data: Partial<T> }
+  | { action: 'update'; id: string; data: Partial<T>; ifMatch?: number }
+  | { action: 'replace'; id: string; data: Partial<T>; ifMatch?: number }
+  | { action: 'delete'; id: string; ifMatch?: number };
+
+export interface BatchResult<T> {
+  action: BatchOperation<T>['action'];
+  id: string;
+  record?: RecordOf<T>;
+}
+
+export interface AggregateOptions extends CallOptions {
+  /** `status, owner` (up to the server's limit of keys). */
+  groupBy?: string;
+  /** `count,sum(amount),avg(amount)`. */
+  metrics: string;
+  filter?: Filter | string;
+  limit?: number;
+}
+
+/** The calls a collection makes through its client (auth headers, refresh on 401, retries). */
+export interface RecordsTransport {
+  call<T>(request: HttpRequest): Promise<HttpAnswer<T>>;
+}
+
+type Target = string | RecordBase;
+
+/**
+ * The records of one collection: typed by `T`, the collection's fields (see `backlot typegen`
+ * in the docs for generated types, or write them by hand).
+ */
+export class Collection<T extends object = Record<string, unknown>> {
+  private readonly base: string;
+
+  constructor(
+    private readonly transport: RecordsTransport,
+    readonly name: string,
+  ) {
+    this.base = `/collections/${encodeURIComponent(name)}`;
+  }
+
+  async list(options: ListOptions = {}): Promise<Page<T>> {
+    const { filter, sort, limit, cursor, q, count, fields, expand, signal } = options;
+    const query = { filter: filter?.toString(), sort, limit, cursor, q, count, fields: fields?.join(','), expand: expand?.join(',') };
+    return (await this.transport.call<Page<T>>({ method: 'GET', path: `${this.base}/records`, query, signal, idempotent: true })).data;
+  }
+
+  /** Every record the list matches, page after page, as they are read (`for await (const todo of todos.iterate())`). */
+  async *iterate(options: Omit<ListOptions, 'cursor' | 'count'> = {}): AsyncGenerator<RecordOf<T>> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...options, cursor });
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  async get(id: string, options: ReadOptions = {}): Promise<RecordOf<T>> {
+    const query = { fields: options.fields?.join(','), expand: options.expand?.join(',') };
+    const path = `${this.base}/records/${encodeURIComponent(id)}`;
+    return (await this.transport.call<RecordOf<T>>({ method: 'GET', path, query, signal: options.signal, idempotent: true })).data;
+  }
+
+  async create(data: Partial<T>, options: CreateOptions = {}): Promise<RecordOf<T>> {
+    const key = options.idempotencyKey ?? globalThis.crypto.randomUUID();
+    const request: HttpRequest = {
+      method: 'POST',
+      path: `${this.base}/records`,
+      body: data,
+      headers: { 'idempotency-key': key },
+      signal: options.signal,
+      idempotent: true,
+    };
+    return (await this.transport.call<RecordOf<T>>(request)).data;
+  }
+
+  /** Changes the fields given and keeps the others (PATCH). */
+  update(target: Target, data: Partial<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
+    return this.write('PATCH', target, data, options);
+  }
+
+  /** Writes the whole record: fields left out get their default or are cleared (PUT). */
+  replace(target: Target, data: Partial<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
+    return this.write('PUT', target, data, options);
+  }
+
+  /** To the trash when the collection keeps one; for good otherwise. */
+  async delete(target: Target, options: WriteOptions = {}): Promise<void> {
+    await this.transport.call({ method: 'DELETE', ...this.addressed(target, options), signal: options.signal });
+  }
+
+  /** Up to the server's limit of operations, all applied or none (one transaction). */
+  async batch(operations: BatchOperation<T>[], options: CallOptions = {}): Promise<BatchResult<T>[]> {
+    const request: HttpRequest = { method: 'POST', path: `${this.base}/batch`, body: { operations }, signal: options.signal };
+    return (await this.transport.call<{ results: BatchResult<T>[] }>(request)).data.results;
+  }
+
+  async aggregate(options: AggregateOptions): Promise<{ groups: Record<string, unknown>[]; truncated: boolean }> {
+    const query = { groupBy: options.groupBy, metrics: options.metrics, filter: options.filter?.toString(), limit: options.limit };
+    const answer = await this.transport.call<{ groups: Record<string, unknown>[] }>({
+      method: 'GET',
+      path: `${this.base}/aggregate`,
+      query,
+      signal: options.signal,
+      idempotent: true,
+    });
+    return { groups: answer.data.groups, truncated: answer.headers.get('x-truncated') === 'true' };
+  }
+
+  private async write(method: 'PATCH' | 'PUT', target: Target, data: Partial<T>, options: WriteOptions): Promise<RecordOf<T>> {
+    const addressed = this.addressed(target, options);
+    // With If-Match a repeat cannot apply twice: the first success moved the version on.
+    const request: HttpRequest = { method, ...addressed, body: data, signal: options.signal, idempotent: 'if-match' in addressed.headers };
+    return (await this.transport.call<RecordOf<T>>(request)).data;
+  }
+
+  private addressed(target: Target, options: WriteOptions): { path: string; headers: Record<string, string> } {
+    const id = typeof target === 'string' ? target : target.id;
+    const version = options.ifMatch === false ? undefined : (options.ifMatch ?? (typeof target === 'string' ? undefined : target.version));
+    return { path: `${this.base}/records/${encodeURIComponent(id)}`, headers: version === undefined ? {} : { 'if-match': `"${version}"` } };
+  }
+}
