@@ -1,6 +1,7 @@
 import { Auth, type AuthOptions } from './auth.js';
 import { type HttpAnswer, type HttpRequest, Transport, type TransportOptions } from './http.js';
 import { ProblemError } from './problem.js';
+import { Realtime } from './realtime.js';
 import { Collection } from './records.js';
 
 export interface ClientOptions extends TransportOptions, AuthOptions {}
@@ -12,11 +13,18 @@ export interface ClientOptions extends TransportOptions, AuthOptions {}
  */
 export class BacklotClient {
   readonly auth: Auth;
+  /** Record changes as they happen (Server-Sent Events). */
+  readonly realtime: Realtime;
   private readonly http: Transport;
 
   constructor(options: ClientOptions) {
     this.http = new Transport({ ...options, credentials: options.credentials ?? (options.mode === 'cookie' ? 'include' : undefined) });
     this.auth = new Auth(this.http, options);
+    this.realtime = new Realtime({
+      http: this.http,
+      headers: () => this.auth.headers(),
+      refreshAfter401: async () => (await this.auth.canRefresh()) && (await this.auth.refresh()) !== null,
+    });
   }
 
   collection<T extends object = Record<string, unknown>>(name: string): Collection<T> {

@@ -61,6 +61,26 @@ export class Transport {
     return `${this.root}${path}${text ? `?${text}` : ''}`;
   }
 
+  /** A response to read as a stream (Server-Sent Events); a non-2xx answer throws its ProblemError. */
+  async open(
+    path: string,
+    query: Record<string, QueryValue | QueryValue[]>,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const url = new URL(this.url(path));
+    for (const [key, value] of Object.entries(query))
+      for (const each of Array.isArray(value) ? value : [value])
+        if (each !== undefined && each !== null) url.searchParams.append(key, String(each));
+    const response = await this.fetchImpl(url.href, {
+      headers: { accept: 'text/event-stream', ...headers },
+      credentials: this.options.credentials,
+      signal,
+    });
+    if (!response.ok) await read(response);
+    return response;
+  }
+
   async send<T>(request: HttpRequest): Promise<HttpAnswer<T>> {
     const retries = request.idempotent ? (this.options.retries ?? 2) : 0;
     for (let attempt = 0; ; attempt++) {

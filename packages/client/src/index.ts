@@ -4,6 +4,7 @@ export { type AuthState, type AuthStore, LocalStorageStore, MemoryStore } from '
 export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
 export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
 export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
+export { Realtime, type RecordEvent, type SubscribeOptions, type Subscription } from './realtime.js';
 export {
   type AggregateOptions,
   type BatchOperation,

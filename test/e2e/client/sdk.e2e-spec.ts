@@ -1,6 +1,7 @@
-import { type AuthStore, type BacklotClient, createClient, filter, MemoryStore, ProblemError } from '@backlot/client';
+import { type AuthStore, type BacklotClient, createClient, filter, MemoryStore, ProblemError, type RecordEvent } from '@backlot/client';
 import { createUser } from '@backlot/testing/auth';
 import { OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { eventually } from '@backlot/testing/test-jobs';
 import { startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 interface Note {
@@ -109,6 +110,25 @@ describe('@backlot/client against a real server', () => {
     expect(refreshes).toHaveLength(1);
     expect((await store.get())!.refreshToken).not.toBe(state.refreshToken);
     await client.me();
+  });
+
+  it('follows record changes over realtime, narrowed by a filter, until closed', async () => {
+    const notes = client.collection<Note>('notes');
+    const seen: RecordEvent<Note>[] = [];
+    const subscription = client.realtime.subscribe<Note>('notes', (event) => seen.push(event), {
+      filter: { notes: filter`rank = ${999}` },
+    });
+    await subscription.ready;
+    await notes.create({ title: 'not followed', rank: 1 });
+    const followed = await notes.create({ title: "followed 'live'", rank: 999 });
+    await notes.update(followed, { done: true });
+    await eventually('two events', () => seen.length >= 2);
+    subscription.close();
+    expect(seen.map((event) => [event.action, event.record.title, event.record.done ?? null])).toEqual([
+      ['created', "followed 'live'", null],
+      ['updated', "followed 'live'", true],
+    ]);
+    expect(seen[1].id).toBeTruthy();
   });
 
   it('works with an API key for servers, and signs out for good', async () => {
