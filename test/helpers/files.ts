@@ -40,14 +40,8 @@ export const TINY_PNG = Buffer.from(
   'base64',
 );
 
-export interface StoredFileView {
-  name: string;
-  original: string;
-  size: number;
-  type: string;
-  sha256: string;
-  url: string;
-}
+/** A stored file as a record shows it: the SDK's type is the one description of it. */
+export type { StoredFile as StoredFileView } from '@backlot/client';
 
 export async function recordOf(response: Response): Promise<Record<string, unknown> & { id: string; version: number }> {
   return json(response);

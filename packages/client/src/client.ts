@@ -1,6 +1,7 @@
 import { Auth, type AuthOptions } from './auth.js';
 import { type HttpAnswer, type HttpRequest, Transport, type TransportOptions } from './http.js';
 import { ProblemError } from './problem.js';
+import { Files } from './files.js';
 import { Realtime } from './realtime.js';
 import { Collection } from './records.js';
 
@@ -15,6 +16,8 @@ export class BacklotClient {
   readonly auth: Auth;
   /** Record changes as they happen (Server-Sent Events). */
   readonly realtime: Realtime;
+  /** URLs of stored files, and tokens for protected ones. */
+  readonly files: Files;
   private readonly http: Transport;
 
   constructor(options: ClientOptions) {
@@ -24,6 +27,11 @@ export class BacklotClient {
       http: this.http,
       headers: () => this.auth.headers(),
       refreshAfter401: async () => (await this.auth.canRefresh()) && (await this.auth.refresh()) !== null,
+    });
+    this.files = new Files({
+      serverUrl: options.url.replace(/\/+$/, ''),
+      post: async <T>(path: string, body: unknown, call: { signal?: AbortSignal }) =>
+        (await this.call<T>({ method: 'POST', path, body, signal: call.signal })).data,
     });
   }
 

@@ -12,7 +12,7 @@ export interface HttpRequest extends CallOptions {
   /** Under the API root, e.g. `/collections/todos/records`. */
   path: string;
   query?: Record<string, QueryValue>;
-  /** Sent as JSON. */
+  /** Sent as JSON, or as multipart/form-data when it is a FormData. */
   body?: unknown;
   headers?: Record<string, string>;
   /**
@@ -90,10 +90,11 @@ export class Transport {
           method: request.method,
           headers: {
             accept: 'application/json',
-            ...(request.body !== undefined && { 'content-type': 'application/json' }),
+            ...(request.body !== undefined && !(request.body instanceof FormData) && { 'content-type': 'application/json' }),
             ...request.headers,
           },
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          // FormData (files) goes as multipart/form-data, with the boundary fetch writes into its Content-Type.
+          body: request.body === undefined ? undefined : request.body instanceof FormData ? request.body : JSON.stringify(request.body),
           credentials: this.options.credentials,
           signal: request.signal,
         });

@@ -1,6 +1,7 @@
 export { createClient, BacklotClient, type ClientOptions } from './client.js';
 export { Auth, type AuthMode, type AuthOptions, type SignIn } from './auth.js';
 export { type AuthState, type AuthStore, LocalStorageStore, MemoryStore } from './auth-store.js';
+export { type FileToken, Files, type StoredFile } from './files.js';
 export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
 export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
 export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
@@ -11,6 +12,8 @@ export {
   type BatchResult,
   Collection,
   type CreateOptions,
+  type FileInput,
+  type FileParts,
   type ListOptions,
   type Page,
   type ReadOptions,

@@ -40,7 +40,19 @@ export interface Page<T> {
   total?: number;
 }
 
+/** A file to upload: a Blob or File (a browser's file input gives Files), or a Blob with the name to store it under. */
+export type FileInput = Blob | { data: Blob; name: string };
+
+/**
+ * Files sent with a write, by form part: `photo` sets a field's file(s), `attachments+` adds to a
+ * multiple field's files. To remove stored files, send the names to keep in the data (or
+ * `'attachments-': [names]` in a patch).
+ */
+export type FileParts = Record<string, FileInput | FileInput[]>;
+
 export interface WriteOptions extends CallOptions {
+  /** Uploads with the write (the request becomes multipart/form-data). */
+  files?: FileParts;
   /**
    * `If-Match`: the write applies only at this version (412 otherwise). Given a record rather
    * than an id, its version is used unless this is `false`.
@@ -49,6 +61,8 @@ export interface WriteOptions extends CallOptions {
 }
 
 export interface CreateOptions extends CallOptions {
+  /** Uploads with the create (the request becomes multipart/form-data). */
+  files?: FileParts;
   /** Sent as Idempotency-Key (one is made when left out), so a retried create never makes two records. */
   idempotencyKey?: string;
 }
@@ -122,7 +136,7 @@ export class Collection<T extends object = Record<string, unknown>> {
     const request: HttpRequest = {
       method: 'POST',
       path: `${this.base}/records`,
-      body: data,
+      body: withFiles(data, options.files),
       headers: { 'idempotency-key': key },
       signal: options.signal,
       idempotent: true,
@@ -166,7 +180,8 @@ export class Collection<T extends object = Record<string, unknown>> {
   private async write(method: 'PATCH' | 'PUT', target: Target, data: Partial<T>, options: WriteOptions): Promise<RecordOf<T>> {
     const addressed = this.addressed(target, options);
     // With If-Match a repeat cannot apply twice: the first success moved the version on.
-    const request: HttpRequest = { method, ...addressed, body: data, signal: options.signal, idempotent: 'if-match' in addressed.headers };
+    const body = withFiles(data, options.files);
+    const request: HttpRequest = { method, ...addressed, body, signal: options.signal, idempotent: 'if-match' in addressed.headers };
     return (await this.transport.call<RecordOf<T>>(request)).data;
   }
 
@@ -175,4 +190,17 @@ export class Collection<T extends object = Record<string, unknown>> {
     const version = options.ifMatch === false ? undefined : (options.ifMatch ?? (typeof target === 'string' ? undefined : target.version));
     return { path: `${this.base}/records/${encodeURIComponent(id)}`, headers: version === undefined ? {} : { 'if-match': `"${version}"` } };
   }
+}
+
+/** The body of a write: the data as JSON, or with files a form whose `@json` part holds the data. */
+function withFiles(data: object, files: FileParts | undefined): unknown {
+  if (!files || Object.keys(files).length === 0) return data;
+  const form = new FormData();
+  form.append('@json', JSON.stringify(data));
+  for (const [part, value] of Object.entries(files))
+    for (const file of [value].flat()) {
+      if (file instanceof Blob) form.append(part, file, (file as Partial<File>).name ?? part);
+      else form.append(part, file.data, file.name);
+    }
+  return form;
 }

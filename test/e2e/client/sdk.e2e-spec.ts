@@ -1,4 +1,13 @@
-import { type AuthStore, type BacklotClient, createClient, filter, MemoryStore, ProblemError, type RecordEvent } from '@backlot/client';
+import {
+  type AuthStore,
+  type BacklotClient,
+  createClient,
+  filter,
+  MemoryStore,
+  ProblemError,
+  type RecordEvent,
+  type StoredFile,
+} from '@backlot/client';
 import { createUser } from '@backlot/testing/auth';
 import { OWNER_ONLY_RULES } from '@backlot/testing/data';
 import { eventually } from '@backlot/testing/test-jobs';
@@ -8,6 +17,8 @@ interface Note {
   title: string;
   done?: boolean | null;
   rank?: number | null;
+  attachment?: StoredFile | null;
+  photos?: StoredFile[];
 }
 
 /** The SDK in Node against a running Backlot: sign-in, refresh, records, filters, problems. */
@@ -37,6 +48,8 @@ describe('@backlot/client against a real server', () => {
           { name: 'title', type: 'text', required: true, maxLength: 200 },
           { name: 'done', type: 'boolean' },
           { name: 'rank', type: 'integer' },
+          { name: 'attachment', type: 'file', protected: true },
+          { name: 'photos', type: 'file', multiple: true, maxFiles: 5 },
         ],
         rules: OWNER_ONLY_RULES,
       },
@@ -129,6 +142,23 @@ describe('@backlot/client against a real server', () => {
       ['updated', "followed 'live'", true],
     ]);
     expect(seen[1].id).toBeTruthy();
+  });
+
+  it('uploads files with a write, adds to a multiple field, and opens a protected file with a file token', async () => {
+    const notes = client.collection<Note>('notes');
+    const text = 'a protected note\n';
+    const note = await notes.create({ title: 'with files' }, { files: { attachment: { data: new Blob([text]), name: 'note.txt' } } });
+    expect(note.attachment).toMatchObject({ original: 'note.txt', size: text.length });
+
+    const photos = await notes.update(note, {}, { files: { 'photos+': [new Blob(['one']), new Blob(['two'])] } });
+    expect(photos.photos?.map((photo) => photo.size)).toEqual([3, 3]);
+
+    // An <img> or a link cannot send the Authorization header: without a token the owner-only record is not there.
+    expect((await fetch(client.files.url(note.attachment!))).status).toBe(404);
+    const token = await client.files.token({ collection: 'notes', record: note.id, name: note.attachment!.name });
+    const download = await fetch(client.files.url(note.attachment!, { token }));
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe(text);
   });
 
   it('works with an API key for servers, and signs out for good', async () => {
