@@ -134,7 +134,8 @@ export class Auth {
 
   /**
    * New tokens for the session: one request however many callers ask at once. A 401 means the
-   * session is over (expired, revoked, or signed out elsewhere): the state is cleared.
+   * session is over (expired, revoked, or signed out elsewhere): the state is cleared. In cookie
+   * mode, call it when the page loads to resume the session the cookie holds.
    */
   refresh(): Promise<AuthState | null> {
     this.refreshing ??= this.refreshOnce().finally(() => (this.refreshing = undefined));
@@ -157,10 +158,11 @@ export class Auth {
   }
 
   private async exchange(state: AuthState | null): Promise<AuthState | null> {
-    if (!state || (this.mode === 'body' && !state.refreshToken)) return null;
+    // In cookie mode the session lives in the httpOnly cookie: a page just loaded has no state yet and resumes from it.
+    if (this.mode === 'body' && !state?.refreshToken) return null;
     try {
       const answer = await this.http.send<Tokens>(
-        this.authCall('/auth/refresh', this.mode === 'cookie' ? {} : { refreshToken: state.refreshToken }, {}),
+        this.authCall('/auth/refresh', this.mode === 'cookie' ? {} : { refreshToken: state?.refreshToken }, {}),
       );
       return await this.keep(answer.data);
     } catch (error) {

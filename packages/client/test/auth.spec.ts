@@ -144,6 +144,13 @@ describe('auth: tokens and refresh', () => {
     expect(new Headers(refresh.init.headers).get('x-backlot-csrf')).toBe('1');
   });
 
+  it('in cookie mode, resumes the session from the cookie when a page loads with nothing stored', async () => {
+    const { server } = await signedIn({ mode: 'cookie' });
+    const reloaded = createClient({ url: 'http://api.test', fetch: server.fetch, mode: 'cookie' });
+    expect(await reloaded.auth.refresh()).toMatchObject({ accessToken: 'access-1' });
+    expect(await reloaded.me()).toEqual({ id: 'u1' });
+  });
+
   it('in API key mode, sends the key and never refreshes', async () => {
     const server = fakeServer();
     const client = createClient({ url: 'http://api.test', fetch: server.fetch, apiKey: 'blk_test' });
