@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServer } from '../../apps/api/src/server';
-import { ProbeModule } from '@backlot/testing/probe.module';
+import { ProbeController, ProbeModule } from '@backlot/testing/probe.module';
 import { startTestApp } from '@backlot/testing/test-app';
 
 async function start(env: Record<string, string>) {
@@ -73,8 +73,10 @@ describe('start-up', () => {
 describe('graceful shutdown', () => {
   it('lets in-flight requests finish, then refuses new connections', async () => {
     const t = await startTestApp({ imports: [ProbeModule] });
+    const started = ProbeController.slowStarted;
     const inFlight = t.request('/api/v1/probe/slow?ms=400');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Close only once the request is being handled: a fixed delay raced the connect on a loaded machine.
+    await waitFor(() => ProbeController.slowStarted > started);
     const closing = t.close();
     const res = await inFlight;
     expect(res.status).toBe(200);

@@ -11,6 +11,8 @@ import { ProbeEchoDto } from './probe.dto';
 @Controller('probe')
 @Public()
 export class ProbeController {
+  /** How many slow requests have reached the handler: a test waits on it instead of guessing a delay. */
+  static slowStarted = 0;
   private loads = 0;
 
   constructor(private readonly cache: CacheService) {}
@@ -38,6 +40,7 @@ export class ProbeController {
 
   @Get('slow')
   async slow(@Query('ms') ms = '300'): Promise<{ waited: number }> {
+    ProbeController.slowStarted++;
     await new Promise((resolve) => setTimeout(resolve, Number(ms)));
     return { waited: Number(ms) };
   }

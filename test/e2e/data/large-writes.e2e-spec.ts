@@ -1,4 +1,4 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { loadStretch } from '@backlot/testing/machine-load';
 import { login, sessionFor, signedInUser, type UserSession } from '@backlot/testing/auth';
 import { OPEN_RULES, startDataTestApp } from '@backlot/testing/data';
 import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
@@ -11,8 +11,7 @@ import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 const QUIET_BOUND_MS = 2_000;
 
 function concurrentRequestBound(): number {
-  const oversubscribed = loadavg()[0] / availableParallelism();
-  return QUIET_BOUND_MS * Math.min(4, Math.max(1, oversubscribed));
+  return QUIET_BOUND_MS * loadStretch();
 }
 
 describe('large writes do not stall other callers', () => {
