@@ -30,6 +30,7 @@ export function readAuthConfig(read: EnvReader, secrets: AuthSecrets, http: Http
     mfaChallengeTtlSeconds: read.int('MFA_CHALLENGE_TTL_SECONDS', 300, { min: 30, max: 3_600 }),
     emailVerificationTtlHours: read.int('EMAIL_VERIFICATION_TTL_HOURS', 24, { min: 1, max: 720 }),
     passwordResetTtlMinutes: read.int('PASSWORD_RESET_TTL_MINUTES', 30, { min: 5, max: 1_440 }),
+    emailCodes: { enabled: read.bool('AUTH_EMAIL_CODES', true), ttlMinutes: read.int('EMAIL_CODE_TTL_MINUTES', 10, { min: 1, max: 60 }) },
     appUrl: (appUrl ?? `http://localhost:${http.port}`).replace(/\/+$/, ''),
     linkPages: appUrl === undefined && env !== 'production',
     bootstrapAdmin: readBootstrapAdmin(read),

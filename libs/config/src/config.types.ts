@@ -78,6 +78,8 @@ export interface AuthConfig extends AuthSecrets {
   mfaChallengeTtlSeconds: number;
   emailVerificationTtlHours: number;
   passwordResetTtlMinutes: number;
+  /** One-time sign-in codes and links by mail (POST /auth/otp); off: those routes answer 404. */
+  emailCodes: { enabled: boolean; ttlMinutes: number };
   /** Base of the links in mails (the SPA that handles /verify-email, /reset-password …). */
   appUrl: string;
   /** Development without APP_URL: the links point at the API, which serves small pages for them (apps/api/src/auth/link-pages). */
@@ -249,6 +251,7 @@ export interface AppConfig {
   cache: CacheConfig;
   rateLimit: RateLimitConfig;
   auth: AuthConfig;
+  signInProviders: SignInProvidersConfig;
   data: DataConfig;
   jobs: JobsConfig;
   storage: StorageConfig;
@@ -262,4 +265,34 @@ export interface AppConfig {
   observability: ObservabilityConfig;
   /** Problems that do not stop a development start (a guessable secret set by hand); logged at start. */
   warnings: string[];
+}
+
+/** One sign-in provider, from the environment or the admin API. */
+export interface SignInProviderSettings {
+  /** Path segment and identity namespace: `/auth/providers/<name>/…`. */
+  name: string;
+  preset: 'oidc' | 'google' | 'microsoft' | 'gitlab' | 'github' | 'discord';
+  displayName: string;
+  /** OpenID Connect issuer (discovery); unused by the plain OAuth 2.0 presets (github, discord). */
+  issuer?: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Space-separated. */
+  scopes: string;
+  enabled: boolean;
+  source: 'env' | 'admin';
+}
+
+export interface SignInProvidersConfig {
+  providers: SignInProviderSettings[];
+  /** The SPA pages a provider sign-in may return to (OAUTH_REDIRECT_URLS): same origin and path. */
+  redirectUrls: string[];
+  /** The API's public base URL, for the callback URL registered at providers; the request's own otherwise. */
+  publicUrl?: string;
+  /** A provider identity joins an existing account with the same address when both sides verified it. */
+  linkVerifiedEmails: boolean;
+  /** Bound on every call to a provider (discovery, token, user info). */
+  timeoutMs: number;
+  /** How long a sign-in may take at the provider. */
+  flowTtlSeconds: number;
 }

@@ -48,6 +48,21 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/auth/verify-email/resend', valid: { email: 'ada@example.com' }, wrongTypes: { email: [] } },
   { method: 'POST', path: '/auth/password/forgot', valid: { email: 'ada@example.com' }, wrongTypes: { email: false } },
   { method: 'POST', path: '/auth/password/reset', valid: { token: TOKEN, password: STRONG }, wrongTypes: { token: 1, password: 2 } },
+  { method: 'POST', path: '/auth/otp', valid: { email: 'ada@example.com' }, wrongTypes: { email: 7 } },
+  {
+    method: 'POST',
+    path: '/auth/otp/verify',
+    valid: { email: 'ada@example.com', code: '123456' },
+    wrongTypes: { email: {}, code: 123456, cookie: 'yes' },
+  },
+  { method: 'POST', path: '/auth/providers/exchange', valid: { code: TOKEN }, wrongTypes: { code: 43, cookie: 'yes' } },
+  {
+    method: 'POST',
+    path: '/users/me/identities',
+    auth: true,
+    valid: { provider: 'github', redirect: 'https://app.example.com/done' },
+    wrongTypes: { provider: 1, redirect: ['x'] },
+  },
   {
     method: 'POST',
     path: '/auth/mfa/verify',
@@ -94,6 +109,8 @@ const EMAIL_ROUTES: (Route & { field: string })[] = [
   { ...route('POST', '/auth/login'), field: 'email' },
   { ...route('POST', '/auth/verify-email/resend'), field: 'email' },
   { ...route('POST', '/auth/password/forgot'), field: 'email' },
+  { ...route('POST', '/auth/otp'), field: 'email' },
+  { ...route('POST', '/auth/otp/verify'), field: 'email' },
   { ...route('POST', '/users/me/email'), field: 'newEmail' },
 ];
 const NEW_PASSWORD_ROUTES: (Route & { field: string })[] = [
@@ -204,6 +221,9 @@ describe('bad input on auth and users routes', () => {
     ['an email over 254 characters', 'POST /auth/login', { email: LONG_EMAIL, password: STRONG }, 'email'],
     ['an email over 254 characters', 'POST /auth/verify-email/resend', { email: LONG_EMAIL }, 'email'],
     ['an email over 254 characters', 'POST /auth/password/forgot', { email: LONG_EMAIL }, 'email'],
+    ['an email over 254 characters', 'POST /auth/otp', { email: LONG_EMAIL }, 'email'],
+    ['an email over 254 characters', 'POST /auth/otp/verify', { email: LONG_EMAIL, code: '123456' }, 'email'],
+    ['a token of 1000 characters', 'POST /auth/otp/verify', { token: 'A'.repeat(1000) }, 'token'],
     ['an email over 254 characters', 'POST /users/me/email', { newEmail: LONG_EMAIL, password: STRONG }, 'newEmail'],
     ['a password over 128 characters', 'POST /auth/register', { email: 'ada@example.com', password: LONG_PASSWORD }, 'password'],
     ['a password over 128 characters', 'POST /auth/login', { email: 'ada@example.com', password: LONG_PASSWORD }, 'password'],

@@ -16,9 +16,10 @@ import { BackupLocksRepository } from './backups/backup-locks.repository';
 import { BackupSchedule } from './backups/backup-schedule';
 import { BackupsController } from './backups/backups.controller';
 import { BackupsService } from './backups/backups.service';
+import { AdminIdentitiesController, AdminSignInController } from './sign-in/admin-sign-in.controller';
 import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
 
-/** The operators' surface under /api/v1/admin: users, audit log, stats, cache, jobs, backups. */
+/** The operators' surface under /api/v1/admin: users, audit log, stats, cache, jobs, backups, webhooks, sign-in providers. */
 @Module({
   imports: [UsersModule, DataModule, AuthModule],
   controllers: [
@@ -29,6 +30,8 @@ import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
     AdminCacheController,
     AdminJobsController,
     AdminWebhooksController,
+    AdminSignInController,
+    AdminIdentitiesController,
   ],
   providers: [
     BackupEngine,

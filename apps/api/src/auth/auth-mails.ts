@@ -20,3 +20,10 @@ export function resetPasswordMail(link: string, minutes: number): MailContent {
     text: `Someone asked to reset the password of your Backlot account.\n\nChoose a new password within ${minutes} minutes:\n${link}\n\nIf it was not you, ignore this message; your password is unchanged.\n`,
   };
 }
+
+export function signInCodeMail(code: string, link: string, minutes: number): MailContent {
+  return {
+    subject: 'Your sign-in code',
+    text: `Someone asked to sign in to your Backlot account with this address.\n\nYour code is ${code}. Enter it within ${minutes} minutes, or sign in with this link:\n${link}\n\nThe code and the link work once. If it was not you, ignore this message: nobody can sign in without the code or the link.\n`,
+  };
+}

@@ -11,11 +11,16 @@ import { ApiKeysRepository } from './api-keys/api-keys.repository';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthHousekeeping } from './auth-housekeeping';
+import { EmailCodeJobs } from './email-code/email-code-jobs';
+import { EmailCodeController } from './email-code/email-code.controller';
+import { EmailCodeService } from './email-code/email-code.service';
+import { SignInCodes } from './email-code/sign-in-codes';
 import { LockoutService } from './lockout.service';
 import { LoginFailuresRepository } from './login-failures.repository';
 import { LoginService } from './login.service';
 import { MfaController } from './mfa/mfa.controller';
 import { AuthPrincipalResolver } from './principal.resolver';
+import { PROVIDER_SIGN_IN_CONTROLLERS, PROVIDER_SIGN_IN_EXPORTS, PROVIDER_SIGN_IN_PROVIDERS } from './providers';
 import { RefreshCookie } from './refresh-cookie';
 import { RegistrationJobs } from './registration-jobs';
 import { RegistrationService } from './registration.service';
@@ -104,7 +109,15 @@ class BootstrapAdmin implements OnApplicationBootstrap {
 
 @Module({
   imports: [UsersModule],
-  controllers: [AuthController, VerificationController, SessionsController, MfaController, ApiKeysController],
+  controllers: [
+    AuthController,
+    VerificationController,
+    SessionsController,
+    MfaController,
+    ApiKeysController,
+    EmailCodeController,
+    ...PROVIDER_SIGN_IN_CONTROLLERS,
+  ],
   providers: [
     SessionsRepository,
     SessionsService,
@@ -120,9 +133,13 @@ class BootstrapAdmin implements OnApplicationBootstrap {
     AccountEventHandlers,
     BootstrapAdmin,
     AuthHousekeeping,
+    SignInCodes,
+    EmailCodeJobs,
+    EmailCodeService,
+    ...PROVIDER_SIGN_IN_PROVIDERS,
     { provide: PrincipalResolver, useClass: AuthPrincipalResolver },
   ],
-  // The admin surface shows a user's live sessions.
-  exports: [SessionsService],
+  // The admin surface shows a user's live sessions and identities, and manages providers.
+  exports: [SessionsService, ...PROVIDER_SIGN_IN_EXPORTS],
 })
 export class AuthModule {}

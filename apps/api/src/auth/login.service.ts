@@ -3,9 +3,13 @@ import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { Forbidden, Unauthenticated } from '@backlot/http';
 import { AuditService, OneTimeTokens, type RequestMeta, sha256 } from '@backlot/security';
 import { CredentialsService } from '../users/credentials.service';
+import type { UserRecord } from '../users/users.repository';
 import { normalizeEmail, UsersService } from '../users/users.service';
 import { LockoutService } from './lockout.service';
 import { type IssuedTokens, SessionsService } from './sessions/sessions.service';
+
+/** The first factor of a sign-in, named in its audit events: `provider:<name>` for a sign-in provider. */
+export type SignInMethod = 'password' | 'email-code' | `provider:${string}`;
 
 export type LoginResult = { kind: 'tokens'; tokens: IssuedTokens } | { kind: 'mfa'; challengeToken: string; expiresAt: Date };
 
@@ -59,13 +63,34 @@ export class LoginService {
     if (this.requireVerifiedEmail && !user!.emailVerifiedAt)
       throw new Forbidden('Confirm your email address first; the link is in your inbox.');
     await this.lockout.clear(email);
-    if (user!.mfaEnabledAt) {
-      const challenge = await this.tokens.issue(user!.id, 'mfa_challenge', this.challengeTtlSeconds);
-      await this.audit.record({ action: 'auth.login.mfa-challenge', outcome: 'success', actor: { type: 'user', id: user!.id }, request });
+    return this.firstFactorPassed(user!, request, 'password');
+  }
+
+  /**
+   * Finishes a sign-in whose first factor (password, provider, email code) checked out for an
+   * enabled account: the MFA challenge when MFA is on, tokens otherwise. Every way in ends here,
+   * so MFA cannot be skipped by choosing another door.
+   */
+  async firstFactorPassed(user: UserRecord, request: RequestMeta, method: SignInMethod): Promise<LoginResult> {
+    if (user.mfaEnabledAt) {
+      const challenge = await this.tokens.issue(user.id, 'mfa_challenge', this.challengeTtlSeconds);
+      await this.audit.record({
+        action: 'auth.login.mfa-challenge',
+        outcome: 'success',
+        actor: { type: 'user', id: user.id },
+        request,
+        details: { method },
+      });
       return { kind: 'mfa', challengeToken: challenge.token, expiresAt: challenge.expiresAt };
     }
-    await this.audit.record({ action: 'auth.login', outcome: 'success', actor: { type: 'user', id: user!.id }, request });
-    return { kind: 'tokens', tokens: await this.sessions.start(user!.id, request, false) };
+    await this.audit.record({
+      action: 'auth.login',
+      outcome: 'success',
+      actor: { type: 'user', id: user.id },
+      request,
+      details: { method },
+    });
+    return { kind: 'tokens', tokens: await this.sessions.start(user.id, request, false) };
   }
 
   async completeMfa(challengeToken: string, code: string, request: RequestMeta): Promise<IssuedTokens> {

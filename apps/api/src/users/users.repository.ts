@@ -14,7 +14,7 @@ export interface UserRecord {
   id: string;
   email: string;
   emailVerifiedAt: Date | null;
-  passwordHash: string;
+  passwordHash: string | null;
   role: Role;
   displayName: string | null;
   bio: string | null;
@@ -132,7 +132,9 @@ export class UsersRepository {
     return this.prisma.user.findUnique({ where: { email } });
   }
 
-  create(data: { email: string; passwordHash: string; role?: Role; emailVerifiedAt?: Date | null }): Promise<UserRecord> {
+  create(
+    data: { email: string; passwordHash: string | null; role?: Role; emailVerifiedAt?: Date | null } & ProfileFields,
+  ): Promise<UserRecord> {
     return this.prisma.user.create({ data: { id: uuidv7(), ...data } });
   }
 

@@ -52,12 +52,20 @@ export class UsersService {
     return this.users.findByEmail(normalizeEmail(email));
   }
 
-  async create(input: { email: string; passwordHash: string; role?: Role; verified?: boolean }): Promise<UserRecord> {
+  /** `passwordHash` null: an account made by a sign-in provider, with its profile from there. */
+  async create(input: {
+    email: string;
+    passwordHash: string | null;
+    role?: Role;
+    verified?: boolean;
+    profile?: ProfileFields;
+  }): Promise<UserRecord> {
     const user = await this.users.create({
       email: normalizeEmail(input.email),
       passwordHash: input.passwordHash,
       role: input.role,
       emailVerifiedAt: input.verified ? new Date() : null,
+      ...input.profile,
     });
     await this.events.emit('user.created', { userId: user.id, email: user.email });
     return user;

@@ -50,6 +50,23 @@ export class OneTimeTokensRepository {
     return attempts;
   }
 
+  /**
+   * Counts an attempt against the user's newest live token of `purpose` and returns it, the
+   * attempt included; null when there is none. One statement, so concurrent attempts all count,
+   * and the same statement whether or not the user has such a token (or exists).
+   */
+  async attemptLatest(userId: string, purpose: TokenPurpose): Promise<StoredToken | null> {
+    const [row] = await this.prisma.$queryRaw<StoredToken[]>`
+      UPDATE one_time_tokens SET attempts = attempts + 1
+      WHERE id = (
+          SELECT id FROM one_time_tokens
+          WHERE user_id = ${userId}::uuid AND purpose = ${purpose}::token_purpose AND used_at IS NULL AND expires_at > now()
+          ORDER BY created_at DESC, id DESC LIMIT 1)
+        AND used_at IS NULL AND expires_at > now()
+      RETURNING id, user_id AS "userId", payload, expires_at AS "expiresAt", used_at AS "usedAt", attempts`;
+    return row ?? null;
+  }
+
   /** Tokens past their expiry, or used before `usedBefore`, can never be redeemed again. */
   async purgeSpent(usedBefore: Date): Promise<number> {
     const { count } = await this.prisma.oneTimeToken.deleteMany({

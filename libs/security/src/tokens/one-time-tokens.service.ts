@@ -13,8 +13,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Single-use, expiring tokens (email verification, password reset, email change, MFA
- * challenges). Only a SHA-256 hash is stored — 256 random bits need no slow hash — so a
- * database leak hands out nothing usable.
+ * challenges, email sign-in links). Only a SHA-256 hash is stored — 256 random bits need no
+ * slow hash — so a database leak hands out nothing usable.
  */
 @Injectable()
 export class OneTimeTokens {
@@ -40,6 +40,15 @@ export class OneTimeTokens {
     const stored = await this.peek(purpose, token);
     if (!stored || !(await this.repository.markUsed(stored.id))) return null;
     return stored;
+  }
+
+  /**
+   * For short codes that are looked up by user rather than by value (email sign-in codes):
+   * counts an attempt against the user's newest live token of `purpose` before the caller
+   * compares anything, and returns it with the attempts so far; null when there is none.
+   */
+  attemptLatest(userId: string, purpose: TokenPurpose): Promise<StoredToken | null> {
+    return this.repository.attemptLatest(userId, purpose);
   }
 
   /** Counts a wrong answer against the token (MFA challenges); returns the attempts so far. */

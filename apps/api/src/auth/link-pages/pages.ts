@@ -17,7 +17,7 @@ export interface LinkPage {
   done: string;
 }
 
-/** One page per link the mails contain (apps/api/src/auth/registration-jobs.ts, users/account.service.ts). */
+/** One page per link the mails contain (apps/api/src/auth/registration-jobs.ts, email-code/, users/account.service.ts). */
 export const LINK_PAGES: LinkPage[] = [
   {
     path: '/verify-email',
@@ -48,6 +48,16 @@ export const LINK_PAGES: LinkPage[] = [
     fields: '',
     action: 'Confirm the new address',
     done: 'Your new address is confirmed. Sign in with it from now on.',
+  },
+  {
+    path: '/email-sign-in',
+    title: 'Sign in with your email',
+    explanation: 'The link from the mail signs you in once. In your app (APP_URL) this page would keep the session.',
+    endpoint: '/api/v1/auth/otp/verify',
+    needsToken: true,
+    fields: '',
+    action: 'Sign me in',
+    done: 'The link worked: the API answered with a session (or an MFA challenge), which this development page does not keep.',
   },
   {
     path: '/forgot-password',
