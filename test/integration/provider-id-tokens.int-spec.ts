@@ -105,6 +105,7 @@ describe('ID token checks (openid-client against a provider that forges tokens)'
       codeVerifier: oidc.randomPKCECodeVerifier(),
       nonce: 'nonce-1',
       callbackUrl: 'http://rp.test/cb',
+      appChallenge: 'c'.repeat(43),
     };
     await client.authorizationUrl(provider, secrets);
     const callback = new URL(`http://rp.test/cb?code=c&state=state-1&iss=${encodeURIComponent(callbackIssuer)}`);

@@ -271,12 +271,15 @@ export interface AppConfig {
 export interface SignInProviderSettings {
   /** Path segment and identity namespace: `/auth/providers/<name>/…`. */
   name: string;
-  preset: 'oidc' | 'google' | 'microsoft' | 'gitlab' | 'github' | 'discord';
+  preset: 'oidc' | 'google' | 'microsoft' | 'apple' | 'gitlab' | 'github' | 'discord';
   displayName: string;
   /** OpenID Connect issuer (discovery); unused by the plain OAuth 2.0 presets (github, discord). */
   issuer?: string;
   clientId: string;
+  /** For apple: the private key (PEM) that signs the client secret, which is a JWT. */
   clientSecret?: string;
+  /** Apple: who signs the client-secret JWT (team) and with which key. */
+  appleKey?: { teamId: string; keyId: string };
   /** Space-separated. */
   scopes: string;
   enabled: boolean;

@@ -4,6 +4,8 @@ export { ConfigError, EMBEDDED_IN_MEMORY, loadConfig, MAX_BATCH_OPERATIONS } fro
 export { packageVersion, projectRoot } from './project-root';
 export { PRIVATE_DIR_MODE, PrivateFilesError, secureDataDirs, useOwnerOnlyUmask } from './private-files';
 export {
+  appleIdProblem,
+  applePrivateKeyProblem,
   defaultIssuer,
   defaultScopes,
   issuerProblem,

@@ -55,7 +55,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       max: read.int('RATE_LIMIT_MAX', 300, { min: 1, max: 1_000_000 }),
     },
     auth: readAuthConfig(read, readSecrets(read, nodeEnv, dataDir), http, nodeEnv),
-    signInProviders: readSignInProviders(read),
+    signInProviders: readSignInProviders(read, nodeEnv === 'production'),
     data: {
       idempotencyTtlSeconds: read.int('IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 60, max: 30 * 86_400 }),
       importMaxBytes: read.int('IMPORT_MAX_BYTES', 100 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 * 1024 }),

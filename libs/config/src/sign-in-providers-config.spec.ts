@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { problemsOf } from '@backlot/testing/config-problems';
 import { loadConfig } from './load-config';
 
@@ -68,5 +69,46 @@ describe('sign-in providers (loadConfig)', () => {
       'OAUTH_REDIRECT_URLS: "ftp://x.example/" must be an http(s) URL',
     ]);
     expect(problems.join('\n')).not.toContain('do-not-echo-me');
+  });
+
+  it('reads Apple’s team id, key id and signing key (line breaks as \\n), and refuses a key that cannot sign ES256, never echoing it', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const apple = loadConfig({
+      NODE_ENV: 'test',
+      AUTH_PROVIDERS: 'apple',
+      AUTH_APPLE_CLIENT_ID: 'com.example.web',
+      AUTH_APPLE_TEAM_ID: 'ABCDE12345',
+      AUTH_APPLE_KEY_ID: 'KEY1234567',
+      AUTH_APPLE_PRIVATE_KEY: pem.replace(/\n/g, '\\n'),
+    }).signInProviders.providers[0];
+    expect(apple).toMatchObject({
+      preset: 'apple',
+      issuer: 'https://appleid.apple.com',
+      scopes: 'openid name email',
+      appleKey: { teamId: 'ABCDE12345', keyId: 'KEY1234567' },
+      clientSecret: pem,
+    });
+
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const problems = problemsOf({
+      NODE_ENV: 'test',
+      AUTH_PROVIDERS: 'apple',
+      AUTH_APPLE_CLIENT_ID: 'x',
+      AUTH_APPLE_TEAM_ID: 'short',
+      AUTH_APPLE_PRIVATE_KEY: rsa,
+    });
+    expect(problems).toEqual([
+      'AUTH_APPLE_TEAM_ID: must be the 10-character team id from the Apple developer account',
+      'AUTH_APPLE_KEY_ID: is required for the apple preset (the key id from the Apple developer account)',
+      'AUTH_APPLE_PRIVATE_KEY: must be an ES256 (P-256) key, the .p8 file from the Apple developer account',
+    ]);
+    expect(problems.join('\n')).not.toContain('PRIVATE KEY-----');
+  });
+
+  it('requires PUBLIC_URL in production once providers are configured', () => {
+    expect(problemsOf({ NODE_ENV: 'production', AUTH_PROVIDERS: 'google', AUTH_GOOGLE_CLIENT_ID: 'g' })).toContain(
+      'PUBLIC_URL: is required in production with AUTH_PROVIDERS (the callback URL registered at providers)',
+    );
   });
 });

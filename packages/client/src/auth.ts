@@ -2,6 +2,7 @@ import type { AuthState, AuthStore } from './auth-store.js';
 import { MemoryStore } from './auth-store.js';
 import type { CallOptions, HttpRequest, Transport } from './http.js';
 import { ProblemError } from './problem.js';
+import { Providers, type VerifierStorage } from './providers.js';
 
 /** `body`: tokens in JSON (servers, mobile, SPAs that keep them); `cookie`: the refresh token is an httpOnly cookie. */
 export type AuthMode = 'body' | 'cookie';
@@ -12,6 +13,8 @@ export interface AuthOptions {
   store?: AuthStore;
   /** Server-to-server: every call sends this key (X-API-Key); there is no session to refresh. */
   apiKey?: string;
+  /** Where a provider sign-in keeps its verifier across the redirects (default: sessionStorage). */
+  providerStorage?: VerifierStorage;
   /** Refresh this long before the access token expires (default 30 s, at most half its lifetime). */
   refreshAheadSeconds?: number;
   /** The Web Lock that makes tabs of one origin refresh one at a time (default `backlot-refresh`). */
@@ -39,6 +42,8 @@ type LockManager = { request<T>(name: string, work: () => Promise<T>): Promise<T
  * session for every tab.
  */
 export class Auth {
+  /** Sign-in and linking with Google, GitHub, any OpenID Connect provider. */
+  readonly providers: Providers;
   private readonly store: AuthStore;
   private readonly listeners = new Set<Listener>();
   private refreshing?: Promise<AuthState | null>;
@@ -49,6 +54,12 @@ export class Auth {
     private readonly options: AuthOptions = {},
   ) {
     this.store = options.store ?? new MemoryStore();
+    this.providers = new Providers({
+      http,
+      headers: () => this.headers(),
+      signedIn: (path, body, call) => this.signIn(path, body, call),
+      storage: options.providerStorage,
+    });
   }
 
   get mode(): AuthMode {
@@ -73,12 +84,22 @@ export class Auth {
   }
 
   async login(email: string, password: string, options: CallOptions = {}): Promise<SignIn> {
-    const answer = await this.http.send<Tokens | { mfaRequired: true; challengeToken: string; expiresAt: string }>(
-      this.authCall('/auth/login', { email, password }, options),
-    );
-    if ('mfaRequired' in answer.data) return { signedIn: false, ...answer.data };
-    await this.keep(answer.data);
-    return { signedIn: true };
+    return this.signIn('/auth/login', { email, password }, options);
+  }
+
+  /** Mails a one-time code and link (the answer is the same for any address). */
+  async requestEmailCode(email: string, options: CallOptions = {}): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/auth/otp', body: { email }, ...options });
+  }
+
+  /** Signs in with the mailed 6-digit code. */
+  signInWithEmailCode(email: string, code: string, options: CallOptions = {}): Promise<SignIn> {
+    return this.signIn('/auth/otp/verify', { email, code }, options);
+  }
+
+  /** Signs in with the token of the mailed link (your `/email-sign-in?token=…` page). */
+  signInWithEmailLink(token: string, options: CallOptions = {}): Promise<SignIn> {
+    return this.signIn('/auth/otp/verify', { token }, options);
   }
 
   /** Answers the MFA challenge of a sign-in with a 6-digit or recovery code. */
@@ -169,6 +190,16 @@ export class Auth {
       if (error instanceof ProblemError && error.status === 401) await this.save(null);
       throw error;
     }
+  }
+
+  /** Every first factor answers alike: tokens, or an MFA challenge to answer with `verifyMfa`. */
+  private async signIn(path: string, body: Record<string, unknown>, options: CallOptions): Promise<SignIn> {
+    const answer = await this.http.send<Tokens | { mfaRequired: true; challengeToken: string; expiresAt: string }>(
+      this.authCall(path, body, options),
+    );
+    if ('mfaRequired' in answer.data) return { signedIn: false, ...answer.data };
+    await this.keep(answer.data);
+    return { signedIn: true };
   }
 
   private authCall(path: string, body: Record<string, unknown>, options: CallOptions): HttpRequest {

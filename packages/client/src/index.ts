@@ -5,6 +5,15 @@ export { type FileToken, Files, type StoredFile } from './files.js';
 export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
 export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
 export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
+export {
+  type Identity,
+  type ProviderInfo,
+  type ProviderOutcome,
+  Providers,
+  ProviderSignInError,
+  type StartOptions,
+  type VerifierStorage,
+} from './providers.js';
 export { Realtime, type RecordEvent, type SubscribeOptions, type Subscription } from './realtime.js';
 export {
   type AggregateOptions,

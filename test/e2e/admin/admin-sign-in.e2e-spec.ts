@@ -3,6 +3,7 @@ import { PrismaService } from '@backlot/database';
 import { postJson, signedInUser, type UserSession } from '@backlot/testing/auth';
 import { TestOidcProvider } from '@backlot/testing/oidc-provider';
 import { OpenApiContract } from '@backlot/testing/openapi-contract';
+import { authorizePath, VERIFIER } from '@backlot/testing/provider-flow';
 import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 
 const PUBLIC_URL = 'http://backlot.test';
@@ -70,16 +71,14 @@ describe('admin API: sign-in providers and return pages at run time, users’ id
     expect(await listed.text()).not.toContain(SECRET);
 
     expect((await call('PUT', '/admin/sign-in/redirect-urls', { urls: [SPA_PAGE] })).status).toBe(200);
-    const started = await t.request(`/api/v1/auth/providers/acme/authorize?redirect=${encodeURIComponent(SPA_PAGE)}`, {
-      redirect: 'manual',
-    });
+    const started = await t.request(authorizePath('acme', SPA_PAGE), { redirect: 'manual' });
     expect(started.status).toBe(302);
     const callback = new URL(await idp.signIn(started.headers.get('location')!, 'acme-1'));
     const back = await t.request(`${callback.pathname}${callback.search}`, { redirect: 'manual' });
     const page = new URL(back.headers.get('location')!);
     expect(page.searchParams.get('error_description')).toBeNull();
     const tokens = await json<{ accessToken: string }>(
-      await postJson(t, '/auth/providers/exchange', { code: page.searchParams.get('code') }),
+      await postJson(t, '/auth/providers/exchange', { code: page.searchParams.get('code'), verifier: VERIFIER }),
     );
     const me = await json<{ id: string; email: string }>(
       await t.request('/api/v1/users/me', { headers: { authorization: `Bearer ${tokens.accessToken}` } }),
@@ -95,9 +94,7 @@ describe('admin API: sign-in providers and return pages at run time, users’ id
     // Disabled: gone from the public list and refused at the start.
     expect((await call('PATCH', '/admin/sign-in/providers/acme', { enabled: false })).status).toBe(200);
     expect(await json(await t.request('/api/v1/auth/providers'))).toEqual([{ name: 'fixed', displayName: 'Fixed', preset: 'oidc' }]);
-    const refused = await t.request(`/api/v1/auth/providers/acme/authorize?redirect=${encodeURIComponent(SPA_PAGE)}`, {
-      redirect: 'manual',
-    });
+    const refused = await t.request(authorizePath('acme', SPA_PAGE), { redirect: 'manual' });
     expect(refused.status).toBe(404);
   });
 
@@ -121,6 +118,12 @@ describe('admin API: sign-in providers and return pages at run time, users’ id
       [{ name: 'x6', preset: 'google', clientId: 'x', scopes: 'openid "quoted"' }, 'scopes'],
       [{ name: 'x7', preset: 'google', clientId: 12 }, 'clientId'],
       [{ name: 'x8', preset: 'google', clientId: 'x\uD800' }, 'clientId'],
+      [{ name: 'x9', preset: 'apple', clientId: 'x', teamId: 'ABCDE12345', keyId: 'short', clientSecret: 'not a key' }, 'keyId'],
+      [
+        { name: 'x10', preset: 'apple', clientId: 'x', teamId: 'ABCDE12345', keyId: 'KEY1234567', clientSecret: 'not a key' },
+        'clientSecret',
+      ],
+      [{ name: 'x11', preset: 'google', clientId: 'x', displayName: null }, 'displayName'],
     ];
     for (const [body, field] of cases) {
       const response = await call('POST', '/admin/sign-in/providers', body);
@@ -133,6 +136,11 @@ describe('admin API: sign-in providers and return pages at run time, users’ id
     });
     expect(badUrls.status).toBe(400);
     expect((await json<{ errors: Array<{ path: string }> }>(badUrls)).errors.map((error) => error.path)).toEqual(['urls.1', 'urls.2']);
+    expect((await call('POST', '/admin/sign-in/providers', { name: 'nulls', preset: 'google', clientId: 'x' })).status).toBe(201);
+    for (const field of ['displayName', 'issuer', 'clientId', 'scopes', 'enabled']) {
+      const response = await call('PATCH', '/admin/sign-in/providers/nulls', { [field]: null });
+      expect({ field, status: response.status }).toEqual({ field, status: 400 });
+    }
     expect((await call('GET', '/admin/sign-in/providers/Not%20A%20Name')).status).toBe(400);
     expect((await call('GET', '/admin/sign-in/providers/unknown')).status).toBe(404);
   });

@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { PrismaService } from '@backlot/database';
 import { totpCode } from '@backlot/security';
+import { SessionsService } from '../../../apps/api/src/auth/sessions/sessions.service';
 import { CredentialsService } from '../../../apps/api/src/users/credentials.service';
 import { UsersService } from '../../../apps/api/src/users/users.service';
 import { createUser, PASSWORD, postJson, signedInUser, uniqueEmail } from '@backlot/testing/auth';
@@ -326,18 +327,22 @@ describe('sign-in with an email code', () => {
     expect(await json(me)).toMatchObject({ email, emailVerified: true });
   });
 
-  it('signs in an unconfirmed account that has a password, but leaves it unconfirmed (its password stays refused)', async () => {
+  it('claims an unconfirmed account someone registered with a password: the password goes, its sessions end, the address counts as confirmed', async () => {
     const email = uniqueEmail('unconfirmed');
     const passwordHash = await t.app.get(CredentialsService).hashPassword(PASSWORD);
-    await t.app.get(UsersService).create({ email, passwordHash });
+    const squatter = await t.app.get(UsersService).create({ email, passwordHash });
+    // Whoever registered first holds a session (with verification off, or from before it was required).
+    const squatterSession = await t.app.get(SessionsService).start(squatter.id, { ip: '10.0.0.9', userAgent: null, requestId: 'r' }, false);
 
     const { code } = await codeFor(email);
     const response = await verify({ email, code });
     expect(response.status).toBe(200);
     const { accessToken } = await json<{ accessToken: string }>(response);
     const me = await t.request('/api/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } });
-    expect(await json(me)).toMatchObject({ email, emailVerified: false });
-    expect((await postJson(t, '/auth/login', { email, password: PASSWORD })).status).toBe(403);
+    expect(await json(me)).toMatchObject({ email, emailVerified: true });
+    expect((await postJson(t, '/auth/login', { email, password: PASSWORD })).status).toBe(401);
+    const stale = await t.request('/api/v1/users/me', { headers: { authorization: `Bearer ${squatterSession.accessToken}` } });
+    expect(stale.status).toBe(401);
   });
 
   it('supports cookie mode as login does: the CSRF header is required, and the refresh token goes into the cookie', async () => {

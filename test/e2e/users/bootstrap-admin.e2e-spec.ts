@@ -13,6 +13,10 @@ interface UserBody {
   emailVerified: boolean;
 }
 
+// Four starts of the app on an on-disk embedded database, the first migrating it, the others checking it:
+// A CI run with the suite's other workers on the same two cores took over 60 s for them.
+jest.setTimeout(180_000);
+
 describe('the bootstrap admin (ADMIN_EMAIL, ADMIN_PASSWORD)', () => {
   const adminPassword = 'bootstrap admin passphrase';
   const meOf = async (t: TestApp, accessToken: string) =>

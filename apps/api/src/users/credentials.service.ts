@@ -50,6 +50,11 @@ export class CredentialsService {
     await this.users.setPasswordHash(userId, await this.hasher.hash(password), true);
   }
 
+  /** The account has no password from now on (its owner signs in by email code or provider, or sets one by reset). */
+  async clearPassword(userId: string): Promise<void> {
+    await this.users.setPasswordHash(userId, null, true);
+  }
+
   async startMfaSetup(user: UserRecord): Promise<MfaSetup> {
     if (user.mfaEnabledAt) throw new Conflict('MFA is already enabled; disable it first to set up a new authenticator.');
     const secret = generateTotpSecret();

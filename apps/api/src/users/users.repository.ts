@@ -174,7 +174,7 @@ export class UsersRepository {
     return this.evictAfter(id, this.prisma.user.update({ where: { id }, data }));
   }
 
-  setPasswordHash(id: string, passwordHash: string, changed: boolean): Promise<UserRecord> {
+  setPasswordHash(id: string, passwordHash: string | null, changed: boolean): Promise<UserRecord> {
     return this.evictAfter(
       id,
       this.prisma.user.update({ where: { id }, data: { passwordHash, ...(changed && { passwordChangedAt: new Date() }) } }),

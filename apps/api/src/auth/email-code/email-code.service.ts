@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Forbidden, Unauthenticated } from '@backlot/http';
+import { DomainEvents } from '@backlot/events';
 import { AuditService, type RequestMeta, sha256 } from '@backlot/security';
+import { CredentialsService } from '../../users/credentials.service';
 import type { UserRecord } from '../../users/users.repository';
 import { normalizeEmail, UsersService } from '../../users/users.service';
 import { LockoutService } from '../lockout.service';
@@ -25,6 +27,8 @@ export class EmailCodeService {
     private readonly lockout: LockoutService,
     private readonly login: LoginService,
     private readonly audit: AuditService,
+    private readonly credentials: CredentialsService,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Queues the lookup and the mail (EmailCodeJobs): the answer, and its timing, are the same for every address. */
@@ -64,9 +68,16 @@ export class EmailCodeService {
   private async signIn(user: UserRecord, request: RequestMeta): Promise<LoginResult> {
     // From here on the caller holds what was mailed to the account, so telling them about it reveals nothing new.
     if (user.disabledAt) throw new Forbidden('This account is disabled.');
-    // The code proves the inbox. An account with a password keeps its unconfirmed state, though:
-    // whoever chose that password never proved the address, and confirming it would let them in.
-    if (!user.emailVerifiedAt && user.passwordHash === null) await this.users.markEmailVerified(user.id);
+    // The code proves the inbox, as a reset link does. Whoever set the password of an unconfirmed
+    // account never proved the address (someone may have registered it first): like a reset, the
+    // owner's first code sign-in drops that password and ends its sessions, then confirms the address.
+    if (!user.emailVerifiedAt) {
+      if (user.passwordHash !== null) {
+        await this.credentials.clearPassword(user.id);
+        await this.events.emit('user.credentials-changed', { userId: user.id, reason: 'email-code-claim' });
+      }
+      await this.users.markEmailVerified(user.id);
+    }
     return this.login.firstFactorPassed(user, request, METHOD);
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@backlot/database';
+import { Prisma, PrismaService } from '@backlot/database';
 
 export interface StoredProvider {
   name: string;
@@ -9,6 +9,8 @@ export interface StoredProvider {
   clientId: string;
   /** Sealed (field encryption). */
   clientSecret: string | null;
+  /** Apple: { teamId, keyId }. */
+  options: unknown;
   scopes: string;
   enabled: boolean;
   createdAt: Date;
@@ -33,15 +35,20 @@ export class AuthProvidersRepository {
   /** Null when the name is taken. */
   async create(provider: ProviderWrite): Promise<StoredProvider | null> {
     const [row] = await this.prisma.$queryRaw<{ name: string }[]>`
-      INSERT INTO auth_providers (name, preset, display_name, issuer, client_id, client_secret, scopes, enabled)
+      INSERT INTO auth_providers (name, preset, display_name, issuer, client_id, client_secret, options, scopes, enabled)
       VALUES (${provider.name}, ${provider.preset}, ${provider.displayName}, ${provider.issuer}, ${provider.clientId},
-        ${provider.clientSecret}, ${provider.scopes}, ${provider.enabled})
+        ${provider.clientSecret}, ${provider.options === null ? null : JSON.stringify(provider.options)}::jsonb, ${provider.scopes}, ${provider.enabled})
       ON CONFLICT (name) DO NOTHING RETURNING name`;
     return row ? this.find(row.name) : null;
   }
 
   async update(name: string, changes: Partial<ProviderWrite>): Promise<StoredProvider | null> {
-    const { count } = await this.prisma.authProvider.updateMany({ where: { name }, data: changes });
+    const { options, ...rest } = changes;
+    const data = {
+      ...rest,
+      ...(options !== undefined && { options: options === null ? Prisma.DbNull : (options as Prisma.InputJsonValue) }),
+    };
+    const { count } = await this.prisma.authProvider.updateMany({ where: { name }, data });
     return count ? this.find(name) : null;
   }
 

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, Conflict, NotFound } from '@backlot/http';
 import { AuditService, Authenticated, CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } from '@backlot/security';
 import type { FastifyRequest } from 'fastify';
 import { IdentitiesRepository } from './identities.repository';
 import { ProviderSignInService } from './provider-sign-in.service';
 import { apiBaseUrl, knownName } from './providers.controller';
-import { IdentityDto, LinkProviderDto, ProviderUrlDto } from './providers.dto';
+import { ConfirmLinkDto, IdentityDto, LinkProviderDto, ProviderUrlDto } from './providers.dto';
 
 /** The signed-in user's provider identities: list, link another, unlink one. */
 @ApiTags('users')
@@ -31,13 +31,33 @@ export class IdentitiesController {
   @ApiOperation({
     summary: 'Start linking a provider to this account: answers the URL to send the browser to',
     description:
-      'Access token only. The browser comes back to `redirect` with `?linked=<provider>`, or with `?error=identity_in_use` when that ' +
-      'provider account already belongs to another account. `redirect` must be on the OAUTH_REDIRECT_URLS allow-list (400).',
+      'Access token only. The browser comes back to `redirect` with `?link_code=`, which this user confirms with POST ' +
+      '/users/me/identities/confirm and the verifier of `challenge`; nothing is linked before (a link URL sent to someone else ' +
+      'cannot attach their provider account to yours). `redirect` must be on the OAUTH_REDIRECT_URLS allow-list (400).',
   })
   @ApiOkResponse({ type: ProviderUrlDto })
   @ApiProblems(400, 404, 503)
   async link(@Body() body: LinkProviderDto, @CurrentPrincipal() principal: Principal, @Req() raw: FastifyRequest): Promise<ProviderUrlDto> {
-    return { url: await this.signIn.start(knownName(body.provider), body.redirect, apiBaseUrl(raw), principal.userId) };
+    const start = { redirect: body.redirect, challenge: body.challenge, apiBaseUrl: apiBaseUrl(raw), linkUserId: principal.userId };
+    return { url: await this.signIn.start(knownName(body.provider), start) };
+  }
+
+  @Post('confirm')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Finish linking: the `link_code` the page came back with, and the verifier',
+    description:
+      'Access token only, of the user who started the link (401 for anyone else, a wrong verifier, or a used or expired code). ' +
+      '409 when that provider account already belongs to another account.',
+  })
+  @ApiCreatedResponse({ type: IdentityDto })
+  @ApiProblems(400, 401, 409)
+  async confirm(
+    @Body() body: ConfirmLinkDto,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentRequest() request: RequestMeta,
+  ): Promise<IdentityDto> {
+    return IdentityDto.from(await this.signIn.confirmLink(principal.userId, body.code, body.verifier, request));
   }
 
   @Delete(':id')

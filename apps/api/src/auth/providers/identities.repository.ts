@@ -6,6 +6,7 @@ export interface IdentityRow {
   id: string;
   userId: string;
   provider: string;
+  issuer: string;
   subject: string;
   email: string | null;
   emailVerified: boolean;
@@ -13,13 +14,20 @@ export interface IdentityRow {
   lastSignInAt: Date | null;
 }
 
-/** Provider identities (provider + subject → user). */
+/** Which provider account an identity is: unique per provider and issuer. */
+export interface IdentityKey {
+  provider: string;
+  issuer: string;
+  subject: string;
+}
+
+/** Provider identities (provider + issuer + subject → user). */
 @Injectable()
 export class IdentitiesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  find(provider: string, subject: string): Promise<IdentityRow | null> {
-    return this.prisma.identity.findUnique({ where: { provider_subject: { provider, subject } } });
+  find(key: IdentityKey): Promise<IdentityRow | null> {
+    return this.prisma.identity.findUnique({ where: { provider_issuer_subject: key } });
   }
 
   listForUser(userId: string): Promise<IdentityRow[]> {
@@ -27,19 +35,13 @@ export class IdentitiesRepository {
   }
 
   /** Links an identity; null when that provider account is already linked (a concurrent first sign-in won). */
-  async link(
-    userId: string,
-    provider: string,
-    subject: string,
-    email: string | undefined,
-    emailVerified: boolean,
-  ): Promise<IdentityRow | null> {
+  async link(userId: string, key: IdentityKey, email: string | undefined, emailVerified: boolean): Promise<IdentityRow | null> {
     const [row] = await this.prisma.$queryRaw<IdentityRow[]>`
-      INSERT INTO identities (id, user_id, provider, subject, email, email_verified, last_sign_in_at)
-      VALUES (${uuidv7()}::uuid, ${userId}::uuid, ${provider}, ${subject}, ${email ?? null}, ${emailVerified}, now())
-      ON CONFLICT (provider, subject) DO NOTHING
-      RETURNING id, user_id::text AS "userId", provider, subject, email, email_verified AS "emailVerified", created_at AS "createdAt",
-        last_sign_in_at AS "lastSignInAt"`;
+      INSERT INTO identities (id, user_id, provider, issuer, subject, email, email_verified, last_sign_in_at)
+      VALUES (${uuidv7()}::uuid, ${userId}::uuid, ${key.provider}, ${key.issuer}, ${key.subject}, ${email ?? null}, ${emailVerified}, now())
+      ON CONFLICT (provider, issuer, subject) DO NOTHING
+      RETURNING id, user_id::text AS "userId", provider, issuer, subject, email, email_verified AS "emailVerified",
+        created_at AS "createdAt", last_sign_in_at AS "lastSignInAt"`;
     return row ?? null;
   }
 

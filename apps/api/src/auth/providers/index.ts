@@ -1,8 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { UserDataExport } from '@backlot/events';
 import { AuthProvidersRepository } from './auth-providers.repository';
+import { FormPostBodyParser } from './form-post-body-parser';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesRepository } from './identities.repository';
+import { ProviderAccounts } from './provider-accounts';
 import { ProviderClient } from './provider-client';
 import { ProviderRegistry } from './provider-registry';
 import { ProviderSignInService } from './provider-sign-in.service';
@@ -45,7 +47,9 @@ export const PROVIDER_SIGN_IN_PROVIDERS = [
   ProviderClient,
   ProviderRegistry,
   ProviderSignInService,
+  ProviderAccounts,
   IdentitiesInExport,
+  FormPostBodyParser,
 ];
 /** For the admin API: providers at run time, and a user's identities. */
 export const PROVIDER_SIGN_IN_EXPORTS = [ProviderSettingsService, IdentitiesRepository];

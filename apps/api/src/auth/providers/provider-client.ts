@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type SignInProviderSettings } from '@backlot/config';
 import * as oidc from 'openid-client';
+import { APPLE_SECRET_REFRESH_MS, appleClientSecret, appleUserName } from './apple';
 import { oauthEndpoints, profileFromApi } from './oauth-presets';
 
 /** Who the provider says signed in. `emailVerified` is the provider's claim, never assumed. */
@@ -18,6 +19,8 @@ export interface FlowSecrets {
   nonce?: string;
   state: string;
   callbackUrl: string;
+  /** The SPA's challenge: its exchange code is redeemed only with the matching verifier. */
+  appChallenge: string;
 }
 
 /** Why a sign-in at a provider did not give a profile; the code is what the SPA sees. */
@@ -57,6 +60,8 @@ export class ProviderClient {
       code_challenge_method: 'S256',
     };
     if (secrets.nonce) parameters.nonce = secrets.nonce;
+    // Apple sends the name and address only to a form_post callback.
+    if (provider.preset === 'apple') parameters.response_mode = 'form_post';
     return oidc.buildAuthorizationUrl(configuration, parameters).href;
   }
 
@@ -65,9 +70,13 @@ export class ProviderClient {
     const error = callback.searchParams.get('error');
     if (error === 'access_denied') throw new ProviderFailure('access_denied', 'The sign-in was cancelled at the provider.');
     const configuration = await this.configuration(provider);
+    // The ID token that counts comes from the token endpoint; Apple's copy in the callback and its
+    // unsigned `user` field are not checked by openid-client (it refuses hybrid-flow answers).
+    const response = new URL(callback);
+    for (const extra of ['id_token', 'user']) response.searchParams.delete(extra);
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
-      tokens = await oidc.authorizationCodeGrant(configuration, callback, {
+      tokens = await oidc.authorizationCodeGrant(configuration, response, {
         pkceCodeVerifier: secrets.codeVerifier,
         expectedState: secrets.state,
         ...(secrets.nonce ? { expectedNonce: secrets.nonce, idTokenExpected: true } : {}),
@@ -76,20 +85,21 @@ export class ProviderClient {
       throw this.failure(cause, 'The provider did not complete the sign-in');
     }
     const profile = isOidc(provider)
-      ? this.profileFromIdToken(tokens.claims())
+      ? this.profileFromIdToken(provider, tokens.claims())
       : await this.profileFromApi(provider, configuration, tokens.access_token);
+    if (provider.preset === 'apple') profile.name ??= appleUserName(callback.searchParams.get('user'));
     // The subject keys the identity row: a provider sending one the column cannot hold is answering wrongly.
     if (!/^[\x21-\x7e]{1,255}$/.test(profile.subject))
       throw new ProviderFailure('provider_error', 'The provider sent an unusable subject.');
     return profile;
   }
 
-  private profileFromIdToken(claims: oidc.IDToken | undefined): ProviderProfile {
+  private profileFromIdToken(provider: SignInProviderSettings, claims: oidc.IDToken | undefined): ProviderProfile {
     if (!claims) throw new ProviderFailure('provider_error', 'The provider sent no ID token.');
     return {
       subject: claims.sub,
       email: typeof claims.email === 'string' ? claims.email : undefined,
-      emailVerified: claims.email_verified === true || claims.email_verified === 'true',
+      emailVerified: emailVerified(provider, claims),
       name: typeof claims.name === 'string' ? claims.name : undefined,
       picture: typeof claims.picture === 'string' ? claims.picture : undefined,
     };
@@ -122,9 +132,12 @@ export class ProviderClient {
   }
 
   private configuration(provider: SignInProviderSettings): Promise<oidc.Configuration> {
-    const key = [provider.name, provider.preset, provider.issuer, provider.clientId, provider.clientSecret].join('\n');
+    // Apple's secret is a short-lived JWT: a new configuration (and secret) every half hour.
+    const secretEpoch = provider.preset === 'apple' ? Math.floor(Date.now() / APPLE_SECRET_REFRESH_MS) : 0;
+    const key = [provider.name, provider.preset, provider.issuer, provider.clientId, provider.clientSecret, secretEpoch].join('\n');
     let configuration = this.configurations.get(key);
     if (!configuration) {
+      this.forget(provider.name); // what is cached under older settings (or an older Apple secret)
       configuration = this.build(provider);
       configuration.catch(() => this.configurations.delete(key));
       this.configurations.set(key, configuration);
@@ -133,7 +146,8 @@ export class ProviderClient {
   }
 
   private async build(provider: SignInProviderSettings): Promise<oidc.Configuration> {
-    const auth = provider.clientSecret ? oidc.ClientSecretPost(provider.clientSecret) : oidc.None();
+    const secret = provider.preset === 'apple' ? await appleClientSecret(provider) : provider.clientSecret;
+    const auth = secret ? oidc.ClientSecretPost(secret) : oidc.None();
     const insecure = provider.issuer !== undefined && isLoopbackHttp(provider.issuer);
     let configuration: oidc.Configuration;
     if (isOidc(provider)) {
@@ -167,6 +181,16 @@ export class ProviderClient {
   }
 }
 
+/**
+ * Whether the provider vouches for the address. Apple sends `"true"` as a string. Entra ID sends
+ * no `email_verified` at all and lets tenants set unverified addresses (the "nOAuth" flaw): only
+ * its optional `xms_edov` claim (the domain owner verified the address) counts there.
+ */
+function emailVerified(provider: SignInProviderSettings, claims: oidc.IDToken): boolean {
+  const yes = (value: unknown) => value === true || value === 'true' || value === '1' || value === 1;
+  return provider.preset === 'microsoft' ? yes(claims.xms_edov) : yes(claims.email_verified);
+}
+
 export function isOidc(provider: SignInProviderSettings): boolean {
   return provider.preset !== 'github' && provider.preset !== 'discord';
 }
@@ -174,7 +198,7 @@ export function isOidc(provider: SignInProviderSettings): boolean {
 /** Plain http only for a provider on this machine (a local identity server in development or tests). */
 function isLoopbackHttp(url: string): boolean {
   const parsed = new URL(url);
-  return parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || parsed.hostname.startsWith('127.'));
+  return parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || /^127(\.\d{1,3}){3}$/.test(parsed.hostname));
 }
 
 /** The error and its causes in one line (the library wraps network errors: "something went wrong" ← "fetch failed"). */

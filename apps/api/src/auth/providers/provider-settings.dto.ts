@@ -2,6 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { PROVIDER_NAME, PROVIDER_PRESETS } from '@backlot/config';
 
+/** May be left out, but not sent as null (null would clear a setting that must have a value). */
+function Omittable(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined);
+}
+
 const SCOPES = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 export class ProviderNameParam {
@@ -12,7 +17,7 @@ export class ProviderNameParam {
 
 class ProviderFields {
   @ApiPropertyOptional({ maxLength: 100, example: 'Google', description: 'Shown on sign-in pages; defaults to the name' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
@@ -25,23 +30,35 @@ class ProviderFields {
       'OpenID Connect issuer (discovery). Required for oidc and microsoft (https://login.microsoftonline.com/<tenant>/v2.0); google and ' +
       'gitlab default to theirs; for github it points at GitHub Enterprise. https, or http on loopback only.',
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2048)
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'issuer must be an http(s) URL' })
   issuer?: string;
 
   @ApiPropertyOptional({ maxLength: 1000, example: 'openid email profile', description: 'Space-separated; a sensible default per preset' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(1000)
   @Matches(SCOPES, { message: 'scopes must be space-separated scope tokens' })
   scopes?: string;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({ example: 'ABCDE12345', description: 'apple only: the team id of the developer account (signs the client secret)' })
+  @Omittable()
+  @IsString()
+  @MaxLength(10)
+  teamId?: string;
+
+  @ApiPropertyOptional({ example: 'KEY1234567', description: 'apple only: the id of the key in `clientSecret`' })
+  @Omittable()
+  @IsString()
+  @MaxLength(10)
+  keyId?: string;
 }
 
 export class CreateProviderDto extends ProviderFields {
@@ -60,7 +77,11 @@ export class CreateProviderDto extends ProviderFields {
   @MaxLength(500)
   clientId: string;
 
-  @ApiPropertyOptional({ maxLength: 4000, description: 'Stored sealed with the field-encryption keys; never returned' })
+  @ApiPropertyOptional({
+    maxLength: 4000,
+    description:
+      'Stored sealed with the field-encryption keys; never returned. For apple: the .p8 private key (PEM) that signs the client secret.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -70,7 +91,7 @@ export class CreateProviderDto extends ProviderFields {
 
 export class UpdateProviderDto extends ProviderFields {
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(1)
   @MaxLength(500)
@@ -94,6 +115,8 @@ export class ProviderDto {
   @ApiProperty({ description: 'Whether a client secret is set (it is never shown)' }) hasClientSecret: boolean;
   @ApiProperty() scopes: string;
   @ApiProperty() enabled: boolean;
+  @ApiPropertyOptional({ description: 'apple only' }) teamId?: string;
+  @ApiPropertyOptional({ description: 'apple only' }) keyId?: string;
   @ApiProperty({ enum: ['env', 'admin'], description: 'env: set by AUTH_PROVIDERS, read-only here' }) source: 'env' | 'admin';
   @ApiProperty({
     description: 'The redirect URI to register at the provider, under PUBLIC_URL',

@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { defaultIssuer, defaultScopes, issuerProblem, redirectUrlProblem, type SignInProviderSettings } from '@backlot/config';
+import {
+  appleIdProblem,
+  applePrivateKeyProblem,
+  defaultIssuer,
+  defaultScopes,
+  issuerProblem,
+  redirectUrlProblem,
+  type SignInProviderSettings,
+} from '@backlot/config';
+import { DomainEvents } from '@backlot/events';
 import { Conflict, NotFound, ValidationFailed } from '@backlot/http';
 import { FieldEncryption } from '@backlot/security';
 import { AuthProvidersRepository, type ProviderWrite, type StoredProvider } from './auth-providers.repository';
@@ -19,6 +28,7 @@ export class ProviderSettingsService {
     private readonly encryption: FieldEncryption,
     private readonly redirectUrls: RedirectUrlsRepository,
     private readonly identities: IdentitiesRepository,
+    private readonly events: DomainEvents,
   ) {}
 
   async list(): Promise<ProviderDto[]> {
@@ -34,6 +44,7 @@ export class ProviderSettingsService {
   async create(body: CreateProviderDto): Promise<ProviderDto> {
     if (this.registry.isFromEnv(body.name)) throw new Conflict(`"${body.name}" is set by AUTH_PROVIDERS; change it there.`);
     assertIssuer(body.preset, body.issuer);
+    const options = body.preset === 'apple' ? appleKey(body.teamId, body.keyId, body.clientSecret) : null;
     const created = await this.stored.create({
       name: body.name,
       preset: body.preset,
@@ -41,6 +52,7 @@ export class ProviderSettingsService {
       issuer: body.issuer ?? null,
       clientId: body.clientId,
       clientSecret: body.clientSecret ? this.encryption.encrypt(body.clientSecret, secretContext(body.name)) : null,
+      options,
       scopes: body.scopes ?? defaultScopes(body.preset),
       enabled: body.enabled ?? true,
     });
@@ -61,6 +73,15 @@ export class ProviderSettingsService {
       }),
     };
     assertIssuer(current.preset as SignInProviderSettings['preset'], changes.issuer ?? current.issuer ?? undefined);
+    if (current.preset === 'apple') {
+      const known = current.options as { teamId: string; keyId: string };
+      // The stored key was checked when it was set; only a new one (or its removal) needs checking.
+      changes.options = appleKey(
+        body.teamId ?? known.teamId,
+        body.keyId ?? known.keyId,
+        body.clientSecret === undefined ? KEEP : body.clientSecret,
+      );
+    }
     if (!(await this.stored.update(name, changes))) throw new NotFound(`No sign-in provider is called "${name}".`);
     this.client.forget(name);
     return this.get(name);
@@ -91,9 +112,13 @@ export class ProviderSettingsService {
     return this.identities.listForUser(userId);
   }
 
-  /** An admin may remove any identity, even the last way in: an account taken over at its provider must be cut off. */
+  /**
+   * An admin may remove any identity, even the last way in: an account taken over at its provider
+   * must be cut off, so its sessions end too (sessions do not record which identity opened them).
+   */
   async removeIdentity(userId: string, id: string): Promise<void> {
     if (!(await this.identities.remove(userId, id))) throw new NotFound('No such identity on this account.');
+    await this.events.emit('user.credentials-changed', { userId, reason: 'identity-removed' });
   }
 
   private async editable(name: string): Promise<StoredProvider> {
@@ -102,6 +127,20 @@ export class ProviderSettingsService {
     if (!current) throw new NotFound(`No sign-in provider is called "${name}".`);
     return current;
   }
+}
+
+const KEEP = Symbol('the stored key');
+
+/** Apple's { teamId, keyId } after checking them and the private key (the client secret), or a 400 naming each bad field. */
+function appleKey(teamId: string | undefined, keyId: string | undefined, privateKey: string | null | undefined | typeof KEEP) {
+  const problems: Array<[string, string | undefined]> = [
+    ['teamId', appleIdProblem(teamId, 'team id')],
+    ['keyId', appleIdProblem(keyId, 'key id')],
+    ['clientSecret', privateKey === KEEP ? undefined : applePrivateKeyProblem(privateKey ?? undefined)],
+  ];
+  const errors = problems.flatMap(([path, problem]) => (problem ? [{ path, code: 'appleKey', message: `${path} ${problem}` }] : []));
+  if (errors.length) throw new ValidationFailed(errors);
+  return { teamId: teamId!, keyId: keyId! };
 }
 
 function assertIssuer(preset: SignInProviderSettings['preset'], issuer: string | undefined): void {
@@ -119,6 +158,7 @@ function toDto(provider: SignInProviderSettings): ProviderDto {
     hasClientSecret: Boolean(provider.clientSecret),
     scopes: provider.scopes,
     enabled: provider.enabled,
+    ...provider.appleKey,
     source: provider.source,
     callbackPath: `/api/v1/auth/providers/${provider.name}/callback`,
   };

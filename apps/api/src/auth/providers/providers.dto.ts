@@ -8,7 +8,22 @@ export class PublicProviderDto {
   @ApiProperty({ enum: ['oidc', 'google', 'microsoft', 'gitlab', 'github', 'discord'] }) preset: string;
 }
 
+/** base64url SHA-256 of a random verifier the SPA keeps (sessionStorage) until the exchange, as PKCE's S256. */
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
 export class AuthorizeQuery {
+  @ApiProperty({
+    description:
+      'base64url(SHA-256(verifier)) of a random verifier (43–128 characters of A–Z a–z 0–9 . _ ~ -) the SPA keeps until it ' +
+      'redeems the code: a code reaching another page (login CSRF) is useless without it.',
+    minLength: 43,
+    maxLength: 43,
+  })
+  @IsString()
+  @Matches(CHALLENGE, { message: 'challenge must be the base64url SHA-256 of the verifier (43 characters)' })
+  challenge: string;
+
   @ApiProperty({
     description: 'The SPA page to return to, on the OAUTH_REDIRECT_URLS allow-list (same origin and path; the query may differ).',
     maxLength: 2048,
@@ -26,6 +41,18 @@ export class LinkProviderDto extends AuthorizeQuery {
   provider: string;
 }
 
+export class ConfirmLinkDto {
+  @ApiProperty({ description: 'The `link_code` the SPA page received in its query', minLength: 43, maxLength: 43 })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'code is malformed' })
+  code: string;
+
+  @ApiProperty({ description: 'The verifier whose SHA-256 was the `challenge` of the link call', minLength: 43, maxLength: 128 })
+  @IsString()
+  @Matches(VERIFIER, { message: 'verifier must be 43–128 characters of A–Z a–z 0–9 . _ ~ -' })
+  verifier: string;
+}
+
 export class ProviderUrlDto {
   @ApiProperty({ description: "Send the browser here (the provider's sign-in page).", format: 'uri' }) url: string;
 }
@@ -35,6 +62,11 @@ export class ExchangeCodeDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'code is malformed' })
   code: string;
+
+  @ApiProperty({ description: 'The verifier whose SHA-256 was the `challenge` of the authorize call', minLength: 43, maxLength: 128 })
+  @IsString()
+  @Matches(VERIFIER, { message: 'verifier must be 43–128 characters of A–Z a–z 0–9 . _ ~ -' })
+  verifier: string;
 
   @ApiPropertyOptional({
     description:

@@ -22,9 +22,13 @@ export function allowedRedirect(redirect: string | undefined, allowList: readonl
   return url;
 }
 
+const OUTCOME = ['code', 'link_code', 'error', 'error_description'];
+
 /** The SPA page with the outcome in its query: a one-time code, or an error code and a sentence. */
 export function returnTo(redirect: string, parameters: Record<string, string>): string {
   const url = new URL(redirect);
+  // Outcome parameters the page was started with (planted by whoever crafted the link) never reach it.
+  for (const name of OUTCOME) url.searchParams.delete(name);
   for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
   return url.href;
 }

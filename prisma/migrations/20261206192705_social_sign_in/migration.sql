@@ -17,6 +17,7 @@ CREATE TABLE "identities" (
     "id" UUID NOT NULL,
     "user_id" UUID NOT NULL,
     "provider" VARCHAR(40) NOT NULL,
+    "issuer" VARCHAR(2048) NOT NULL,
     "subject" VARCHAR(255) NOT NULL,
     "email" VARCHAR(254),
     "email_verified" BOOLEAN NOT NULL DEFAULT false,
@@ -34,6 +35,7 @@ CREATE TABLE "auth_providers" (
     "issuer" VARCHAR(2048),
     "client_id" VARCHAR(500) NOT NULL,
     "client_secret" TEXT,
+    "options" JSONB,
     "scopes" VARCHAR(1000) NOT NULL,
     "enabled" BOOLEAN NOT NULL DEFAULT true,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -61,7 +63,7 @@ CREATE TABLE "sign_in_flows" (
 CREATE INDEX "identities_user_id_idx" ON "identities"("user_id");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "identities_provider_subject_key" ON "identities"("provider", "subject");
+CREATE UNIQUE INDEX "identities_provider_issuer_subject_key" ON "identities"("provider", "issuer", "subject");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "sign_in_flows_state_hash_key" ON "sign_in_flows"("state_hash");
