@@ -1,5 +1,5 @@
 // Builds dist/esm (ES modules), dist/cjs (CommonJS) and dist/types (declarations) with the
-// TypeScript compiler, then prints the ESM bundle's size gzipped (the size budget is reported).
+// TypeScript compiler, then prints the ESM modules' size gzipped, unminified and minified (the size budget is reported).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,5 +36,13 @@ execFileSync(
 writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 
 const esm = readdirSync(join(dist, 'esm')).filter((file) => file.endsWith('.js'));
-const source = esm.map((file) => readFileSync(join(dist, 'esm', file))).join('\n');
-console.log(`@backlot/client: ${esm.length} modules, ${source.length} bytes, ${gzipSync(source).length} bytes gzipped (unminified)`);
+const source = esm.map((file) => readFileSync(join(dist, 'esm', file), 'utf8')).join('\n');
+// What an app's bundler would ship: each module minified (swc, the repository's compiler), gzipped together.
+const { minifySync } = createRequire(import.meta.url)('@swc/core');
+const minified = esm
+  .map((file) => minifySync(readFileSync(join(dist, 'esm', file), 'utf8'), { module: true, compress: true, mangle: true }).code)
+  .join('\n');
+console.log(
+  `@backlot/client: ${esm.length} modules, ${source.length} bytes, ${gzipSync(source).length} bytes gzipped (unminified), ` +
+    `${gzipSync(minified).length} bytes min+gzip`,
+);

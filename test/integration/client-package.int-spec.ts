@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const PACKAGE = resolve(__dirname, '../../packages/client');
-/** min+gzip goal of the issue for auth + records + realtime; measured here unminified, so stricter. */
+/** The issue's min+gzip goal (auth + records + realtime); the whole package is held to it. */
 const BUDGET_BYTES = 12 * 1024;
 
 /** @backlot/client as it is published: built to ES modules, CommonJS and declarations, loaded by Node both ways. */
@@ -19,8 +19,10 @@ describe('@backlot/client package', () => {
 
   it('builds within its size budget and has no runtime dependencies', () => {
     const gzipped = Number(/(\d+) bytes gzipped/.exec(built)?.[1]);
-    expect(gzipped).toBeGreaterThan(1_000);
-    expect(gzipped).toBeLessThanOrEqual(BUDGET_BYTES);
+    const minGzipped = Number(/(\d+) bytes min\+gzip/.exec(built)?.[1]);
+    expect(minGzipped).toBeGreaterThan(1_000);
+    expect(minGzipped).toBeLessThan(gzipped);
+    expect(minGzipped).toBeLessThanOrEqual(BUDGET_BYTES);
     const manifest = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
     expect(manifest.sideEffects).toBe(false);

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { authorizePath } from '@backlot/testing/provider-flow';
 import { TestOidcProvider } from '@backlot/testing/oidc-provider';
 import { uniqueEmail } from '@backlot/testing/auth';
@@ -7,7 +8,7 @@ const PUBLIC_URL = 'http://backlot.test';
 const SPA_PAGE = 'http://spa.test/auth/done';
 const CLIENT = { clientId: 'backlot-spa', clientSecret: 'a-client-secret-of-some-length' };
 
-describe('a sign-in provider that is down', () => {
+describe('a sign-in provider that is down or does not answer', () => {
   it('answers 503 when the provider cannot be reached, and a provider gone in mid-sign-in comes back as provider_unavailable', async () => {
     const down = await TestOidcProvider.start({ clients: [], accounts: [] });
     await down.close();
@@ -44,6 +45,33 @@ describe('a sign-in provider that is down', () => {
     } finally {
       await other.close();
       await flaky.close();
+    }
+  });
+
+  it('gives up on a provider that accepts connections and never answers, within AUTH_PROVIDER_TIMEOUT_MS', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const app = await startTestApp({
+      env: {
+        PUBLIC_URL,
+        OAUTH_REDIRECT_URLS: SPA_PAGE,
+        AUTH_PROVIDERS: 'silent',
+        AUTH_SILENT_ISSUER: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        AUTH_SILENT_CLIENT_ID: 'x',
+        AUTH_PROVIDER_TIMEOUT_MS: '1000',
+      },
+    });
+    try {
+      const started = Date.now();
+      const response = await app.request(authorizePath('silent', SPA_PAGE), { redirect: 'manual' });
+      expect(response.status).toBe(503);
+      // One second of timeout, with room for a loaded machine; without the bound it would hang for good.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await app.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });
