@@ -105,4 +105,6 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['**/*.mjs'], languageOptions: { sourceType: 'module', globals: { ...globals.node } } },
+  // The example SPAs are browser ES modules with no build step.
+  { files: ['examples/**/*.js'], languageOptions: { sourceType: 'module', globals: { ...globals.browser } } },
 );
