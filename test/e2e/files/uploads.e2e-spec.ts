@@ -218,6 +218,14 @@ describe('files: uploads with the record write', () => {
     expect(files[0].name).toMatch(/^passwd_[a-z0-9]{10}\.txt$/);
     expect(files[1].original).toBe('agnp.exe');
     expect(files[2].name.length).toBeLessThanOrEqual(120);
+    // Sent as say %22100%%22%0A.txt (the form encoding of " and LF): those escapes are undone, the rest is kept.
+    const quoted = await sendForm(
+      alice,
+      'POST',
+      '/collections/docs/records',
+      form({ title: 'quoted' }, { attachments: [{ name: 'say "100%"\n.txt', bytes: 'w' }] }),
+    );
+    expect(((await recordOf(quoted)).attachments as StoredFileView[])[0].original).toBe('say "100%".txt');
     for (const path of storedObjects(t)) expect(path.startsWith('..')).toBe(false);
   });
 

@@ -63,7 +63,7 @@ export function readMultipart(
       queue = queue.then(async () => {
         if (failed) return void stream.resume();
         try {
-          await onFile({ field, fileName, declaredType, stream });
+          await onFile({ field, fileName: unescapeFileName(fileName), declaredType, stream });
         } catch (error) {
           stream.resume();
           fail(error);
@@ -85,6 +85,15 @@ export function readMultipart(
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Browsers and fetch() write `"`, CR and LF of a file name as %22, %0D and %0A (the HTML
+ * standard's form encoding) and leave every other `%` alone; busboy hands the escaped text on.
+ * Undone here, so `a "b".txt` is stored under its own name; the name is cleaned later as any is.
+ */
+function unescapeFileName(name: string): string {
+  return name.replace(/%(22|0D|0A)/gi, (_match, code: string) => String.fromCharCode(parseInt(code, 16)));
+}
 
 function startParser(headers: IncomingHttpHeaders, limits: MultipartLimits) {
   return new Busboy({
