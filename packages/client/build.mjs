@@ -1,7 +1,8 @@
 // Builds dist/esm (ES modules), dist/cjs (CommonJS) and dist/types (declarations) with the
 // TypeScript compiler, then prints the ESM modules' size gzipped, unminified and minified (the size budget is reported).
+// The `backlot` bin (src/typegen, Node only, its own tsconfig) goes to dist/esm/typegen, outside that size.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,10 @@ execFileSync(
 );
 // The package is "type": "module"; the CommonJS build says what it is.
 writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+execFileSync(process.execPath, [tsc, '-p', join(here, 'src/typegen/tsconfig.json')], { stdio: 'inherit' });
+chmodSync(join(dist, 'esm/typegen/cli.js'), 0o755);
 
+// The entry's modules only: the bin's folder is not read, as no app imports it.
 const esm = readdirSync(join(dist, 'esm')).filter((file) => file.endsWith('.js'));
 const source = esm.map((file) => readFileSync(join(dist, 'esm', file), 'utf8')).join('\n');
 // What an app's bundler would ship: each module minified (swc, the repository's compiler), gzipped together.

@@ -23,6 +23,11 @@ export interface TestAppOptions {
   logDestination?: DestinationStream;
   /** Share another app's database and Redis prefix (a second instance of the same deployment). */
   sameEnvironmentAs?: TestApp;
+  /**
+   * Changes the loaded configuration before the app is built: for values the environment may
+   * not set, such as an access-token lifetime of a few seconds (ACCESS_TOKEN_TTL_SECONDS takes 30 or more).
+   */
+  tune?: (config: AppConfig) => AppConfig;
 }
 
 /** Boots the real app on Fastify, listening on a free port, over a fresh database. */
@@ -31,7 +36,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const environment = shared
     ? { ...shared, env: { ...shared.env, ...options.env }, cleanup: async () => undefined }
     : await createTestEnvironment(options.env);
-  const config = loadConfig(environment.env);
+  const loaded = loadConfig(environment.env);
+  const config = options.tune ? options.tune(loaded) : loaded;
   let app: NestFastifyApplication | undefined;
   try {
     app = await createApp(config, { imports: options.imports, logDestination: options.logDestination });

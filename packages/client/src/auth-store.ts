@@ -14,6 +14,11 @@ export interface AuthState {
 export interface AuthStore {
   get(): AuthState | null | Promise<AuthState | null>;
   set(state: AuthState | null): void | Promise<void>;
+  /**
+   * True when the tabs of one origin read the same session from it (localStorage, IndexedDB):
+   * their refreshes are then recorded where every tab sees them at once (see RefreshLedger).
+   */
+  readonly sharedAcrossTabs?: boolean;
 }
 
 /** The default: gone with the page (and the only choice that keeps tokens away from other scripts' storage reads). */
@@ -31,9 +36,11 @@ export class MemoryStore implements AuthStore {
 
 /**
  * Survives reloads and is shared by the tabs of one origin (their refreshes are coordinated
- * through a Web Lock, see Auth.refresh). Anything that can run script on the page can read it.
+ * through a Web Lock and a ledger in IndexedDB, see Auth.refresh). Anything that can run script on the page can read it.
  */
 export class LocalStorageStore implements AuthStore {
+  readonly sharedAcrossTabs = true;
+
   constructor(
     private readonly key = 'backlot.auth',
     private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> = globalThis.localStorage,

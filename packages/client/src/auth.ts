@@ -3,6 +3,7 @@ import { MemoryStore } from './auth-store.js';
 import type { CallOptions, HttpRequest, Transport } from './http.js';
 import { ProblemError } from './problem.js';
 import { Providers, type VerifierStorage } from './providers.js';
+import { RefreshLedger } from './refresh-ledger.js';
 
 /** `body`: tokens in JSON (servers, mobile, SPAs that keep them); `cookie`: the refresh token is an httpOnly cookie. */
 export type AuthMode = 'body' | 'cookie';
@@ -48,12 +49,16 @@ export class Auth {
   private readonly listeners = new Set<Listener>();
   private refreshing?: Promise<AuthState | null>;
   private known: AuthState | null = null;
+  /** Where tabs sharing one session see each other's refreshes at once (see RefreshLedger). */
+  private readonly ledger?: RefreshLedger;
 
   constructor(
     private readonly http: Transport,
     private readonly options: AuthOptions = {},
   ) {
     this.store = options.store ?? new MemoryStore();
+    if (this.store.sharedAcrossTabs && this.mode === 'body' && RefreshLedger.available())
+      this.ledger = new RefreshLedger(options.lockName ?? 'backlot-refresh');
     this.providers = new Providers({
       http,
       headers: () => this.headers(),
@@ -168,14 +173,23 @@ export class Auth {
     const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
     if (!locks) return this.exchange(before);
     return locks.request(this.options.lockName ?? 'backlot-refresh', async () => {
-      // Another tab may have refreshed while this one waited: its tokens are in the shared store.
-      const now = await this.store.get();
+      // Another tab may have refreshed while this one waited: take its tokens rather than spend ours again.
+      const stored = await this.store.get();
+      const now = await this.latest(stored);
       if (now && before && now.accessToken !== before.accessToken && !due(now)) {
+        if (now !== stored) await this.store.set(now);
         this.emit(now);
         return now;
       }
       return this.exchange(now);
     });
+  }
+
+  /** The stored state, or what another tab's refresh of its token gave when the store has not caught up yet. */
+  private async latest(stored: AuthState | null): Promise<AuthState | null> {
+    if (!this.ledger || !stored?.refreshToken) return stored;
+    // Without the ledger (IndexedDB failing, say) the store is all there is to go on.
+    return (await this.ledger.latest(stored.refreshToken).catch(() => null)) ?? stored;
   }
 
   private async exchange(state: AuthState | null): Promise<AuthState | null> {
@@ -185,9 +199,16 @@ export class Auth {
       const answer = await this.http.send<Tokens>(
         this.authCall('/auth/refresh', this.mode === 'cookie' ? {} : { refreshToken: state?.refreshToken }, {}),
       );
-      return await this.keep(answer.data);
+      const next = await this.keep(answer.data);
+      // Committed before the lock is let go, so the tab that takes it next sees the token as spent.
+      if (this.ledger && state?.refreshToken) await this.ledger.record(state.refreshToken, next).catch(() => undefined);
+      return next;
     } catch (error) {
-      if (error instanceof ProblemError && error.status === 401) await this.save(null);
+      if (error instanceof ProblemError && error.status === 401) {
+        // Announced even by a tab that never announced the session (it only read the shared store).
+        this.known = state;
+        await this.save(null);
+      }
       throw error;
     }
   }

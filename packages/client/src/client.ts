@@ -8,11 +8,21 @@ import { Collection } from './records.js';
 export interface ClientOptions extends TransportOptions, AuthOptions {}
 
 /**
+ * Collection name → record fields: the `Collections` interface `backlot typegen` writes. This
+ * default, the untyped one, takes any name and gives records as plain objects.
+ */
+export type AnyCollections = Record<string, Record<string, unknown>>;
+
+/** The fields `collection()` types records with: T when given explicitly, else the map's entry for the name. */
+export type CollectionFields<S, N extends keyof S, T> = [T] extends [never] ? (S[N] extends object ? S[N] : Record<string, unknown>) : T;
+
+/**
  * The entry point: `createClient({ url })`, then `client.auth` and `client.collection('todos')`.
  * Every call carries the session's credentials; one that meets a 401 while a session exists
  * refreshes it (once, shared with every other call waiting) and is sent again.
+ * `S` maps collection names to their fields (`createClient<Collections>()` with generated types).
  */
-export class BacklotClient {
+export class BacklotClient<S extends object = AnyCollections> {
   readonly auth: Auth;
   /** Record changes as they happen (Server-Sent Events). */
   readonly realtime: Realtime;
@@ -28,15 +38,17 @@ export class BacklotClient {
       headers: () => this.auth.headers(),
       refreshAfter401: async () => (await this.auth.canRefresh()) && (await this.auth.refresh()) !== null,
     });
-    this.files = new Files({
-      serverUrl: options.url.replace(/\/+$/, ''),
-      post: async <T>(path: string, body: unknown, call: { signal?: AbortSignal }) =>
-        (await this.call<T>({ method: 'POST', path, body, signal: call.signal })).data,
-    });
+    this.files = new Files({ serverUrl: options.url.replace(/\/+$/, ''), call: (request) => this.call(request) });
   }
 
-  collection<T extends object = Record<string, unknown>>(name: string): Collection<T> {
-    return new Collection<T>(this, name);
+  /**
+   * The records of `name`: typed by the client's map (an unknown name does not compile then), or
+   * by T when given (`collection<Todo>('todos')`). T defaults to `never` only to tell "not given".
+   */
+  collection<T extends object = never, N extends Extract<keyof S, string> = Extract<keyof S, string>>(
+    name: N,
+  ): Collection<CollectionFields<S, N, T>> {
+    return new Collection<CollectionFields<S, N, T>>(this, name);
   }
 
   /** The signed-in user's profile (GET /users/me). */
@@ -58,6 +70,6 @@ export class BacklotClient {
   }
 }
 
-export function createClient(options: ClientOptions): BacklotClient {
-  return new BacklotClient(options);
+export function createClient<S extends object = AnyCollections>(options: ClientOptions): BacklotClient<S> {
+  return new BacklotClient<S>(options);
 }

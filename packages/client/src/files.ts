@@ -1,4 +1,5 @@
 import type { CallOptions } from './http.js';
+import { type ResumableOptions, type UploadResult, type UploadsTransport, type UploadTarget, uploadResumable } from './uploads.js';
 
 /** A stored file as a record shows it. */
 export interface StoredFile {
@@ -16,10 +17,9 @@ export interface FileToken {
   expiresAt: string;
 }
 
-/** What the files helper needs of its client. */
-export interface FilesTransport {
+/** What the files helper needs of its client: its calls, authenticated. */
+export interface FilesTransport extends UploadsTransport {
   serverUrl: string;
-  post<T>(path: string, body: unknown, options: CallOptions): Promise<T>;
 }
 
 /**
@@ -41,6 +41,16 @@ export class Files {
 
   /** A token that opens the record's files (or only `name`) for a few minutes, for the signed-in session. */
   token(target: { collection: string; record: string; name?: string }, options: CallOptions = {}): Promise<FileToken> {
-    return this.transport.post<FileToken>('/files/token', target, options);
+    return this.transport
+      .call<FileToken>({ method: 'POST', path: '/files/token', body: target, signal: options.signal })
+      .then((answer) => answer.data);
+  }
+
+  /**
+   * Sends a file into a record's file field in chunks, resuming after dropped connections
+   * (tus): for files too large to send in one request. The record must exist.
+   */
+  upload(file: Blob, target: UploadTarget, options: ResumableOptions = {}): Promise<UploadResult> {
+    return uploadResumable(this.transport, file, target, options);
   }
 }

@@ -1,4 +1,5 @@
 import { type ProblemBody, ProblemError } from './problem.js';
+import { type ProgressListener, sendWithProgress } from './progress.js';
 
 export type QueryValue = string | number | boolean | undefined | null;
 
@@ -12,8 +13,10 @@ export interface HttpRequest extends CallOptions {
   /** Under the API root, e.g. `/collections/todos/records`. */
   path: string;
   query?: Record<string, QueryValue>;
-  /** Sent as JSON, or as multipart/form-data when it is a FormData. */
+  /** Sent as JSON; a FormData as multipart/form-data; a Blob as it is (its type in `headers`). */
   body?: unknown;
+  /** Called as the body's bytes are sent (a FormData or Blob body). */
+  onUploadProgress?: ProgressListener;
   headers?: Record<string, string>;
   /**
    * Whether sending it twice cannot do twice what once did: reads, and writes carrying an
@@ -86,18 +89,7 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await this.fetchImpl(this.url(request.path, request.query), {
-          method: request.method,
-          headers: {
-            accept: 'application/json',
-            ...(request.body !== undefined && !(request.body instanceof FormData) && { 'content-type': 'application/json' }),
-            ...request.headers,
-          },
-          // FormData (files) goes as multipart/form-data, with the boundary fetch writes into its Content-Type.
-          body: request.body === undefined ? undefined : request.body instanceof FormData ? request.body : JSON.stringify(request.body),
-          credentials: this.options.credentials,
-          signal: request.signal,
-        });
+        response = await this.fetchOnce(request);
       } catch (error) {
         if (request.signal?.aborted || attempt >= retries) throw error;
         await pause(backoff(attempt), request.signal);
@@ -110,6 +102,26 @@ export class Transport {
       }
       return read<T>(response);
     }
+  }
+
+  private fetchOnce(request: HttpRequest): Promise<Response> {
+    const raw = request.body instanceof FormData || request.body instanceof Blob;
+    const init = {
+      method: request.method,
+      // A FormData's Content-Type (with its boundary) is written by whoever encodes it.
+      headers: {
+        accept: 'application/json',
+        ...(request.body !== undefined && !raw && { 'content-type': 'application/json' }),
+        ...request.headers,
+      },
+      credentials: this.options.credentials,
+      signal: request.signal,
+    };
+    const url = this.url(request.path, request.query);
+    if (raw && request.onUploadProgress)
+      return sendWithProgress(this.fetchImpl, { ...init, url, body: request.body as Blob | FormData }, request.onUploadProgress);
+    const body = request.body === undefined ? undefined : raw ? (request.body as BodyInit) : JSON.stringify(request.body);
+    return this.fetchImpl(url, { ...init, body });
   }
 }
 
@@ -125,7 +137,7 @@ async function read<T>(response: Response): Promise<HttpAnswer<T>> {
 }
 
 /** 250 ms, 500 ms, 1 s…, with jitter, so many clients retrying after one outage do not arrive together. */
-function backoff(attempt: number): number {
+export function backoff(attempt: number): number {
   return Math.min(MAX_RETRY_WAIT_MS, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
 }
 
@@ -134,7 +146,7 @@ function retryAfter(response: Response): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(MAX_RETRY_WAIT_MS, seconds * 1000) : undefined;
 }
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(done, ms);

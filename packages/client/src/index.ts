@@ -1,9 +1,11 @@
-export { createClient, BacklotClient, type ClientOptions } from './client.js';
+export { type AnyCollections, createClient, BacklotClient, type ClientOptions, type CollectionFields } from './client.js';
 export { Auth, type AuthMode, type AuthOptions, type SignIn } from './auth.js';
 export { type AuthState, type AuthStore, LocalStorageStore, MemoryStore } from './auth-store.js';
 export { type FileToken, Files, type StoredFile } from './files.js';
 export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
 export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
+export { type ProgressListener, type UploadProgress } from './progress.js';
+export { type ResumableOptions, type UploadResult, type UploadTarget } from './uploads.js';
 export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
 export {
   type Identity,
@@ -27,6 +29,7 @@ export {
   type Page,
   type ReadOptions,
   type RecordBase,
+  type RecordData,
   type RecordOf,
   type WriteOptions,
 } from './records.js';

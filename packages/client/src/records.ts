@@ -1,5 +1,6 @@
 import type { Filter } from './filter.js';
 import type { CallOptions, HttpAnswer, HttpRequest } from './http.js';
+import type { ProgressListener } from './progress.js';
 
 /** What every record has besides its fields. */
 export interface RecordBase {
@@ -12,7 +13,14 @@ export interface RecordBase {
   expand?: Record<string, unknown>;
 }
 
+/**
+ * A record as the server returns it: the system fields and T's. When T declares `expand` (the
+ * types `backlot typegen` writes do, from their relation fields), `record.expand` is typed by it.
+ */
 export type RecordOf<T> = RecordBase & T;
+
+/** What a write sends: any of T's fields, but not `expand` (reads fill it in; the server refuses it). */
+export type RecordData<T> = Partial<Omit<T, 'expand'>>;
 
 export interface ReadOptions extends CallOptions {
   /** Only these fields (and the system ones). */
@@ -53,6 +61,8 @@ export type FileParts = Record<string, FileInput | FileInput[]>;
 export interface WriteOptions extends CallOptions {
   /** Uploads with the write (the request becomes multipart/form-data). */
   files?: FileParts;
+  /** Called as the files' bytes are sent. */
+  onUploadProgress?: ProgressListener;
   /**
    * `If-Match`: the write applies only at this version (412 otherwise). Given a record rather
    * than an id, its version is used unless this is `false`.
@@ -63,14 +73,16 @@ export interface WriteOptions extends CallOptions {
 export interface CreateOptions extends CallOptions {
   /** Uploads with the create (the request becomes multipart/form-data). */
   files?: FileParts;
+  /** Called as the files' bytes are sent. */
+  onUploadProgress?: ProgressListener;
   /** Sent as Idempotency-Key (one is made when left out), so a retried create never makes two records. */
   idempotencyKey?: string;
 }
 
 export type BatchOperation<T> =
-  | { action: 'create'; data: Partial<T> }
-  | { action: 'update'; id: string; data: Partial<T>; ifMatch?: number }
-  | { action: 'replace'; id: string; data: Partial<T>; ifMatch?: number }
+  | { action: 'create'; data: RecordData<T> }
+  | { action: 'update'; id: string; data: RecordData<T>; ifMatch?: number }
+  | { action: 'replace'; id: string; data: RecordData<T>; ifMatch?: number }
   | { action: 'delete'; id: string; ifMatch?: number };
 
 export interface BatchResult<T> {
@@ -131,7 +143,7 @@ export class Collection<T extends object = Record<string, unknown>> {
     return (await this.transport.call<RecordOf<T>>({ method: 'GET', path, query, signal: options.signal, idempotent: true })).data;
   }
 
-  async create(data: Partial<T>, options: CreateOptions = {}): Promise<RecordOf<T>> {
+  async create(data: RecordData<T>, options: CreateOptions = {}): Promise<RecordOf<T>> {
     const key = options.idempotencyKey ?? globalThis.crypto.randomUUID();
     const request: HttpRequest = {
       method: 'POST',
@@ -139,18 +151,19 @@ export class Collection<T extends object = Record<string, unknown>> {
       body: withFiles(data, options.files),
       headers: { 'idempotency-key': key },
       signal: options.signal,
+      onUploadProgress: options.onUploadProgress,
       idempotent: true,
     };
     return (await this.transport.call<RecordOf<T>>(request)).data;
   }
 
   /** Changes the fields given and keeps the others (PATCH). */
-  update(target: Target, data: Partial<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
+  update(target: Target, data: RecordData<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
     return this.write('PATCH', target, data, options);
   }
 
   /** Writes the whole record: fields left out get their default or are cleared (PUT). */
-  replace(target: Target, data: Partial<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
+  replace(target: Target, data: RecordData<T>, options: WriteOptions = {}): Promise<RecordOf<T>> {
     return this.write('PUT', target, data, options);
   }
 
@@ -177,11 +190,12 @@ export class Collection<T extends object = Record<string, unknown>> {
     return { groups: answer.data.groups, truncated: answer.headers.get('x-truncated') === 'true' };
   }
 
-  private async write(method: 'PATCH' | 'PUT', target: Target, data: Partial<T>, options: WriteOptions): Promise<RecordOf<T>> {
+  private async write(method: 'PATCH' | 'PUT', target: Target, data: RecordData<T>, options: WriteOptions): Promise<RecordOf<T>> {
     const addressed = this.addressed(target, options);
     // With If-Match a repeat cannot apply twice: the first success moved the version on.
     const body = withFiles(data, options.files);
-    const request: HttpRequest = { method, ...addressed, body, signal: options.signal, idempotent: 'if-match' in addressed.headers };
+    const { signal, onUploadProgress } = options;
+    const request: HttpRequest = { method, ...addressed, body, signal, onUploadProgress, idempotent: 'if-match' in addressed.headers };
     return (await this.transport.call<RecordOf<T>>(request)).data;
   }
 

@@ -94,6 +94,17 @@ describe('auth: tokens and refresh', () => {
     expect(states).toEqual([null]);
   });
 
+  it('tells the listeners of a client that only read a shared session that it ended', async () => {
+    const { server, store } = await signedIn();
+    // Another tab's client: it never signed in itself, it found the session in the shared store.
+    const other = createClient({ url: 'http://api.test', fetch: server.fetch, store });
+    await store.set({ ...(await store.get())!, refreshToken: 'spent', expiresAt: 0, refreshAt: 0 });
+    const states: unknown[] = [];
+    other.auth.onChange((state) => states.push(state));
+    await other.me().catch(() => undefined);
+    expect(states).toEqual([null]);
+  });
+
   it('lets only one tab refresh: a tab that waited for the lock takes the tokens the other stored', async () => {
     const server = fakeServer();
     const shared = new Map<string, string>();

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser, login, PASSWORD, postJson, signedInUser } from '@backlot/testing/auth';
 import { launchChromium } from '@backlot/testing/browser';
 import { defineCollection, OWNER_ONLY_RULES } from '@backlot/testing/data';
+import { compileClientModules } from '@backlot/testing/sdk-harness';
 import { startTestApp, type TestApp } from '@backlot/testing/test-app';
 import { eventually } from '@backlot/testing/test-jobs';
 import { type ExampleServer, serveExample } from '../../../examples/todo/serve.mjs';
@@ -32,7 +30,7 @@ const row = (page: Page, title: string) => page.locator('#todos li').filter({ ha
 
 /** The example app (examples/todo) in headless Chromium against a running Backlot, as a user would use it. */
 describe('examples/todo in a real browser', () => {
-  let sdk: string;
+  let sdk: ReturnType<typeof compileClientModules>;
   let example: ExampleServer;
   let t: TestApp;
   let browser: Browser;
@@ -59,21 +57,13 @@ describe('examples/todo in a real browser', () => {
   }
 
   beforeAll(async () => {
-    // The SDK's ES modules as the page loads them, compiled with the package's own tsconfig into
-    // this run's directory: build.mjs first empties packages/client/dist, which would pull the
-    // files from under the package test (test/integration) when it runs beside this one.
-    sdk = mkdtempSync(join(tmpdir(), 'backlot-sdk-'));
-    await promisify(execFile)(process.execPath, [
-      require.resolve('typescript/bin/tsc'),
-      '-p',
-      join(ROOT, 'packages/client/tsconfig.json'),
-      '--outDir',
-      sdk,
-    ]);
+    // The SDK's ES modules as the page loads them, compiled into this run's own directory.
+    sdk = compileClientModules();
+    await sdk.compiled;
     // The page needs the API's URL and the API needs the page's origin in CORS_ORIGINS, and both
     // listen on a free port. So the example server starts first and reads the API's URL at each
     // request: by the time the browser asks for anything, the app is up.
-    example = await serveExample({ apiUrl: () => t.baseUrl, clientDir: sdk });
+    example = await serveExample({ apiUrl: () => t.baseUrl, clientDir: sdk.dir });
     t = await startTestApp({ env: { CORS_ORIGINS: example.url, AUTH_RATE_LIMIT_MAX: '1000' } });
     const admin = await signedInUser(t, { role: 'admin' });
     const fields = [
@@ -102,7 +92,7 @@ describe('examples/todo in a real browser', () => {
     await browser?.close();
     await t?.close();
     await example?.close();
-    if (sdk) rmSync(sdk, { recursive: true, force: true });
+    sdk?.remove();
   });
 
   it('serves the page under its CSP and signs in through the form', async () => {
