@@ -71,9 +71,9 @@ export class TestOidcProvider {
   setAccount(account: OidcAccount): void {
     this.accounts.set(account.sub, account);
   }
-  /** A browser that reaches the provider's pages signs in as `sub` and grants what is asked. */
-  signInBrowsersAs(sub: string): void {
-    this.browserUser = { sub, deny: false };
+  /** A browser that reaches the provider's pages signs in as `sub` and grants what is asked (or, with `deny`, refuses it). */
+  signInBrowsersAs(sub: string, options: { deny?: boolean } = {}): void {
+    this.browserUser = { sub, deny: options.deny ?? false };
   }
 
   /**

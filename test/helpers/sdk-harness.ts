@@ -8,7 +8,12 @@ import { promisify } from 'node:util';
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/sdk-browser');
-const PAGES: Record<string, string> = { '/': 'index.html', '/harness.mjs': 'harness.mjs' };
+const PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/harness.mjs': 'harness.mjs',
+  '/relay.html': 'relay.html',
+  '/relay.mjs': 'relay.mjs',
+};
 const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 

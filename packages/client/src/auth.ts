@@ -245,6 +245,7 @@ export class Auth {
 
   private async save(state: AuthState | null): Promise<void> {
     await this.store.set(state);
+    if (!state) await this.ledger?.clear().catch(() => undefined);
     this.emit(state);
   }
 

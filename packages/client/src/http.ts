@@ -17,6 +17,8 @@ export interface HttpRequest extends CallOptions {
   body?: unknown;
   /** Called as the body's bytes are sent (a FormData or Blob body). */
   onUploadProgress?: ProgressListener;
+  /** `blob`: a successful answer's body as a Blob, unparsed (an export); problems are read as usual. */
+  responseType?: 'json' | 'blob';
   headers?: Record<string, string>;
   /**
    * Whether sending it twice cannot do twice what once did: reads, and writes carrying an
@@ -100,7 +102,7 @@ export class Transport {
         await pause(retryAfter(response) ?? backoff(attempt), request.signal);
         continue;
       }
-      return read<T>(response);
+      return read<T>(response, request.responseType);
     }
   }
 
@@ -125,7 +127,9 @@ export class Transport {
   }
 }
 
-async function read<T>(response: Response): Promise<HttpAnswer<T>> {
+async function read<T>(response: Response, responseType?: HttpRequest['responseType']): Promise<HttpAnswer<T>> {
+  if (responseType === 'blob' && response.ok)
+    return { data: (await response.blob()) as T, status: response.status, headers: response.headers };
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   const parsed: unknown = text && type.includes('json') ? JSON.parse(text) : text || undefined;

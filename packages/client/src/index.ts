@@ -5,7 +5,7 @@ export { type FileToken, Files, type StoredFile } from './files.js';
 export { and, field, FieldName, Filter, filter, type FilterValue, or } from './filter.js';
 export { type CallOptions, type HttpAnswer, type HttpRequest, type QueryValue, Transport, type TransportOptions } from './http.js';
 export { type ProgressListener, type UploadProgress } from './progress.js';
-export { type ResumableOptions, type UploadResult, type UploadTarget } from './uploads.js';
+export { type ResumableOptions, UploadOutcomeUnknownError, type UploadResult, type UploadTarget } from './uploads.js';
 export { type FieldProblem, type ProblemBody, ProblemError } from './problem.js';
 export {
   type Identity,
@@ -23,6 +23,9 @@ export {
   type BatchResult,
   Collection,
   type CreateOptions,
+  type ExportOptions,
+  type ImportOptions,
+  type ImportResult,
   type FileInput,
   type FileParts,
   type ListOptions,

@@ -23,6 +23,7 @@ interface ProgressRequest {
  */
 export function sendWithProgress(fetchImpl: typeof fetch, request: ProgressRequest, listener: ProgressListener): Promise<Response> {
   if (typeof XMLHttpRequest === 'function') return sendWithXhr(request, listener);
+  if (!streamsRequestBodies()) return sendWhole(fetchImpl, request, listener);
   const body = request.body instanceof FormData ? multipart(request.body) : { blob: request.body, type: undefined };
   const total = body.blob.size;
   let loaded = 0;
@@ -39,6 +40,25 @@ export function sendWithProgress(fetchImpl: typeof fetch, request: ProgressReque
   return fetchImpl(request.url, { ...init, body: body.blob.stream().pipeThrough(counter) } as RequestInit);
 }
 
+/**
+ * Node, Deno and Bun send a stream as a request body over HTTP/1.1. A browser worker (no
+ * XMLHttpRequest there) may not: Chromium streams only over HTTP/2, Firefox and Safari not at all.
+ */
+function streamsRequestBodies(): boolean {
+  const runtime = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
+  return Boolean(runtime.process?.versions?.node || runtime.Deno || runtime.Bun);
+}
+
+/** Without a way to count bytes as they leave: one report, when the answer has come. */
+async function sendWhole(fetchImpl: typeof fetch, request: ProgressRequest, listener: ProgressListener): Promise<Response> {
+  const { url, body, ...init } = request;
+  const response = await fetchImpl(url, { ...init, body });
+  const parts = body instanceof Blob ? [body] : [...body.values()];
+  const size = parts.reduce((sum, part) => sum + (typeof part === 'string' ? part.length : part.size), 0);
+  listener({ loaded: size, total: size });
+  return response;
+}
+
 function sendWithXhr(request: ProgressRequest, listener: ProgressListener): Promise<Response> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -52,6 +72,8 @@ function sendWithXhr(request: ProgressRequest, listener: ProgressListener): Prom
         total: event.lengthComputable ? event.total : request.body instanceof Blob ? request.body.size : event.loaded,
       });
     // fetch() rejects with a TypeError on a network failure: the same here, so the caller's retry rules apply.
+    const abort = () => xhr.abort();
+    xhr.onloadend = () => request.signal?.removeEventListener('abort', abort);
     xhr.onerror = () => reject(new TypeError('Network error while uploading'));
     xhr.onabort = () => reject(request.signal?.reason ?? new DOMException('The upload was aborted', 'AbortError'));
     xhr.onload = () =>
@@ -62,7 +84,7 @@ function sendWithXhr(request: ProgressRequest, listener: ProgressListener): Prom
         }),
       );
     if (request.signal?.aborted) return reject(request.signal.reason);
-    request.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    request.signal?.addEventListener('abort', abort, { once: true });
     xhr.send(request.body);
   });
 }

@@ -32,6 +32,13 @@ export interface StartOptions extends CallOptions {
   navigate?: (url: string) => void;
 }
 
+export interface PopupOptions extends CallOptions {
+  /** The return page the popup lands on, on the allow-list: it calls `relay()`. */
+  redirect: string;
+  /** `window.open` features (default: a 500×650 popup). */
+  features?: string;
+}
+
 /** What the return page learned: signed in (or an MFA challenge), or a provider linked. */
 export type ProviderOutcome = SignIn | { linked: Identity };
 
@@ -47,6 +54,9 @@ export class ProviderSignInError extends Error {
 }
 
 const VERIFIER_KEY = 'backlot-provider-verifier';
+const RELAY = 'backlot-provider-outcome';
+/** How long a popup seen closed may still have its outcome on the way (relay() posts, then closes). */
+const CLOSED_GRACE_MS = 1000;
 
 interface ProvidersDeps {
   http: Transport;
@@ -104,14 +114,53 @@ export class Providers {
   }
 
   /**
+   * Signs in through a popup and stays on this page. Call it from a click (browsers block other
+   * popups). The verifier stays in this page's memory; the popup's return page hands the
+   * outcome back with `relay()`. Rejects with ProviderSignInError `popup_blocked`, `popup_closed`
+   * (closed before the end), or the provider's or server's refusal.
+   */
+  async signInWithPopup(provider: string, options: PopupOptions): Promise<SignIn> {
+    // Opened before any await: a popup opened later is no longer part of the click.
+    const popup = globalThis.open('about:blank', '_blank', options.features ?? 'popup,width=500,height=650');
+    if (!popup) throw new ProviderSignInError('popup_blocked', 'The browser blocked the popup: call signInWithPopup from a click.');
+    try {
+      const { verifier, challenge } = await newVerifier();
+      popup.location.href = this.deps.http.url(`/auth/providers/${encodeURIComponent(provider)}/authorize`, {
+        redirect: options.redirect,
+        challenge,
+      });
+      const params = new URL(await outcomeOf(popup, options.signal)).searchParams;
+      return (await this.finish(params, verifier, options)) as SignIn;
+    } finally {
+      if (!popup.closed) popup.close();
+    }
+  }
+
+  /**
+   * On the return page of a popup sign-in: hands the page's URL (the outcome) to the page that
+   * opened the popup, on this origin only, and closes the popup. False when this page is not
+   * such a popup: finish with `complete()` then.
+   */
+  relay(pageUrl: string = globalThis.location?.href ?? ''): boolean {
+    const opener = (globalThis as { opener?: Window | null }).opener;
+    if (!opener || opener === (globalThis as unknown as Window)) return false;
+    opener.postMessage({ type: RELAY, url: pageUrl }, globalThis.location.origin);
+    globalThis.close();
+    return true;
+  }
+
+  /**
    * On the return page: reads the outcome from its URL (default `location.href`) and finishes it.
    * Throws ProviderSignInError when the provider or the server refused. Take the code out of the
    * address bar afterwards (`history.replaceState`).
    */
   async complete(pageUrl: string = globalThis.location?.href ?? '', options: CallOptions = {}): Promise<ProviderOutcome> {
-    const params = new URL(pageUrl).searchParams;
     const verifier = this.storage().getItem(VERIFIER_KEY);
     this.storage().removeItem(VERIFIER_KEY);
+    return this.finish(new URL(pageUrl).searchParams, verifier, options);
+  }
+
+  private async finish(params: URLSearchParams, verifier: string | null, options: CallOptions): Promise<ProviderOutcome> {
     const error = params.get('error');
     if (error) throw new ProviderSignInError(error, params.get('error_description') ?? error);
     if (!verifier)
@@ -133,9 +182,9 @@ export class Providers {
   }
 
   private async newChallenge(): Promise<string> {
-    const verifier = base64url(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+    const { verifier, challenge } = await newVerifier();
     this.storage().setItem(VERIFIER_KEY, verifier);
-    return base64url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+    return challenge;
   }
 
   private go(url: string, options: StartOptions): string {
@@ -149,6 +198,44 @@ export class Providers {
     if (!storage) throw new Error('No sessionStorage here: pass `providerStorage` to createClient.');
     return storage;
   }
+}
+
+async function newVerifier(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = base64url(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  return { verifier, challenge: base64url(new Uint8Array(digest)) };
+}
+
+/**
+ * The URL the popup's return page relays: only a message from that popup, on this origin,
+ * counts. Rejects when the popup is closed without one, or on abort.
+ */
+function outcomeOf(popup: Window, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let closedAt = 0;
+    const watch = setInterval(() => {
+      if (!popup.closed) return;
+      closedAt ||= Date.now();
+      if (Date.now() - closedAt >= CLOSED_GRACE_MS)
+        end(() => reject(new ProviderSignInError('popup_closed', 'The sign-in window was closed.')));
+    }, 250);
+    const onMessage = (event: MessageEvent) => {
+      const data = event.data as { type?: unknown; url?: unknown } | null;
+      if (event.origin !== globalThis.location.origin || event.source !== popup || data?.type !== RELAY || typeof data.url !== 'string')
+        return;
+      end(() => resolve(data.url as string));
+    };
+    const onAbort = () => end(() => reject(signal!.reason));
+    function end(settle: () => void) {
+      clearInterval(watch);
+      globalThis.removeEventListener('message', onMessage);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    }
+    globalThis.addEventListener('message', onMessage);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function base64url(bytes: Uint8Array): string {

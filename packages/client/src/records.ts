@@ -1,5 +1,6 @@
 import type { Filter } from './filter.js';
 import type { CallOptions, HttpAnswer, HttpRequest } from './http.js';
+import type { FieldProblem } from './problem.js';
 import type { ProgressListener } from './progress.js';
 
 /** What every record has besides its fields. */
@@ -100,6 +101,32 @@ export interface AggregateOptions extends CallOptions {
   limit?: number;
 }
 
+export interface ExportOptions extends CallOptions {
+  /** `ndjson` (the default: one JSON record per line) or `csv`. */
+  format?: 'ndjson' | 'csv';
+  /** Only the records this matches (and the list rule lets the caller see). */
+  filter?: Filter | string;
+}
+
+export interface ImportOptions extends CallOptions {
+  /** `atomic` (the default): every record or none, a 422 ProblemError listing the failures; `skip`: the valid ones. */
+  mode?: 'atomic' | 'skip';
+  /** `new` (the default): new ids, the caller owns them; `keep`: each record keeps its `id`, so importing an export again changes nothing. */
+  ids?: 'new' | 'keep';
+  /** A Blob's format when its type does not say (default ndjson). */
+  format?: 'ndjson' | 'csv';
+}
+
+export interface ImportResult {
+  imported: number;
+  replaced: number;
+  failed: number;
+  /** The failed lines (`skip`), at most the first 100. */
+  errors: { line: number; errors: FieldProblem[] }[];
+}
+
+const TRANSFER_TYPES = { ndjson: 'application/x-ndjson', csv: 'text/csv' } as const;
+
 /** The calls a collection makes through its client (auth headers, refresh on 401, retries). */
 export interface RecordsTransport {
   call<T>(request: HttpRequest): Promise<HttpAnswer<T>>;
@@ -188,6 +215,32 @@ export class Collection<T extends object = Record<string, unknown>> {
       idempotent: true,
     });
     return { groups: answer.data.groups, truncated: answer.headers.get('x-truncated') === 'true' };
+  }
+
+  /** The records as an NDJSON or CSV file, under the list rule: save it, or read it with `.text()`. */
+  async export(options: ExportOptions = {}): Promise<Blob> {
+    const query = { format: options.format ?? 'ndjson', filter: options.filter?.toString() };
+    const path = `${this.base}/export`;
+    return (await this.transport.call<Blob>({ method: 'GET', path, query, signal: options.signal, idempotent: true, responseType: 'blob' }))
+      .data;
+  }
+
+  /**
+   * Creates records from a list, or from an NDJSON or CSV file (an export imports as it is),
+   * under the create rule. Sent once: an import is not retried.
+   */
+  async import(records: RecordData<T>[] | Blob, options: ImportOptions = {}): Promise<ImportResult> {
+    const format = options.format ?? (records instanceof Blob && records.type.startsWith(TRANSFER_TYPES.csv) ? 'csv' : 'ndjson');
+    const body = records instanceof Blob ? records : new Blob([records.map((record) => JSON.stringify(record)).join('\n')]);
+    const request: HttpRequest = {
+      method: 'POST',
+      path: `${this.base}/import`,
+      query: { mode: options.mode, ids: options.ids },
+      body,
+      headers: { 'content-type': TRANSFER_TYPES[format] },
+      signal: options.signal,
+    };
+    return (await this.transport.call<ImportResult>(request)).data;
   }
 
   private async write(method: 'PATCH' | 'PUT', target: Target, data: RecordData<T>, options: WriteOptions): Promise<RecordOf<T>> {

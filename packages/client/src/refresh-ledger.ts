@@ -2,8 +2,10 @@ import type { AuthState } from './auth-store.js';
 
 const DATABASE = 'backlot-refresh';
 const TABLE = 'spent';
-/** Long enough for any tab waiting on the lock; the tokens it holds are short-lived anyway. */
+/** Long enough for any tab waiting on the lock: older entries are neither read nor kept. */
 const KEEP_MS = 5 * 60_000;
+/** Each use, at most: the lock is held meanwhile, and a stuck IndexedDB must not hold every tab. */
+const TIMEOUT_MS = 500;
 
 interface Entry {
   next: AuthState;
@@ -17,7 +19,8 @@ interface Entry {
  * Chromium hands the Web Lock to the next tab before the previous holder's localStorage write
  * reaches it (measured: about 10 ms late). A completed IndexedDB transaction is seen by every tab
  * at once, so the holder records its refresh here before it lets the lock go. Keys are hashes of
- * the spent tokens; entries go after a few minutes.
+ * the spent tokens; entries are ignored after a few minutes and deleted then, or at sign-out.
+ * Every use gives up after TIMEOUT_MS: the caller then goes on with the store alone.
  */
 export class RefreshLedger {
   private database?: Promise<IDBDatabase>;
@@ -36,7 +39,7 @@ export class RefreshLedger {
     for (let step = 0, current = token; step < 20; step++) {
       const key = await this.key(current);
       const entry = (await this.run('readonly', (table) => table.get(key))) as Entry | undefined;
-      if (!entry?.next.refreshToken) break;
+      if (!entry?.next.refreshToken || entry.at < Date.now() - KEEP_MS) break;
       found = entry.next;
       current = entry.next.refreshToken;
     }
@@ -59,6 +62,13 @@ export class RefreshLedger {
     });
   }
 
+  /** Forgets every refresh (sign-out): the tokens they gave are over. */
+  async clear(): Promise<void> {
+    await this.run('readwrite', (table) => {
+      table.clear();
+    });
+  }
+
   private async key(token: string): Promise<string> {
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
     const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -69,7 +79,19 @@ export class RefreshLedger {
    * One transaction; resolves with the request's result once the transaction has completed.
    * `work` is synchronous: a transaction left without a request across an await commits early.
    */
-  private async run(mode: IDBTransactionMode, work: (table: IDBObjectStore) => IDBRequest | void): Promise<unknown> {
+  private run(mode: IDBTransactionMode, work: (table: IDBObjectStore) => IDBRequest | void): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('IndexedDB did not answer in time')), TIMEOUT_MS);
+    });
+    return Promise.race([this.transact(mode, work), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * One transaction; resolves with the request's result once the transaction has completed.
+   * `work` is synchronous: a transaction left without a request across an await commits early.
+   */
+  private async transact(mode: IDBTransactionMode, work: (table: IDBObjectStore) => IDBRequest | void): Promise<unknown> {
     const transaction = (await this.open()).transaction(TABLE, mode);
     const done = new Promise<void>((resolve, reject) => {
       transaction.oncomplete = () => resolve();
@@ -81,11 +103,23 @@ export class RefreshLedger {
   }
 
   private open(): Promise<IDBDatabase> {
-    this.database ??= new Promise((resolve, reject) => {
+    this.database ??= new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(DATABASE, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(TABLE);
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        const database = request.result;
+        // A newer version of the SDK in another tab wants to upgrade: step aside, open again next time.
+        database.onversionchange = () => {
+          database.close();
+          this.database = undefined;
+        };
+        resolve(database);
+      };
       request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+    }).catch((error: unknown) => {
+      this.database = undefined;
+      throw error;
     });
     return this.database;
   }

@@ -18,13 +18,13 @@ export interface ResumableOptions {
   name?: string;
   /** Bytes per request (default 5 MiB): a dropped connection costs at most one chunk. */
   chunkSize?: number;
-  /** Bytes the server has, as they are sent. */
+  /** Bytes sent so far, as they are sent; never going back, even when a retry sends some again. */
   onProgress?: ProgressListener;
   /** Called once with the upload's id: keep it (say in localStorage) to resume after a reload. */
   onCreated?: (uploadId: string) => void;
   /** An id from `onCreated` (or the upload's URL): continue that upload from where the server is. */
   resume?: string;
-  /** Failed requests in a row (network errors, 5xx) before giving up (default 5). */
+  /** Failed requests in a row (network errors, 5xx, 429) before giving up (default 5). */
   retries?: number;
 }
 
@@ -57,14 +57,26 @@ export async function uploadResumable(
   target: UploadTarget,
   options: ResumableOptions = {},
 ): Promise<UploadResult> {
-  const { signal, onProgress } = options;
-  const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_CHUNK);
+  const { signal } = options;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const retries = options.retries ?? 5;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError('chunkSize must be a whole number of bytes, at least 1');
+  if (!Number.isInteger(retries) || retries < 0) throw new RangeError('retries must be a whole number, at least 0');
   const total = file.size;
+  // Never backwards: after a retry the server may hold fewer bytes than were sent.
+  let reported = -1;
+  const report = (loaded: number) => {
+    if (loaded <= reported) return;
+    reported = loaded;
+    options.onProgress?.({ loaded, total });
+  };
   let id: string;
   let offset = 0;
   if (options.resume) {
     id = lastSegment(options.resume);
-    offset = await offsetOf(transport, id, signal);
+    const { length, offset: held } = await stateOf(transport, id, signal);
+    if (length !== total) throw new Error(`The upload to resume is of a file of ${length} bytes; this file has ${total}.`);
+    offset = held;
   } else {
     const created = await transport.call({
       method: 'POST',
@@ -76,37 +88,61 @@ export async function uploadResumable(
     options.onCreated?.(id);
     if (total === 0) return finished(created.headers, target);
   }
-  onProgress?.({ loaded: offset, total });
+  report(offset);
 
   for (let failures = 0; ;) {
     const start = offset;
+    const end = Math.min(total, start + chunkSize);
     try {
       const sent = await transport.call({
         method: 'PATCH',
         path: `/uploads/${encodeURIComponent(id)}`,
         headers: { ...TUS, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(start) },
-        body: file.slice(start, Math.min(total, start + chunkSize)),
+        body: file.slice(start, end),
         signal,
-        onUploadProgress: onProgress && ((chunk) => onProgress({ loaded: start + chunk.loaded, total })),
+        onUploadProgress: (chunk) => report(start + chunk.loaded),
       });
-      offset = Number(sent.headers.get('upload-offset'));
+      const next = Number(sent.headers.get('upload-offset'));
+      if (!Number.isInteger(next) || next <= start || next > total)
+        throw new TypeError(`The server answered an offset of ${next} after ${start}.`);
+      offset = next;
       failures = 0;
-      if (offset >= total) return finished(sent.headers, target);
+      report(offset);
+      if (offset === total) return finished(sent.headers, target);
     } catch (error) {
-      // A refusal (a 4xx other than the 409 of an offset the server does not have) stands;
-      // a dropped connection or a 5xx is retried from the offset the server reports.
-      const retryable = !(error instanceof ProblemError) || error.status === 409 || error.status >= 500;
-      if (signal?.aborted || !retryable || ++failures > (options.retries ?? 5)) throw error;
-      await pause(backoff(failures - 1), signal);
-      offset = await offsetOf(transport, id, signal);
-      onProgress?.({ loaded: offset, total });
+      // A refusal stands. A dropped connection, a 5xx, too many requests (429) or the 409 of an
+      // offset the server does not have is retried from the offset the server reports.
+      const status = error instanceof ProblemError ? error.status : 0;
+      const retryable = status === 0 || status === 409 || status === 429 || status >= 500;
+      if (signal?.aborted || !retryable || ++failures > retries) throw error;
+      await pause(Math.max(backoff(failures - 1), status === 429 ? 1000 : 0), signal);
+      offset = await stateOf(transport, id, signal).then(
+        (state) => state.offset,
+        (lookup: unknown) => {
+          // The server ends an upload when its last byte arrives, stored or refused: nothing to resume.
+          const gone = lookup instanceof ProblemError && (lookup.status === 404 || lookup.status === 410);
+          if (gone && status === 0 && end === total) throw new UploadOutcomeUnknownError();
+          throw gone ? error : lookup;
+        },
+      );
     }
   }
 }
 
-async function offsetOf(transport: UploadsTransport, id: string, signal?: AbortSignal): Promise<number> {
+/**
+ * The answer to the last chunk was lost and the server has ended the upload: the file may be
+ * in the record or may have been refused. Read the record before uploading again.
+ */
+export class UploadOutcomeUnknownError extends Error {
+  constructor() {
+    super('The connection dropped on the last chunk and the upload is over: read the record to see whether the file is in it.');
+    this.name = 'UploadOutcomeUnknownError';
+  }
+}
+
+async function stateOf(transport: UploadsTransport, id: string, signal?: AbortSignal): Promise<{ offset: number; length: number }> {
   const head = await transport.call({ method: 'HEAD', path: `/uploads/${encodeURIComponent(id)}`, headers: TUS, signal, idempotent: true });
-  return Number(head.headers.get('upload-offset'));
+  return { offset: Number(head.headers.get('upload-offset')), length: Number(head.headers.get('upload-length')) };
 }
 
 function finished(headers: Headers, target: UploadTarget): UploadResult {

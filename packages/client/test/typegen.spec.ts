@@ -114,6 +114,7 @@ describe('generate(): names, escaping, determinism', () => {
     { name: 'todo_expand', fields: [] },
     { name: 'stored_files', fields: [] },
     { name: 'record_of', fields: [] },
+    { name: 'records', fields: [{ name: 'elsewhere', type: 'relation', collection: 'not_listed' }] },
     { name: 'delete', fields: [{ name: 'class', type: 'text' }] },
     { name: '日本', fields: [] },
     { name: "it's", fields: [] },
@@ -128,6 +129,7 @@ describe('generate(): names, escaping, determinism', () => {
       'delete: Delete;',
       "'it\\'s': It;",
       'record_of: RecordOf2;',
+      'records: Records;',
       'stored_files: StoredFiles;',
       'todo_expand: TodoExpand;',
       'todos: Todo;',
@@ -212,6 +214,13 @@ describe('reading a schema and the command line', () => {
     const stray = await run('typegen', '--url', 'http://x', 'blk_0123456789abcdef');
     expect(stray.code).toBe(2);
     expect(stray.err).not.toContain('0123456789abcdef');
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl';
+    const strayToken = await run('typegen', '--url', 'http://x', jwt);
+    expect(strayToken.code).toBe(2);
+    expect(strayToken.err).not.toContain('eyJzdWIiOiJ1MSJ9');
+    const password = await run('typegen', '--url', 'http://ada:hunter2@', '--api-key', 'blk_a');
+    expect(password.code).not.toBe(0);
+    expect(password.err).not.toContain('hunter2');
     expect(await run('deploy')).toMatchObject({ code: 2, err: expect.stringContaining('Unknown command') });
     expect(await run('typegen', '--help')).toMatchObject({ code: 0, out: expect.stringContaining('--check') });
   });

@@ -221,8 +221,7 @@ describe('@backlot/client in a real browser', () => {
 
       const results = await Promise.all(tabs.map((tab) => callThroughExpiries(tab, 6)));
 
-      // Both signed out: the tab whose refresh was refused cleared the shared store. (Not counted by onChange(null):
-      // a tab that never emitted a state does not emit null either, and which tab is refused is down to timing.)
+      // Both signed out: the tab whose refresh was refused cleared the shared store (which tab that is is down to timing).
       expect(results.map((result) => result.stored)).toEqual([null, null]);
       expect(results.flatMap((result) => result.failures)).toContainEqual(expect.stringMatching(/^401 /));
       expect(spent.length - new Set(spent).size).toBeGreaterThan(0);

@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type BacklotClient, createClient, ProblemError, type StoredFile, type UploadProgress } from '@backlot/client';
+import {
+  type BacklotClient,
+  createClient,
+  ProblemError,
+  type StoredFile,
+  UploadOutcomeUnknownError,
+  type UploadProgress,
+} from '@backlot/client';
 import { createUser, signedInUser } from '@backlot/testing/auth';
 import { defineCollection, OWNER_ONLY_RULES } from '@backlot/testing/data';
 import { startTestApp, type TestApp } from '@backlot/testing/test-app';
@@ -24,17 +31,17 @@ function expectProgress(events: UploadProgress[], total: number): void {
 describe('@backlot/client uploads against a real server', () => {
   let t: TestApp;
   let client: BacklotClient;
-  /** PATCH requests of resumable uploads, and whether the next one should lose its answer. */
+  /** PATCH requests of resumable uploads the server accepted, and which of them should lose their answer. */
   const patches: string[] = [];
-  let dropNextAnswer = false;
+  let dropAnswer: ((offset: number) => boolean) | undefined;
 
   const fetchWatching: typeof fetch = async (input, init) => {
     const answer = await fetch(input, init);
-    if (init?.method !== 'PATCH' || !String(input).includes('/uploads/')) return answer;
+    if (init?.method !== 'PATCH' || !String(input).includes('/uploads/') || !answer.ok) return answer;
     patches.push(String(input));
-    if (!dropNextAnswer) return answer;
+    if (!dropAnswer?.(Number(answer.headers.get('upload-offset')))) return answer;
     // The server has the chunk; the client never hears so, as on a connection cut after the send.
-    dropNextAnswer = false;
+    dropAnswer = undefined;
     await answer.body?.cancel();
     throw new TypeError('fetch failed');
   };
@@ -122,7 +129,7 @@ describe('@backlot/client uploads against a real server', () => {
     const doc = await client.collection<Doc>('docs').create({ title: 'lost answer' });
     const bytes = randomBytes(600_000);
     patches.length = 0;
-    dropNextAnswer = true;
+    dropAnswer = () => true;
     const result = await client.files.upload(
       new Blob([bytes]),
       { collection: 'docs', record: doc.id, field: 'scans' },
@@ -168,6 +175,33 @@ describe('@backlot/client uploads against a real server', () => {
     expect(patches.length).toBeLessThanOrEqual(2);
     const stored = await client.collection<Doc>('docs').get(doc.id);
     expect(stored.attachment).toMatchObject({ name: result.name, size: bytes.length, sha256: sha256(bytes) });
+  });
+
+  it('cannot tell the outcome when the answer to the last chunk is lost, and says so', async () => {
+    const doc = await client.collection<Doc>('docs').create({ title: 'last answer lost' });
+    dropAnswer = (offset) => offset === 300_000;
+    const lost = await client.files
+      .upload(new Blob([randomBytes(300_000)]), { collection: 'docs', record: doc.id, field: 'attachment' }, { chunkSize: 100_000 })
+      .catch((error: unknown) => error);
+    expect(lost).toBeInstanceOf(UploadOutcomeUnknownError);
+    // It was stored: the server finished the upload before the answer went missing.
+    expect((await client.collection<Doc>('docs').get(doc.id)).attachment?.size).toBe(300_000);
+  });
+
+  it('refuses to resume with a file of another size, and a chunk size that is not a whole number of bytes', async () => {
+    const doc = await client.collection<Doc>('docs').create({ title: 'wrong file' });
+    const target = { collection: 'docs', record: doc.id, field: 'attachment' };
+    const controller = new AbortController();
+    let uploadId = '';
+    const first = client.files.upload(new Blob([randomBytes(400_000)]), target, {
+      chunkSize: 100_000,
+      signal: controller.signal,
+      onCreated: (id) => (uploadId = id),
+      onProgress: (p) => p.loaded > 0 && controller.abort(),
+    });
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(client.files.upload(new Blob([randomBytes(10)]), target, { resume: uploadId })).rejects.toThrow(/400000 bytes/);
+    await expect(client.files.upload(new Blob(['x']), target, { chunkSize: Number.NaN })).rejects.toThrow(RangeError);
   });
 
   it("answers a file the field refuses with the server's problem, once, and keeps nothing", async () => {

@@ -104,6 +104,24 @@ describe('@backlot/client against a real server', () => {
     expect(ranks).toEqual(Array.from({ length: 23 }, (_, rank) => rank));
   });
 
+  it('exports records as NDJSON and CSV under a filter, and imports them: all or none, or the valid ones', async () => {
+    const notes = client.collection<Note>('notes');
+    for (const title of ['export a', 'export b']) await notes.create({ title, rank: 500 });
+    const ndjson = await notes.export({ filter: filter`rank = ${500}` });
+    const lines = (await ndjson.text()).trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as Note).title).sort()).toEqual(['export a', 'export b']);
+    const csv = await notes.export({ format: 'csv', filter: filter`rank = ${500}` });
+    expect(csv.type).toMatch(/^text\/csv/);
+    expect(await notes.import(csv)).toMatchObject({ imported: 2, failed: 0 });
+    expect((await notes.list({ filter: filter`rank = ${500}`, count: true })).total).toBe(4);
+
+    const refused = await notes.import([{ title: 'all or none', rank: 501 }, { title: 'x'.repeat(201) }]).catch((error: unknown) => error);
+    expect((refused as ProblemError).status).toBe(422);
+    expect((await notes.list({ filter: filter`rank = ${501}`, count: true })).total).toBe(0);
+    const skipped = await notes.import([{ title: 'the valid one', rank: 501 }, { title: 'x'.repeat(201) }], { mode: 'skip' });
+    expect(skipped).toMatchObject({ imported: 1, failed: 1, errors: [{ line: 2 }] });
+  });
+
   it('answers a refused write with the problem’s field errors', async () => {
     const failed = (await client
       .collection<Note>('notes')

@@ -228,9 +228,12 @@ function count(collections: readonly unknown[]): string {
   return `${collections.length} collection${collections.length === 1 ? '' : 's'}`;
 }
 
-/** Messages never carry a credential: the ones given, and anything shaped like an API key. */
+/** Messages never carry a credential: the ones given, and anything shaped like an API key, a JWT or a URL's password. */
 function redact(message: string, options?: Pick<Options, 'apiKey' | 'token'>): string {
   let safe = message;
   for (const secret of [options?.apiKey, options?.token]) if (secret) safe = safe.split(secret).join('***');
-  return safe.replace(/blk_[A-Za-z0-9_-]+/g, 'blk_***');
+  return safe
+    .replace(/blk_[A-Za-z0-9_-]+/g, 'blk_***')
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '***')
+    .replace(/\/\/[^/@\s]+@/g, '//***@');
 }

@@ -30,7 +30,11 @@ export function serverRoot(url: string): URL {
   try {
     parsed = new URL(url.replace(/\/+$/, '').replace(/\/api\/v1$/, ''));
   } catch {
-    throw new SchemaError(`--url must be the server's URL, like http://127.0.0.1:3000 (got "${url}").`, true);
+    // Not echoed: a mistyped value may be a pasted credential.
+    throw new SchemaError(
+      `--url must be the server's URL, like http://127.0.0.1:3000 (got ${url.length} characters that are not one).`,
+      true,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new SchemaError('--url must be an http(s) URL.', true);
   return parsed;
