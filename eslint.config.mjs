@@ -31,14 +31,15 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // .tsx: the console (apps/console), type-checked with its own tsconfig, found by the project service.
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
     settings: {
       // tsconfig's paths resolve, so a cycle through an @backlot/* alias is seen like a relative one.
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
       // Without .ts here import-x parses no TypeScript dependency, and no-cycle never fires.
-      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs', '.cjs'],
       'import-x/external-module-folders': ['node_modules', 'node_modules/@types'],
     },
     rules: {
@@ -107,4 +108,5 @@ export default tseslint.config(
   { files: ['**/*.mjs'], languageOptions: { sourceType: 'module', globals: { ...globals.node } } },
   // The example SPAs are browser ES modules with no build step.
   { files: ['examples/**/*.js'], languageOptions: { sourceType: 'module', globals: { ...globals.browser } } },
+  { files: ['apps/console/src/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
 );

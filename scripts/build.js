@@ -10,16 +10,16 @@
 const { createHash } = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const { join, relative, sep } = require('node:path');
+const { dirname, join, relative, sep } = require('node:path');
 
 /** Folders compiled into dist (except tests beside the code), and the files that change the output. */
-const SOURCE_DIRS = ['apps', 'libs'];
+const SOURCE_DIRS = ['apps', 'libs', 'packages/client/src'];
 const CONFIG_FILES = ['prisma/schema.prisma', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package-lock.json'];
 /** Excluded by tsconfig.build.json, so never in dist; `node_modules` and `dist` belong to nested packages' own builds. */
 const NOT_COMPILED = /\.(spec|test)\.ts$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'dist']);
 /** What `npm start` and the CLI run: a build without them is not a build. */
-const ENTRY_POINTS = ['dist/apps/api/src/main.js', 'dist/apps/cli/src/main.js'];
+const ENTRY_POINTS = ['dist/apps/api/src/main.js', 'dist/apps/cli/src/main.js', 'dist/console/index.html'];
 const STAMP = 'dist/.build-stamp.json';
 
 /** The build's input files, relative to `root` with `/` separators, sorted. */
@@ -62,15 +62,17 @@ function buildState(root) {
 }
 
 /**
- * Runs `command` (the compiler) in `root` and stamps dist with the inputs it compiled. The
- * digest is taken before compiling, so an edit made during the build triggers the next one;
- * the old stamp goes first, so a build that fails or is interrupted leaves none.
+ * Runs `commands` (the compilers) in `root`, one after the other, and stamps dist with the
+ * inputs they compiled. The digest is taken before compiling, so an edit made during the build
+ * triggers the next one; the old stamp goes first, so a build that fails or is interrupted leaves none.
  */
-function build(root, command) {
+function build(root, commands) {
   const inputs = inputsDigest(root);
   rmSync(join(root, STAMP), { force: true });
-  const result = spawnSync(command[0], command.slice(1), { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) return result.status ?? 1;
+  for (const command of commands) {
+    const result = spawnSync(command[0], command.slice(1), { cwd: root, stdio: 'inherit' });
+    if (result.status !== 0) return result.status ?? 1;
+  }
   mkdirSync(join(root, 'dist'), { recursive: true });
   writeFileSync(join(root, STAMP), `${JSON.stringify({ inputs, builtAt: new Date().toISOString() })}\n`);
   return 0;
@@ -78,6 +80,13 @@ function build(root, command) {
 
 function nestBuild(root) {
   return [process.execPath, require.resolve('@nestjs/cli/bin/nest.js', { paths: [root] }), 'build', 'api'];
+}
+
+/** The admin console (apps/console) into dist/console; after nest's, which empties dist first. */
+function consoleBuild(root) {
+  // vite's package exports hide its bin: found from its manifest, which it does export.
+  const vite = join(dirname(require.resolve('vite/package.json', { paths: [root] })), 'bin', 'vite.js');
+  return [process.execPath, vite, 'build', '--config', join(root, 'apps/console/vite.config.mjs'), '--logLevel', 'warn'];
 }
 
 function main(root, args) {
@@ -89,7 +98,7 @@ function main(root, args) {
     }
     process.stderr.write(state === 'missing' ? 'No build yet: building…\n' : 'Sources changed since the last build: building…\n');
   }
-  return build(root, nestBuild(root));
+  return build(root, [nestBuild(root), consoleBuild(root)]);
 }
 
 module.exports = { listInputs, inputsDigest, buildState, build, STAMP };

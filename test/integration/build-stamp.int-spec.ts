@@ -21,7 +21,7 @@ interface BuildScript {
   listInputs(root: string): string[];
   inputsDigest(root: string): string;
   buildState(root: string): 'missing' | 'changed' | 'current';
-  build(root: string, command: string[]): number;
+  build(root: string, commands: string[][]): number;
   STAMP: string;
 }
 
@@ -36,7 +36,8 @@ function write(root: string, file: string, text: string): void {
 /** A compiler stand-in: a Node one-liner run in the project folder. */
 const node = (code: string) => [process.execPath, '-e', code];
 const EMIT_ENTRY_POINTS = node(
-  "const fs = require('fs'); for (const app of ['api', 'cli']) { fs.mkdirSync(`dist/apps/${app}/src`, { recursive: true }); fs.writeFileSync(`dist/apps/${app}/src/main.js`, ''); }",
+  "const fs = require('fs'); for (const app of ['api', 'cli']) { fs.mkdirSync(`dist/apps/${app}/src`, { recursive: true }); fs.writeFileSync(`dist/apps/${app}/src/main.js`, ''); } " +
+    "fs.mkdirSync('dist/console', { recursive: true }); fs.writeFileSync('dist/console/index.html', '');",
 );
 
 describe('build only when the sources changed', () => {
@@ -92,12 +93,12 @@ describe('build only when the sources changed', () => {
 
   it('builds when there is no build, skips an unchanged tree, and builds again after an edit', () => {
     expect(script.buildState(root)).toBe('missing');
-    expect(script.build(root, EMIT_ENTRY_POINTS)).toBe(0);
+    expect(script.build(root, [EMIT_ENTRY_POINTS])).toBe(0);
     expect(script.buildState(root)).toBe('current');
 
     write(root, 'prisma/schema.prisma', 'model B { id Int @id }\n');
     expect(script.buildState(root)).toBe('changed');
-    expect(script.build(root, EMIT_ENTRY_POINTS)).toBe(0);
+    expect(script.build(root, [EMIT_ENTRY_POINTS])).toBe(0);
     expect(script.buildState(root)).toBe('current');
 
     rmSync(join(root, 'dist/apps/cli'), { recursive: true });
@@ -105,16 +106,16 @@ describe('build only when the sources changed', () => {
   });
 
   it('leaves no stamp when the build fails, so the next start builds again', () => {
-    expect(script.build(root, EMIT_ENTRY_POINTS)).toBe(0);
+    expect(script.build(root, [EMIT_ENTRY_POINTS])).toBe(0);
     write(root, 'apps/api/src/main.ts', 'export const broken = ;\n');
-    expect(script.build(root, node('process.exit(3)'))).toBe(3);
+    expect(script.build(root, [node('process.exit(3)')])).toBe(3);
     expect(existsSync(join(root, script.STAMP))).toBe(false);
     expect(script.buildState(root)).toBe('missing');
   });
 
   it('stamps the inputs as they were when the build started: an edit during the build is built next time', () => {
     const editDuringBuild = node(`${EMIT_ENTRY_POINTS[2]}; fs.writeFileSync('apps/api/src/main.ts', 'export const late = 1;\\n');`);
-    expect(script.build(root, editDuringBuild)).toBe(0);
+    expect(script.build(root, [editDuringBuild])).toBe(0);
     expect(script.buildState(root)).toBe('changed');
   });
 
@@ -130,7 +131,7 @@ describe('build only when the sources changed', () => {
   });
 });
 
-describe('scripts/build.js --if-changed on a copy of this project (one real nest build)', () => {
+describe('scripts/build.js --if-changed on a copy of this project (one real nest and console build)', () => {
   let root: string;
 
   beforeAll(() => {
@@ -138,6 +139,8 @@ describe('scripts/build.js --if-changed on a copy of this project (one real nest
     for (const entry of [
       'apps',
       'libs',
+      // The console (apps/console) is built from the client's sources.
+      'packages/client/src',
       'scripts',
       'prisma/schema.prisma',
       'tsconfig.json',
@@ -157,6 +160,7 @@ describe('scripts/build.js --if-changed on a copy of this project (one real nest
     const first = run();
     expect(first.stderr).toContain('No build yet: building');
     expect(first.status).toBe(0);
+    expect(existsSync(join(root, 'dist/console/index.html'))).toBe(true);
     const entry = join(root, 'dist/apps/api/src/main.js');
     const builtAt = statSync(entry).mtimeMs;
 

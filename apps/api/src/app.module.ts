@@ -12,6 +12,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { DataModule } from './data/data.module';
 import { SetupModule } from './setup/setup.module';
+import { ConsoleModule } from './console/console.module';
 import { UsersModule } from './users/users.module';
 
 /** Composes the shared libs and the domain modules into the one deployable app. */
@@ -38,6 +39,7 @@ export class AppModule {
         DataModule,
         AdminModule,
         SetupModule,
+        ConsoleModule,
         ...extra,
       ],
     };

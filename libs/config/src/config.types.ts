@@ -245,6 +245,8 @@ export interface AppConfig {
   version: string;
   dataDir: string;
   migrationsDir: string;
+  /** The admin console's build (`npm run build` writes it), served under /_/. */
+  consoleDir: string;
   schemaPath: string;
   http: HttpConfig;
   database: DatabaseConfig;

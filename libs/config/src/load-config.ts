@@ -42,6 +42,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir,
     migrationsDir: absolute(read.string('MIGRATIONS_DIR', join(root, 'prisma', 'migrations'))),
     schemaPath: join(root, 'prisma', 'schema.prisma'),
+    consoleDir: absolute(read.string('CONSOLE_DIR', join(root, 'dist', 'console'))),
     http,
     database,
     cache: {
