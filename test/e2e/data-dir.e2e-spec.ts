@@ -59,7 +59,8 @@ describe('data directory permissions', () => {
     } finally {
       await second.app!.close();
     }
-  });
+    // Two starts on an on-disk embedded database, each creating its cluster or checking ~900 entries: 60 s under a loaded CI machine was not enough.
+  }, 180_000);
 
   (AS_ROOT ? it : it.skip)('refuses to start, naming the file, when part of the data belongs to another user', async () => {
     const data = join(dir, 'data');
