@@ -75,6 +75,16 @@ describe('the admin console in a real browser', () => {
     const missing = await t.request('/_/assets/nope.js');
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    // Paths that climb out never reach a file: the build is served from a fixed list of names.
+    for (const path of ['/_/assets/..%2f..%2f..%2fpackage.json', '/_/assets/%2e%2e/%2e%2e/package.json']) {
+      const climbing = await t.request(path);
+      expect(climbing.status).toBe(404);
+      expect(await climbing.text()).not.toContain('"name": "backlot"');
+    }
+    expect(await (await t.request('/_/..%2f..%2fpackage.json')).text()).toBe(html);
+    const posted = await t.request('/_/', { method: 'POST' });
+    expect(posted.status).toBe(404);
+    expect(posted.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('tells the first visitor how to create the first admin while none exists', async () => {
