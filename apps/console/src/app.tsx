@@ -1,19 +1,11 @@
-import { useEffect, useState } from 'react';
+import { type MouseEvent, useCallback, useEffect, useState } from 'react';
 import { Button, RouterProvider, ToggleButton } from 'react-aria-components';
 import type { Me } from './api';
-import { Collections } from './pages/collections';
 import { NotAdmin, SetupNeeded, Unreachable } from './pages/notices';
 import { SignIn } from './pages/sign-in';
+import { BASE, href, route, SECTIONS } from './sections';
 import { useSession } from './session';
 import { type Theme, useTheme } from './theme';
-
-const BASE = '/_/';
-
-/** The collection the address names (`/_/collections/<name>`), if any. */
-function collectionIn(path: string): string | undefined {
-  const match = /^\/_\/collections\/([^/]+)$/.exec(path);
-  return match ? decodeURIComponent(match[1]) : undefined;
-}
 
 export function App() {
   const { session, signedIn, signOut } = useSession();
@@ -35,15 +27,22 @@ export function App() {
 }
 
 function Console({ me, theme, onTheme, onSignOut }: { me: Me; theme: Theme; onTheme(theme: Theme): void; onSignOut(): void }) {
-  const [path, setPath] = useState(window.location.pathname);
+  const [path, setPath] = useState(window.location.pathname + window.location.search);
   useEffect(() => {
-    const back = () => setPath(window.location.pathname);
+    const back = () => setPath(window.location.pathname + window.location.search);
     window.addEventListener('popstate', back);
     return () => window.removeEventListener('popstate', back);
   }, []);
-  const navigate = (to: string) => {
+  const navigate = useCallback((to: string) => {
     window.history.pushState(null, '', to);
     setPath(to);
+    document.getElementById('content')?.focus();
+  }, []);
+  const here = route(new URL(path, window.location.origin).pathname);
+  const follow = (to: string) => (event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return; // a new tab, as the browser does
+    event.preventDefault();
+    navigate(to);
   };
   return (
     <RouterProvider navigate={navigate}>
@@ -51,13 +50,20 @@ function Console({ me, theme, onTheme, onSignOut }: { me: Me; theme: Theme; onTh
         Skip to content
       </a>
       <header className="bar">
-        <a href={BASE} onClick={(event) => (event.preventDefault(), navigate(BASE))} className="brand">
+        <a href={BASE} onClick={follow(BASE)} className="brand">
           Backlot console
         </a>
         <nav aria-label="Sections">
-          <a href={BASE} aria-current={path === BASE ? 'page' : undefined} onClick={(event) => (event.preventDefault(), navigate(BASE))}>
-            Collections
-          </a>
+          {SECTIONS.map((section) => (
+            <a
+              key={section.path}
+              href={href(section.path)}
+              aria-current={here?.section === section ? 'page' : undefined}
+              onClick={follow(href(section.path))}
+            >
+              {section.label}
+            </a>
+          ))}
         </nav>
         <span className="who">{me.email}</span>
         <ToggleButton isSelected={theme === 'dark'} onChange={(dark) => onTheme(dark ? 'dark' : 'light')}>
@@ -66,10 +72,18 @@ function Console({ me, theme, onTheme, onSignOut }: { me: Me; theme: Theme; onTh
         <Button onPress={onSignOut}>Sign out</Button>
       </header>
       <main id="content" tabIndex={-1}>
-        <Collections
-          open={collectionIn(path)}
-          onOpen={(name) => navigate(name === null ? BASE : `${BASE}collections/${encodeURIComponent(name)}`)}
-        />
+        {here ? (
+          <here.section.Page key={here.section.path} rest={here.rest} navigate={navigate} me={me} />
+        ) : (
+          <section>
+            <h1>No such page</h1>
+            <p>
+              <a href={BASE} onClick={follow(BASE)}>
+                Back to the console&apos;s home
+              </a>
+            </p>
+          </section>
+        )}
       </main>
     </RouterProvider>
   );

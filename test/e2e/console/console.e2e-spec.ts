@@ -1,60 +1,27 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createUser, signedInUser } from '@backlot/testing/auth';
-import { launchChromium } from '@backlot/testing/browser';
-import { buildConsole } from '@backlot/testing/console-build';
-import { startTestApp, type TestApp } from '@backlot/testing/test-app';
+import { type ConsoleBrowser, HOSTILE, openConsole } from '@backlot/testing/console-browser';
+import type { TestApp } from '@backlot/testing/test-app';
 
 const ROOT = resolve(__dirname, '../../..');
 const SCREENSHOT = join(ROOT, 'docs/images/console-collection.png');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const HOSTILE = '<img src=x onerror="window.__xss=1">';
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  // Evaluated through DevTools: the console's CSP (rightly) refuses an injected script tag.
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-}
 
 /** The admin console (apps/console) served by the API under /_/, in headless Chromium. */
 describe('the admin console in a real browser', () => {
-  let build: { dir: string; remove(): void };
+  let c: ConsoleBrowser;
   let t: TestApp;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let admin: { email: string; password: string };
-  const problems: string[] = [];
+  const accessibilityProblems = () => c.accessibilityProblems();
 
   beforeAll(async () => {
-    build = await buildConsole();
-    t = await startTestApp({ env: { CONSOLE_DIR: build.dir } });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-    await context.exposeFunction('reportViolation', (text: string) => problems.push(`CSP: ${text}`));
-    await context.addInitScript(() =>
-      document.addEventListener('securitypolicyviolation', (event) =>
-        (window as unknown as { reportViolation(text: string): void }).reportViolation(`${event.violatedDirective} ${event.blockedURI}`),
-      ),
-    );
-    page = await context.newPage();
-    page.on('console', (message) => {
-      // A 401 from the session probe while signed out is the browser logging a failed fetch, not a fault.
-      if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+    c = await openConsole();
+    ({ t, page } = c);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    build?.remove();
+    await c?.close();
   });
 
   it('serves the app under a strict CSP: index.html revalidated, hashed assets cached for good, no inline script', async () => {
@@ -90,7 +57,7 @@ describe('the admin console in a real browser', () => {
   it('tells the first visitor how to create the first admin while none exists', async () => {
     await page.goto(`${t.baseUrl}/_/`);
     await page.getByRole('heading', { name: 'Create the first admin' }).waitFor();
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
   });
 
   it('signs an admin in with the cookie, says what is wrong with a bad password, keeps no token in storage', async () => {
@@ -101,7 +68,7 @@ describe('the admin console in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).toMatch(/\S/);
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
 
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -131,16 +98,16 @@ describe('the admin console in a real browser', () => {
     await page.reload();
     await page.getByRole('rowheader', { name: 'tasks' }).waitFor();
     expect(await page.getByRole('row', { name: /tasks/ }).textContent()).toContain(HOSTILE);
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
 
     await page.getByRole('rowheader', { name: 'tasks' }).click();
     await page.getByRole('heading', { name: 'tasks' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/_/collections/tasks');
     await page.getByRole('rowheader', { name: /status/ }).waitFor();
     expect(await page.locator('dl.rules').textContent()).toContain('owner = @me');
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await c.ranHostileScript()).toBe(false);
     expect(await page.locator('img').count()).toBe(0);
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
     await page.screenshot({ path: SCREENSHOT });
 
     // The address is a real page: a reload there shows it again (the session comes back from the cookie).
@@ -154,7 +121,7 @@ describe('the admin console in a real browser', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'tasks' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
   });
 
   it('signs out: the cookie session ends, and the sign-in form is back', async () => {
@@ -170,12 +137,12 @@ describe('the admin console in a real browser', () => {
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Admins only' }).waitFor();
-    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await accessibilityProblems()).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
   it('had no console error, uncaught exception or CSP violation', () => {
-    expect(problems).toEqual([]);
+    expect(c.problems).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { client, describe } from '../api';
+import type { PageProps } from '../sections';
 
 interface FieldDefinition {
   name: string;
@@ -23,8 +24,18 @@ const RULES = ['list', 'view', 'create', 'update', 'delete'] as const;
 /** What a field definition says besides these is shown as its options. */
 const PLAIN = new Set(['name', 'type', 'required', 'hidden']);
 
+/** The collections section: `/_/collections` lists them, `/_/collections/<name>` opens one. */
+export function CollectionsPage({ rest, navigate }: PageProps) {
+  return (
+    <Collections
+      open={rest[0]}
+      onOpen={(name) => navigate(name === null ? '/_/collections' : `/_/collections/${encodeURIComponent(name)}`)}
+    />
+  );
+}
+
 /** Every collection, with its fields and rules; choosing one opens it. */
-export function Collections({ open, onOpen }: { open?: string; onOpen(name: string | null): void }) {
+function Collections({ open, onOpen }: { open?: string; onOpen(name: string | null): void }) {
   const [collections, setCollections] = useState<CollectionInfo[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
 
