@@ -54,7 +54,13 @@ export class Migrator {
     );
   }
 
+  /** Where the database stands against the migrations folder, and whether the schema has changes no migration holds. */
   async status(): Promise<MigrationStatus> {
+    return { ...(await this.history()), schemaDrift: await this.schemaDrift() };
+  }
+
+  /** Where the database stands against the migrations folder (cheap: one query). */
+  async history(): Promise<Omit<MigrationStatus, 'schemaDrift'>> {
     const local = migrationNames(readMigrations(this.migrationsDir));
     const rows = await this.appliedRows();
     const finished = rows.filter((row) => row.finished_at && !row.rolled_back_at).map((row) => row.migration_name);
@@ -63,8 +69,15 @@ export class Migrator {
       pending: local.filter((name) => !finished.includes(name)),
       failed: rows.filter((row) => !row.finished_at && !row.rolled_back_at).map((row) => row.migration_name),
       unknown: finished.filter((name) => !local.includes(name)),
-      schemaDrift: (await diffSchemaAgainstMigrations(this.migrationsDir, this.schemaPath)) !== undefined,
     };
+  }
+
+  /**
+   * Whether schema.prisma has changes no migration holds. It depends on the files only, not on
+   * the database, and replays every migration into a scratch database: seconds, not milliseconds.
+   */
+  async schemaDrift(): Promise<boolean> {
+    return (await diffSchemaAgainstMigrations(this.migrationsDir, this.schemaPath)) !== undefined;
   }
 
   private async hasPending(local: string[]): Promise<boolean> {
