@@ -18,7 +18,8 @@ const PREFIX = '/api/v1';
 function createPool(url) {
   if (!url) return undefined;
   // Same size as Backlot's default DATABASE_POOL_MAX, so neither side wins on connections.
-  const pool = new Pool({ connectionString: url, max: 10 });
+  // The name lets the bench count this pool's PostgreSQL CPU apart from Backlot's (bench/lib/cpu.js).
+  const pool = new Pool({ connectionString: url, max: 10, application_name: 'bench-baseline' });
   pool.on('error', () => undefined); // an idle client dropped by the server is not fatal
   return pool;
 }

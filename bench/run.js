@@ -1,35 +1,53 @@
 'use strict';
 /**
- * `npm run bench`: load-tests the built Backlot app and a bare Fastify baseline (bench/baseline.js)
- * with the same scenarios in one run, one target at a time, and prints throughput, latency
- * and memory. Arguments: scenario names to run (`npm run bench -- records-get records-list`;
- * `records-*` matches a prefix). Env: BENCH_CONNECTIONS, BENCH_DURATION, BENCH_WARMUP (s), BENCH_SCENARIOS (a,b),
- * BENCH_DATABASE_URL (admin URL of a PostgreSQL), BENCH_EMBEDDED=1 (force PGlite),
- * BENCH_APP_<NAME> (passed to the app as <NAME>, e.g. BENCH_APP_REDIS_URL).
+ * `npm run bench`: the issue-19 workload (w0–w3) against a hand-written Fastify + `pg` server
+ * (bench/handwritten.js), Backlot as admin and Backlot as a rule-bound user, in alternating
+ * rounds, with throughput, latency, CPU per request and memory. Other scenarios by name.
+ * Usage: see USAGE below, or `node bench/run.js --help`.
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const allScenarios = require('./scenarios');
 const { chooseDatabase, createBenchDatabase, dropBenchDatabase, describeUrl } = require('./lib/database');
-const { loadSettings, measure, stopLoad } = require('./lib/load');
-const { freePort } = require('./lib/ports');
-const { startServer, waitForReady, stopServer, hasExited, readMemory, sampleMemory, logTail, sleep } = require('./lib/processes');
-const { formatTable, formatMemory, formatRatio, writeJson } = require('./lib/report');
-const { BENCH_USER } = require('./lib/auth');
+const { loadSettings, stopLoad } = require('./lib/load');
+const { stopServer, readMemory, sampleMemory, sleep } = require('./lib/processes');
+const { formatTable, formatCpuRatios, formatMemory, formatRatio, writeJson } = require('./lib/report');
+const { runScenario } = require('./lib/rounds');
+const { startServers } = require('./lib/servers');
+const { runSoak, formatSoak } = require('./lib/soak');
 
-const ROOT = path.join(__dirname, '..');
-const APP_MAIN = path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+const USAGE = `Usage: npm run bench -- [options] [scenario …]
+       node bench/run.js [options] [scenario …]   (after npm run build)
+
+Without scenario names: the workload w0-health, w1-get, w2-list, w3-create, each against the
+hand-written server, Backlot as admin and Backlot as a rule-bound user. Names select scenarios
+(a trailing * matches a prefix: 'records-*'); BENCH_SCENARIOS=a,b does the same.
+
+Options:
+  --all      every scenario: the workload, then health/users/auth/records against bench/baseline.js
+  --soak     after the scenarios named (none unless named), BENCH_SOAK_SECONDS (600) of mixed
+             load on Backlot as the user, RSS sampled every BENCH_SOAK_SAMPLE_SECONDS (10)
+  --list     print the scenario names and exit
+  --help     this text
+
+Environment:
+  BENCH_CONNECTIONS (32)  BENCH_DURATION (15 s)  BENCH_WARMUP (3 s, first round only)  BENCH_ROUNDS (3)
+  BENCH_DATABASE_URL      admin URL of a PostgreSQL (default postgresql://postgres@127.0.0.1:5432/postgres
+                          when it answers, else the embedded database); a database is created and dropped
+  BENCH_EMBEDDED=1        run on PGlite (Backlot embedded, the hand-written server on its own PGlite)
+  BENCH_APP_<NAME>        passed to Backlot as <NAME> (e.g. BENCH_APP_LOG_LEVEL=warn)
+
+Results: printed, and written to bench/results/latest.json.`;
+
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
-const APP_READY_TIMEOUT_MS = 90_000; // a fresh embedded database runs initdb + migrations (~15 s)
 const IDLE_SETTLE_MS = 2_000; // let start-up garbage and the readiness polls settle before "idle"
-const GOALS = [
-  { scenario: 'health-live', ratio: 0.6 },
-  { scenario: 'users-me', ratio: 0.5 },
-  { scenario: 'records-get', ratio: 0.6 },
-  { scenario: 'records-list', ratio: 0.5 },
-  { scenario: 'records-create', ratio: 0.5 },
-];
+const RSS_GOAL_MB = 200;
+const LEGEND =
+  "ratio: median of the rounds' req/s ratios to the reference; node / pg ms/req: CPU time of the server process / of the " +
+  "bench database's PostgreSQL backends per request; RSS MB: the server's peak during the target's runs";
+// Goals of the records scenarios: Backlot's ratio to bench/baseline.js (the workload's are on the scenarios).
+const BASELINE_GOALS = { 'health-live': 0.6, 'users-me': 0.5, 'records-get': 0.6, 'records-list': 0.5, 'records-create': 0.5 };
 
 // Everything cleanup must undo, filled in as it is created.
 const state = { tmpDir: undefined, adminUrl: undefined, dbName: undefined, children: [], interrupted: false };
@@ -37,13 +55,27 @@ let cleanupPromise;
 
 const progress = (message) => process.stderr.write(`${message}\n`);
 
-/** Scenarios named on the command line, else in BENCH_SCENARIOS, else all; `prefix*` matches by prefix. */
+function parseArgs(argv) {
+  const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
+  const unknown = [...flags].filter((flag) => !['--all', '--soak', '--list', '--help', '-h'].includes(flag));
+  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(', ')}\n\n${USAGE}`);
+  return {
+    help: flags.has('--help') || argv.includes('-h'),
+    list: flags.has('--list'),
+    all: flags.has('--all'),
+    soak: flags.has('--soak'),
+    names: argv.filter((arg) => !arg.startsWith('-')),
+  };
+}
+
+/** Scenarios named, else in BENCH_SCENARIOS, else the workload (none with --soak alone); `prefix*` matches by prefix. */
 function selectScenarios(args, filter) {
-  const names = (args.length > 0 ? args.join(',') : (filter ?? ''))
+  if (args.all) return allScenarios;
+  const names = (args.names.length > 0 ? args.names.join(',') : (filter ?? ''))
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
-  if (names.length === 0) return allScenarios;
+  if (names.length === 0) return args.soak ? [] : allScenarios.filter((s) => s.workload);
   const matches = (pattern, name) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern);
   const unknown = names.filter((pattern) => !allScenarios.some((s) => matches(pattern, s.name)));
   if (unknown.length > 0)
@@ -62,159 +94,99 @@ async function prepareDatabase() {
   return { kind: 'postgres', reason: choice.reason, url: db.url, description: `PostgreSQL ${describeUrl(db.url)}` };
 }
 
-/** A clean environment, so a DATABASE_URL or REDIS_URL in the caller's shell cannot change the shape. */
-function appEnv(port, database) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME || state.tmpDir };
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('BENCH_APP_')) env[key.slice('BENCH_APP_'.length)] = value;
-  }
-  Object.assign(env, {
-    // production refuses to start without real secrets; development generates them in DATA_DIR.
-    NODE_ENV: 'development',
-    DATA_DIR: path.join(state.tmpDir, 'data'),
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'info', // the benchmark measures the full stack, access log included
-    // The limiter stays active (its cost is part of the stack) but must not reject the load;
-    // 1,000,000 is the highest value the config accepts.
-    RATE_LIMIT_MAX: '1000000',
-    AUTH_RATE_LIMIT_MAX: '1000000',
-    // The bench user: created verified at start, signed in by the scenarios' setup.
-    ADMIN_EMAIL: BENCH_USER.email,
-    ADMIN_PASSWORD: BENCH_USER.password,
-  });
-  if (database.kind === 'postgres') Object.assign(env, { DATABASE_URL: database.url, MIGRATE_ON_START: 'true' });
-  return env;
-}
-
-async function startTargets(database) {
-  if (!fs.existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing: run "npm run build" first (npm run bench does).`);
-  const appPort = await freePort();
-  const app = startServer({
-    name: 'backlot',
-    script: APP_MAIN,
-    cwd: ROOT,
-    env: appEnv(appPort, database),
-    logFile: path.join(state.tmpDir, 'app.log'),
-  });
-  state.children.push(app);
-  const baselinePort = await freePort();
-  const baselineEnv = {
-    PATH: process.env.PATH,
-    HOST: '127.0.0.1',
-    PORT: String(baselinePort),
-    ...(database.kind === 'postgres' && { DATABASE_URL: database.url }),
+function soakSettings(env) {
+  const seconds = (name, fallback) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
+    return value;
   };
-  const baseline = startServer({
-    name: 'baseline',
-    script: path.join(__dirname, 'baseline.js'),
-    cwd: ROOT,
-    env: baselineEnv,
-    logFile: path.join(state.tmpDir, 'baseline.log'),
-  });
-  state.children.push(baseline);
-
-  const targets = {
-    backlot: { url: `http://127.0.0.1:${appPort}`, child: app },
-    baseline: { url: `http://127.0.0.1:${baselinePort}`, child: baseline },
-  };
-  progress(`starting backlot (${database.description}) and baseline…`);
-  const started = Date.now();
-  await Promise.all([
-    waitForReady(app, `${targets.backlot.url}/api/v1/health/ready`, APP_READY_TIMEOUT_MS),
-    waitForReady(baseline, `${targets.baseline.url}/api/v1/health/live`, 15_000),
-  ]);
-  progress(`ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return targets;
+  return { seconds: seconds('BENCH_SOAK_SECONDS', 600), sampleSeconds: seconds('BENCH_SOAK_SAMPLE_SECONDS', 10) };
 }
 
-async function measureTarget(scenario, name, target, override, settings, round) {
-  // The temp dir (and the log) is removed on exit, so the log tail goes into the message.
-  if (hasExited(target.child)) throw new Error(`${name} is no longer running\n${logTail(target.child.logFile)}`);
-  const request = { method: scenario.method, path: scenario.path, headers: scenario.headers, body: scenario.body, ...override };
-  const warmUp = round === 0;
-  progress(
-    `${scenario.name}: ${name}, round ${round + 1}/${settings.rounds} (${warmUp ? `${settings.warmup} s warm-up + ` : ''}${settings.duration} s)…`,
-  );
-  const stats = await measure({ ...request, url: `${target.url}${request.path}` }, settings, { warmUp });
-  if (hasExited(target.child)) throw new Error(`${name} died during ${scenario.name}\n${logTail(target.child.logFile)}`);
-  return stats;
-}
-
-async function runScenario(scenario, targets, database, settings) {
-  const skipBaseline = scenario.appOnly || (scenario.needsPostgres && database.kind !== 'postgres');
-  const ctx = {
-    targets: {
-      backlot: { url: targets.backlot.url, pid: targets.backlot.child.pid },
-      baseline: skipBaseline ? undefined : { url: targets.baseline.url },
-    },
-    database: { kind: database.kind, url: database.url },
-    settings,
-  };
-  if (scenario.run) {
-    progress(`${scenario.name}: backlot…`);
-    const outcome = await scenario.run(ctx);
-    if (hasExited(targets.backlot.child))
-      throw new Error(`backlot died during ${scenario.name}\n${logTail(targets.backlot.child.logFile)}`);
-    return outcome.skip ? skipped(scenario, outcome.skip) : { name: scenario.name, summary: outcome.summary, details: outcome.details };
+function goalLines(results, memory, soak) {
+  const goals = [];
+  for (const result of results) {
+    if (!result.targets) continue;
+    const goal = result.goal ?? BASELINE_GOALS[result.name];
+    if (goal === undefined || !result.reference) continue;
+    for (const [target, figures] of Object.entries(result.targets)) {
+      if (target === result.reference) continue;
+      const met = figures.ratio === undefined ? undefined : figures.ratio >= goal;
+      goals.push({
+        scenario: result.name,
+        target,
+        ratio: goal,
+        met,
+        line: `goal ≥ ${goal * 100}% (${result.name}, ${target}/${result.reference} req/s): ${met === undefined ? 'not measured' : `${met ? 'met' : 'NOT met'} (${formatRatio(figures.ratio)})`}`,
+      });
+    }
   }
-  const overrides = (scenario.setup && (await scenario.setup(ctx))) || {};
-  if (overrides.skip) return skipped(scenario, overrides.skip);
-  // Strictly one after the other: on 2 cores, concurrent runs would measure each other. Several
-  // alternating rounds, reporting the median one, because a shared VM's throughput drifts.
-  const rounds = [];
-  for (let round = 0; round < settings.rounds; round++) {
-    const backlot = await measureTarget(scenario, 'backlot', targets.backlot, overrides.backlot, settings, round);
-    const baseline = skipBaseline
-      ? { skipped: scenario.appOnly ? 'no baseline equivalent' : 'skipped: baseline needs PostgreSQL' }
-      : await measureTarget(scenario, 'baseline', targets.baseline, overrides.baseline, settings, round);
-    const ratio = baseline.requestsPerSec ? Math.round((backlot.requestsPerSec / baseline.requestsPerSec) * 10_000) / 10_000 : undefined;
-    rounds.push({ backlot, baseline, ratio });
+  const peak = Math.max(memory.backlot?.peakRssDuringLoadMb ?? 0, soak?.peakRssMb ?? 0) || undefined;
+  if (peak !== undefined) {
+    const met = peak <= RSS_GOAL_MB;
+    goals.push({
+      scenario: 'memory',
+      target: 'backlot',
+      rssMb: RSS_GOAL_MB,
+      met,
+      line: `goal RSS ≤ ${RSS_GOAL_MB} MB under load (backlot): ${met ? 'met' : 'NOT met'} (${peak} MB)`,
+    });
   }
-  const ordered = [...rounds].sort((a, b) => (a.ratio ?? a.backlot.requestsPerSec) - (b.ratio ?? b.backlot.requestsPerSec));
-  const median = ordered[Math.floor(ordered.length / 2)];
-  return { name: scenario.name, ...median, roundRatios: rounds.map((r) => r.ratio) };
-}
-
-function skipped(scenario, reason) {
-  progress(`${scenario.name}: skipped: ${reason}`);
-  return { name: scenario.name, skipped: reason };
-}
-
-function goalLine(goal, results) {
-  const result = results.find((r) => r.name === goal.scenario);
-  const label = `goal ≥ ${goal.ratio * 100}% (${goal.scenario} backlot/baseline req/s)`;
-  if (!result || result.ratio === undefined) return { line: `${label}: not measured`, met: undefined };
-  const met = result.ratio >= goal.ratio;
-  return { line: `${label}: ${met ? 'met' : 'NOT met'} (${formatRatio(result.ratio)})`, met };
+  return goals;
 }
 
 async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) return console.log(USAGE);
+  if (args.list) return console.log(allScenarios.map((s) => `${s.name}${s.workload ? '  (workload, default)' : ''}`).join('\n'));
   const settings = loadSettings(process.env);
-  const scenarios = selectScenarios(process.argv.slice(2), process.env.BENCH_SCENARIOS);
+  const soakConfig = args.soak ? soakSettings(process.env) : undefined;
+  const scenarios = selectScenarios(args, process.env.BENCH_SCENARIOS);
+  const workload = args.soak || scenarios.some((s) => s.workload);
+  const baseline = scenarios.some((s) => !s.workload && !s.appOnly && !s.run);
+
   state.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-bench-'));
   const database = await prepareDatabase();
-  const targets = await startTargets(database);
+  const started = await startServers({ database, tmpDir: state.tmpDir, children: state.children, workload, baseline });
+  const { servers } = started;
 
   await sleep(IDLE_SETTLE_MS);
-  const idleRssMb = readMemory(targets.backlot.child.pid)?.rssMb;
-  const sampler = sampleMemory(targets.backlot.child.pid);
+  const memory = {};
+  const samplers = {};
+  for (const [name, server] of Object.entries(servers)) {
+    memory[name] = { idleRssMb: readMemory(server.child.pid)?.rssMb };
+    samplers[name] = sampleMemory(server.child.pid);
+  }
+  const postgres = database.kind === 'postgres' ? { adminUrl: state.adminUrl, dbName: state.dbName } : undefined;
   const results = [];
-  for (const scenario of scenarios) results.push(await runScenario(scenario, targets, database, settings));
-  const memory = { idleRssMb, peakRssDuringLoadMb: sampler.stop(), peakRssMb: readMemory(targets.backlot.child.pid)?.peakRssMb };
-  const appLogMb = Math.round((fs.statSync(targets.backlot.child.logFile).size / 1048576) * 10) / 10;
-  // Goals of scenarios left out of this run are not reported as "not measured".
-  const goals = GOALS.filter((goal) => results.some((r) => r.name === goal.scenario)).map((goal) => ({
-    ...goal,
-    ...goalLine(goal, results),
-  }));
+  for (const scenario of scenarios) {
+    results.push(await runScenario(scenario, { servers, database, settings, workload: started.workload, postgres }));
+  }
+  for (const [name, server] of Object.entries(servers)) {
+    Object.assign(memory[name], { peakRssDuringLoadMb: samplers[name].stop(), peakRssMb: readMemory(server.child.pid)?.peakRssMb });
+  }
+  const soak = soakConfig && (await runSoak({ server: servers.backlot, workload: started.workload, settings, ...soakConfig }));
+  const appLogMb = Math.round((fs.statSync(servers.backlot.child.logFile).size / 1048576) * 10) / 10;
+  const goals = goalLines(results, memory, soak);
 
-  const settingsLine = `connections ${settings.connections}, pipelining ${settings.pipelining}, ${settings.warmup} s warm-up, ${settings.rounds} rounds of ${settings.duration} s per target (median round shown)`;
-  console.log(`\ndatabase: ${database.kind === 'postgres' ? database.description : 'embedded PGlite'} (${database.reason})`);
-  console.log(`autocannon: ${settingsLine}; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}\n`);
-  console.log(formatTable(results));
+  const settingsLine = `connections ${settings.connections}, pipelining ${settings.pipelining}, ${settings.warmup} s warm-up, ${settings.rounds} alternating rounds of ${settings.duration} s per target (median round shown)`;
+  console.log(
+    `\ndatabase: ${database.kind === 'postgres' ? database.description : 'embedded PGlite (hand-written server: its own PGlite)'} (${database.reason})`,
+  );
+  console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}`);
+  if (results.length > 0) {
+    console.log(`autocannon: ${settingsLine}`);
+    console.log(
+      `${LEGEND}${database.kind === 'postgres' ? '' : " (embedded: no PostgreSQL process; the database's work is in node ms/req)"}\n`,
+    );
+    console.log(formatTable(results));
+  }
+  const cpu = formatCpuRatios(results);
+  if (cpu) console.log(`\n${cpu}`);
   console.log(`\n${formatMemory(memory)}`);
   console.log(`backlot access log written during the run: ${appLogMb} MB (LOG_LEVEL=info)`);
+  if (soak) console.log(`\n${formatSoak(soak)}`);
+  console.log('');
   for (const goal of goals) console.log(goal.line);
 
   writeJson(RESULTS_FILE, {
@@ -228,10 +200,12 @@ async function main() {
     },
     scenarios: results,
     memory,
+    soak,
     appLogMb,
-    goals: goals.map(({ scenario, ratio, met }) => ({ scenario, ratio, met })),
+    goals: goals.map(({ scenario, target, ratio, rssMb, met }) => ({ scenario, target, ratio, rssMb, met })),
   });
   console.log(`\nresults written to ${path.relative(process.cwd(), RESULTS_FILE) || RESULTS_FILE}`);
+  return undefined;
 }
 
 /** Idempotent: runs once whether reached by success, error or a signal. */

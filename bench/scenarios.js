@@ -1,23 +1,41 @@
 'use strict';
 
 /**
- * Benchmark scenarios, run in this order. Later issues append theirs.
+ * Benchmark scenarios. Later issues append theirs.
  *
- * Run a subset by name: `npm run bench -- records-get records-list` (or
- * BENCH_SCENARIOS=records-get,records-list npm run bench); `records-*` selects by prefix.
+ * `npm run bench` runs the workload scenarios (w0–w3, issue 19); any scenario runs by name:
+ * `npm run bench -- users-me records-get` (or BENCH_SCENARIOS=users-me,records-get);
+ * `records-*` selects by prefix; `--all` runs every scenario.
  *
- * Each scenario:
+ * Workload scenarios (`workload: true`): the same operation against the hand-written server
+ * (bench/handwritten.js, the reference), Backlot as admin (no rule) and Backlot as a regular user
+ * whose list/view rule `owner = @me || status = 'open'` is in every query, over the same
+ * 100,000 rows (bench/lib/items-dataset.js, seeded before any load, on PostgreSQL and embedded).
+ *   w0-health   GET /health                     | GET /api/v1/health/live (one Backlot run: no token)
+ *   w1-get      GET /items/:id                  | GET /api/v1/collections/bench_items/records/:id
+ *               a random id per request: of all 100,000 for the hand-written server and the admin,
+ *               of the 25,075 the rule lets the user see for the user
+ *   w2-list     GET /items?status=open&limit=20 | GET …/records?filter=status = 'open'&sort=-created&limit=20
+ *   w3-create   POST /items                     | POST …/records (status `pending`, so lists stay the same)
+ *
+ * Other scenarios compare Backlot with bench/baseline.js, a bare Fastify server that replays
+ * Backlot's own statements (the JSONB records table): it isolates what the HTTP stack costs
+ * from what the SQL costs. Each of them:
  *   name           unique; selected by the names above
  *   method, path   the request (path includes the /api/v1 prefix)
  *   headers, body  optional; body is a string (JSON.stringify it yourself)
  *   needsPostgres  the baseline can only do equivalent work against PostgreSQL; with the
  *                  embedded database only the app is measured
  *   appOnly        no baseline equivalent: the app's figures are reported on their own
- *   setup(ctx)     optional, async, run once before the scenario. ctx = { targets, database, settings }:
- *                    targets.backlot.url / targets.baseline.url  base URLs ("http://127.0.0.1:1234")
- *                    targets.backlot.pid                         the app's process id (memory sampling)
+ *   targets, reference   (workload) the targets measured, in this order each round, and the one
+ *                  ratios are to; default ['backlot', 'baseline'] and 'baseline'
+ *   goal           (workload) the ratio each non-reference target should reach
+ *   setup(ctx)     optional, async, run once before the scenario. ctx = { targets, database, settings, workload }:
+ *                    targets.<name>.url                   base URLs ("http://127.0.0.1:1234")
+ *                    targets.backlot.pid                  the app's process id (memory sampling)
  *                    targets.baseline is undefined when the baseline is skipped
  *                    database = { kind: 'postgres' | 'embedded', url? }  (url only for postgres)
+ *                    workload = { tokens: { admin, user, handwritten }, ids: { all, visibleTo } }
  *                  It may return per-target overrides of { path, headers, body, requests }, e.g.
  *                  { backlot: { headers: { authorization: 'Bearer …' } }, baseline: { … } },
  *                  because ids and tokens created in the app differ from the baseline's;
@@ -25,7 +43,7 @@
  *   run(ctx)       instead of autocannon: a one-off measurement, async, resolving with
  *                  { summary: 'one printed line', details: {…} for the JSON } or { skip: 'why' }.
  *
- * Data scenarios (PostgreSQL only: the data set is seeded with SQL; skipped on the embedded
+ * Records scenarios (PostgreSQL only: the data set is seeded with SQL; skipped on the embedded
  * database). The first of them to run builds the data set once for the run (bench/lib/dataset.js):
  * collection `bench_records` (title text, status select indexed open/closed/pending/archived,
  * amount number indexed 0–999.99, opened_at datetime; rules list/view/update/delete
@@ -43,6 +61,7 @@
 const { BENCH_USER, baselineTokenFor, login } = require('./lib/auth');
 const { recordsDataset, dataUserToken } = require('./lib/dataset');
 const { rssBefore, streamExport } = require('./lib/export-stream');
+const { workloadScenarios } = require('./lib/items-scenarios');
 
 const DATA_PREFIX = '/api/v1/collections/bench_records';
 const LIST_QUERY = new URLSearchParams({ filter: "status = 'open' && amount > 500", sort: '-amount', limit: '20' }).toString();
@@ -139,6 +158,7 @@ function refreshFromPool(tokens) {
 }
 
 module.exports = [
+  ...workloadScenarios,
   { name: 'health-live', method: 'GET', path: '/api/v1/health/live' },
   { name: 'health-ready', method: 'GET', path: '/api/v1/health/ready', needsPostgres: true },
   {

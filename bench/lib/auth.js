@@ -17,6 +17,24 @@ async function login(baseUrl, credentials = BENCH_USER) {
   return response.json();
 }
 
+/**
+ * Sign-up runs as a background job after the 202, so a freshly registered account appears a
+ * moment later: polls the admin user search until it does.
+ */
+async function waitForAccount(baseUrl, adminToken, email, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${baseUrl}/api/v1/admin/users?${new URLSearchParams({ q: email })}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    if (response.status !== 200) throw new Error(`admin user search failed: ${response.status} ${await response.text()}`);
+    const page = await response.json();
+    if (page.items.some((user) => user.email === email)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${email} was not created within ${timeoutMs / 1000} s of registering`);
+}
+
 /** The user id inside an access token (its `sub`), without verifying it. */
 function subjectOf(accessToken) {
   return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')).sub;
@@ -27,4 +45,4 @@ function baselineTokenFor(accessToken) {
   return jwt.sign({}, BASELINE_JWT_KEY, { algorithm: 'HS256', subject: subjectOf(accessToken), expiresIn: '1h' });
 }
 
-module.exports = { BENCH_USER, BASELINE_JWT_KEY, login, subjectOf, baselineTokenFor };
+module.exports = { BENCH_USER, BASELINE_JWT_KEY, login, waitForAccount, subjectOf, baselineTokenFor };

@@ -10,7 +10,7 @@
  * Built once per run, on the first scenario that asks for it.
  */
 const { Client } = require('pg');
-const { BENCH_USER, login } = require('./auth');
+const { BENCH_USER, login, waitForAccount } = require('./auth');
 
 const COLLECTION = 'bench_records';
 const RECORD_COUNT = 100_000;
@@ -68,6 +68,7 @@ async function build({ targets, database }) {
   if (created.status !== 201) throw new Error(`creating ${COLLECTION} failed: ${created.status} ${created.text}`);
   const registered = await api(targets.backlot.url, 'POST', '/api/v1/auth/register', undefined, DATA_USER);
   if (registered.status !== 202) throw new Error(`registering ${DATA_USER.email} failed: ${registered.status} ${registered.text}`);
+  await waitForAccount(targets.backlot.url, admin.accessToken, DATA_USER.email);
 
   const client = new Client({ connectionString: database.url });
   await client.connect();

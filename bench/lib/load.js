@@ -7,7 +7,7 @@ let current; // the running autocannon instance, so Ctrl-C can stop it
 function loadSettings(env) {
   return {
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 32),
-    duration: positiveInt(env, 'BENCH_DURATION', 10),
+    duration: positiveInt(env, 'BENCH_DURATION', 15),
     warmup: positiveInt(env, 'BENCH_WARMUP', 3),
     rounds: positiveInt(env, 'BENCH_ROUNDS', 3),
     pipelining: 1,
@@ -48,11 +48,16 @@ function fire(request, settings, duration) {
 
 /**
  * Warm-up first and thrown away: the JIT, connection pools and caches settle during it, so
- * the measured run compares steady states rather than who compiles faster.
+ * the measured run compares steady states rather than who compiles faster. `probe`
+ * ({ start(), stop() → object }, optional) brackets the measured run only; what stop()
+ * resolves with is returned as `probed`.
  */
-async function measure(request, settings, { warmUp = true } = {}) {
+async function measure(request, settings, { warmUp = true, probe } = {}) {
   if (warmUp) await fire(request, settings, settings.warmup);
-  return summarize(await fire(request, settings, settings.duration));
+  await probe?.start();
+  const result = await fire(request, settings, settings.duration);
+  const probed = await probe?.stop();
+  return { ...summarize(result), ...(probed && { probed }) };
 }
 
 function summarize(result) {
@@ -72,4 +77,4 @@ function stopLoad() {
   current?.stop();
 }
 
-module.exports = { loadSettings, measure, stopLoad };
+module.exports = { loadSettings, measure, fire, stopLoad };
