@@ -7,6 +7,7 @@ import { AdminAuditInterceptor } from './admin-audit.interceptor';
 import { AdminAuditController } from './audit/admin-audit.controller';
 import { AdminCacheController } from './cache/admin-cache.controller';
 import { AdminJobsController } from './jobs/admin-jobs.controller';
+import { AdminSettingsController } from './settings/admin-settings.controller';
 import { AdminStatsController } from './stats/admin-stats.controller';
 import { AdminStatsRepository } from './stats/admin-stats.repository';
 import { AdminStatsService } from './stats/admin-stats.service';
@@ -19,7 +20,7 @@ import { BackupsService } from './backups/backups.service';
 import { AdminIdentitiesController, AdminSignInController } from './sign-in/admin-sign-in.controller';
 import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
 
-/** The operators' surface under /api/v1/admin: users, audit log, stats, cache, jobs, backups, webhooks, sign-in providers. */
+/** The operators' surface under /api/v1/admin: users, audit log, stats, cache, jobs, settings, backups, webhooks, sign-in providers. */
 @Module({
   imports: [UsersModule, DataModule, AuthModule],
   controllers: [
@@ -29,6 +30,7 @@ import { AdminWebhooksController } from './webhooks/admin-webhooks.controller';
     AdminStatsController,
     AdminCacheController,
     AdminJobsController,
+    AdminSettingsController,
     AdminWebhooksController,
     AdminSignInController,
     AdminIdentitiesController,

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { SETUP_PAGE_PATH } from './setup.service';
 
 /**
- * The setup URL's page: a form that posts to POST /api/v1/setup/admin. The token travels in
+ * The setup URL's page on a server without a console build (the console's own first-run form
+ * answers there otherwise): a form that posts to POST /api/v1/setup/admin. The token travels in
  * the URL's fragment, which browsers never send, so it reaches no access log; the script, a
  * file of its own, reads it and removes it from the address bar. No inline code or style: the
  * policy allows this origin's script and its API, nothing else.

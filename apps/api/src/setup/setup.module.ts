@@ -1,5 +1,8 @@
-import { Module, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { APP_CONFIG, type AppConfig } from '@backlot/config';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsersModule } from '../users/users.module';
 import { LocalCliAccess, LocalCliGuard } from './local-cli-access';
 import { SetupController } from './setup.controller';
@@ -15,9 +18,18 @@ import { SetupTokensRepository } from './setup-tokens.repository';
   exports: [SetupService, LocalCliAccess],
 })
 export class SetupModule implements OnModuleInit {
-  constructor(private readonly http: HttpAdapterHost) {}
+  constructor(
+    private readonly http: HttpAdapterHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
+  /**
+   * The setup URL (/_/setup#token=…) is a page of the console when it is built: the console's
+   * first-run form reads the token and signs the new admin in. Without a console build, the
+   * standalone page answers there instead.
+   */
   onModuleInit(): void {
+    if (existsSync(join(this.config.consoleDir, 'index.html'))) return;
     registerSetupPage(this.http.httpAdapter.getInstance());
   }
 }

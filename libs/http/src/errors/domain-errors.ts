@@ -9,6 +9,8 @@ export interface FieldError {
   /** Machine-readable reason, e.g. `isEmail`, `required`, `tooLong`. */
   code: string;
   message: string;
+  /** For an expression (a filter, a rule): the 0-based offset in its text where the error is. */
+  position?: number;
 }
 
 export abstract class DomainError extends Error {

@@ -9,6 +9,9 @@ export class FieldErrorDto {
 
   @ApiProperty({ example: 'email must be an email' })
   message: string;
+
+  @ApiPropertyOptional({ example: 12, description: 'For an expression (a filter, a rule): the 0-based offset of the error in its text' })
+  position?: number;
 }
 
 /** RFC 9457 problem details as Backlot sends them (content type application/problem+json). */

@@ -5,6 +5,7 @@ import { CurrentPrincipal, CurrentRequest, type Principal, type RequestMeta } fr
 import { UserModerationService } from '../../users/user-moderation.service';
 import { AdminAction, AdminController } from '../admin-controller.decorator';
 import { AdminUserLookupService } from './admin-user-lookup.service';
+import { AdminSessionDto } from './dto/admin-session.dto';
 import {
   AdminUserDetailDto,
   AdminUserDto,
@@ -48,6 +49,20 @@ export class AdminUsersController {
   @ApiProblems(400, 404)
   view(@Param() { id }: UserIdParam): Promise<AdminUserDetailDto> {
     return this.lookup.detail(id);
+  }
+
+  @Get(':id/sessions')
+  @AdminAction('users.sessions')
+  @ApiOperation({
+    summary: 'The user’s live sessions (devices), most recently used first',
+    description:
+      'Admins only; audited as `admin.users.sessions`. Sessions neither revoked nor expired, with device, user agent, address and ' +
+      'times; never a token or its hash. End them all with `POST /admin/users/{id}/logout`. 404 for an unknown id.',
+  })
+  @ApiOkResponse({ type: [AdminSessionDto] })
+  @ApiProblems(400, 404)
+  sessions(@Param() { id }: UserIdParam): Promise<AdminSessionDto[]> {
+    return this.lookup.liveSessions(id);
   }
 
   @Patch(':id/role')

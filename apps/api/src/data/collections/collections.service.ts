@@ -209,7 +209,7 @@ function checkRules(fields: FieldDefinition[], rules: CollectionRules): FieldErr
       compileFilter(rule, { fields: filterFields, me: SOME_USER, allowHidden: true });
     } catch (error) {
       if (!(error instanceof FilterError)) throw error;
-      errors.push({ path: `rules.${action}`, code: error.code, message: error.message });
+      errors.push({ path: `rules.${action}`, code: error.code, message: error.message, position: error.position });
     }
   }
   return errors;

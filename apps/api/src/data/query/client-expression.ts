@@ -8,7 +8,7 @@ export function clientExpression<T>(parameter: string, compile: () => T): T {
   } catch (error) {
     if (!(error instanceof FilterError)) throw error;
     const problem = new ValidationFailed(
-      [{ path: parameter, code: error.code, message: error.message }],
+      [{ path: parameter, code: error.code, message: error.message, position: error.position }],
       `Invalid ${parameter}: ${error.message}`,
     );
     problem.extensions.position = error.position;

@@ -18,6 +18,8 @@ import { RecordsController } from './records.controller';
 import { RecordsRepository } from './records.repository';
 import { RecordsSystemRepository } from './records-system.repository';
 import { RecordsService } from './records.service';
+import { RulePreviewController } from './rule-preview.controller';
+import { RulePreviewService } from './rule-preview.service';
 
 /**
  * Records: CRUD, history and trash, batches, the record cache and change events. The records
@@ -27,7 +29,7 @@ import { RecordsService } from './records.service';
  */
 @Module({
   imports: [AccessModule, CollectionsModule, UsersModule, FileStoreModule],
-  controllers: [RecordsController, RecordHistoryController],
+  controllers: [RecordsController, RecordHistoryController, RulePreviewController],
   providers: [
     RecordsRepository,
     RecordQueriesRepository,
@@ -42,6 +44,7 @@ import { RecordsService } from './records.service';
     IdempotencyRepository,
     IdempotencyKeys,
     RecordMaintenance,
+    RulePreviewService,
   ],
   exports: [RecordsService, RecordsRepository, RecordCache, RecordQueriesRepository, RecordChanges, RecordInput, RecordPresenter],
 })
