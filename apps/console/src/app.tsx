@@ -3,9 +3,12 @@ import { Button, RouterProvider, ToggleButton } from 'react-aria-components';
 import type { Me } from './api';
 import { NotAdmin, SetupNeeded, Unreachable } from './pages/notices';
 import { SignIn } from './pages/sign-in';
-import { BASE, href, route, SECTIONS } from './sections';
+import { BASE, href } from './navigation';
+import { route, SECTIONS } from './sections';
 import { useSession } from './session';
 import { type Theme, useTheme } from './theme';
+
+const GROUPS = [...new Set(SECTIONS.map((section) => section.group))];
 
 export function App() {
   const { session, signedIn, signOut } = useSession();
@@ -16,7 +19,7 @@ export function App() {
     case 'unreachable':
       return <Unreachable reason={session.reason} />;
     case 'setup':
-      return <SetupNeeded />;
+      return <SetupNeeded onSignedIn={signedIn} />;
     case 'signed-out':
       return <SignIn ended={session.ended} onSignedIn={signedIn} />;
     case 'not-admin':
@@ -53,38 +56,48 @@ function Console({ me, theme, onTheme, onSignOut }: { me: Me; theme: Theme; onTh
         <a href={BASE} onClick={follow(BASE)} className="brand">
           Backlot console
         </a>
-        <nav aria-label="Sections">
-          {SECTIONS.map((section) => (
-            <a
-              key={section.path}
-              href={href(section.path)}
-              aria-current={here?.section === section ? 'page' : undefined}
-              onClick={follow(href(section.path))}
-            >
-              {section.label}
-            </a>
-          ))}
-        </nav>
         <span className="who">{me.email}</span>
         <ToggleButton isSelected={theme === 'dark'} onChange={(dark) => onTheme(dark ? 'dark' : 'light')}>
           Dark theme
         </ToggleButton>
         <Button onPress={onSignOut}>Sign out</Button>
       </header>
-      <main id="content" tabIndex={-1}>
-        {here ? (
-          <here.section.Page key={here.section.path} rest={here.rest} navigate={navigate} me={me} />
-        ) : (
-          <section>
-            <h1>No such page</h1>
-            <p>
-              <a href={BASE} onClick={follow(BASE)}>
-                Back to the console&apos;s home
-              </a>
-            </p>
-          </section>
-        )}
-      </main>
+      <div className="frame">
+        <nav aria-label="Sections" className="sections">
+          {GROUPS.map((group) => (
+            <div key={group} role="group" aria-labelledby={`nav-${group}`}>
+              <h2 id={`nav-${group}`}>{group}</h2>
+              <ul>
+                {SECTIONS.filter((section) => section.group === group).map((section) => (
+                  <li key={section.path}>
+                    <a
+                      href={href(section.path)}
+                      aria-current={here?.section === section ? 'page' : undefined}
+                      onClick={follow(href(section.path))}
+                    >
+                      {section.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
+        </nav>
+        <main id="content" tabIndex={-1}>
+          {here ? (
+            <here.section.Page key={here.section.path} rest={here.rest} navigate={navigate} me={me} />
+          ) : (
+            <section>
+              <h1>No such page</h1>
+              <p>
+                <a href={BASE} onClick={follow(BASE)}>
+                  Back to the console&apos;s home
+                </a>
+              </p>
+            </section>
+          )}
+        </main>
+      </div>
     </RouterProvider>
   );
 }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createUser, signedInUser } from '@backlot/testing/auth';
+import { totpCode } from '@backlot/security';
+import { createUser, PASSWORD, signedInUser } from '@backlot/testing/auth';
 import { type ConsoleBrowser, HOSTILE, openConsole } from '@backlot/testing/console-browser';
 import type { TestApp } from '@backlot/testing/test-app';
 
@@ -138,6 +139,28 @@ describe('the admin console in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Admins only' }).waitFor();
     expect(await accessibilityProblems()).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('asks an admin with MFA for the code after the password, refuses a wrong one, and lets the right one in', async () => {
+    const mfaAdmin = await signedInUser(t, { role: 'admin' });
+    const setup = await mfaAdmin.json('POST', '/auth/mfa/setup');
+    const { secret } = (await setup.json()) as { secret: string };
+    expect((await mfaAdmin.json('POST', '/auth/mfa/enable', { code: totpCode(secret, Date.now()) })).status).toBe(200);
+
+    await page.getByLabel('Email').fill(mfaAdmin.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const code = page.getByLabel(/Code from your authenticator app/);
+    await code.waitFor();
+    expect(await accessibilityProblems()).toEqual([]);
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').waitFor();
+    // The current step's code was spent enabling MFA (a code is good once); the next step's is accepted.
+    await code.fill(totpCode(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });

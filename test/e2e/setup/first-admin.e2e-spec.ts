@@ -1,5 +1,7 @@
 import { PrismaService } from '@backlot/database';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Script } from 'node:vm';
 import { CredentialsService } from '../../../apps/api/src/users/credentials.service';
@@ -43,7 +45,8 @@ describe(`the first admin through the setup URL, on ${TEST_DATABASE_URL ? 'Postg
   let token: string;
 
   beforeAll(async () => {
-    t = await startServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+    // No console build: the setup URL is the standalone page (the console's own form is tested with the console).
+    t = await startServer({ env: { AUTH_RATE_LIMIT_MAX: '1000', CONSOLE_DIR: join(tmpdir(), 'backlot-no-console-build') } });
     token = setupTokenIn(t.lines)!;
   });
   afterAll(() => t?.close());
@@ -59,7 +62,7 @@ describe(`the first admin through the setup URL, on ${TEST_DATABASE_URL ? 'Postg
     expect(await setupOpen(t)).toEqual({ open: true });
   });
 
-  it('serves a setup page whose only code is its own script file, under a policy that allows nothing else', async () => {
+  it('without a console build, serves a setup page whose only code is its own script file, under a policy that allows nothing else', async () => {
     const page = await t.request('/_/setup');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');

@@ -15,18 +15,8 @@ export function NotAdmin({ me, onSignOut }: { me: Me; onSignOut(): void }) {
   );
 }
 
-/** No admin exists yet: the first one is made with the one-time link the server logged when it started. */
-export function SetupNeeded() {
-  return (
-    <main className="narrow">
-      <h1>Create the first admin</h1>
-      <p>
-        This server has no admin yet. Open the setup link it printed in its log when it started (it ends with <code>#token=…</code>), or run{' '}
-        <code>npm run admin:create</code> on the server.
-      </p>
-    </main>
-  );
-}
+/** No admin exists yet: the first-run form (with the setup link's token) or how to get that link. */
+export { SetupNeeded } from './setup';
 
 export function Unreachable({ reason }: { reason: string }) {
   return (
