@@ -1,10 +1,11 @@
-import { type MouseEvent, useCallback, useEffect, useState } from 'react';
+import { type MouseEvent, Suspense, useCallback, useEffect, useState } from 'react';
 import { Button, RouterProvider, ToggleButton } from 'react-aria-components';
 import type { Me } from './api';
 import { NotAdmin, SetupNeeded, Unreachable } from './pages/notices';
 import { SignIn } from './pages/sign-in';
 import { BASE, href } from './navigation';
 import { route, SECTIONS } from './sections';
+import { Loading } from './ui/status';
 import { useSession } from './session';
 import { type Theme, useTheme } from './theme';
 
@@ -85,7 +86,9 @@ function Console({ me, theme, onTheme, onSignOut }: { me: Me; theme: Theme; onTh
         </nav>
         <main id="content" tabIndex={-1}>
           {here ? (
-            <here.section.Page key={here.section.path} rest={here.rest} navigate={navigate} me={me} />
+            <Suspense fallback={<Loading what={here.section.label.toLowerCase()} />}>
+              <here.section.Page key={here.section.path} rest={here.rest} navigate={navigate} me={me} />
+            </Suspense>
           ) : (
             <section>
               <h1>No such page</h1>

@@ -1,17 +1,20 @@
-import type { ComponentType } from 'react';
+import { type ComponentType, lazy } from 'react';
 import { BASE, type PageProps } from './navigation';
-import { CollectionsPage } from './pages/collections';
-import { BackupsPage } from './pages/backups';
-import { ProvidersPage } from './pages/providers';
-import { WebhooksPage } from './pages/webhooks/webhooks-page';
-import { RecordsPage } from './pages/records/records-page';
-import { UsersPage } from './pages/users/users-page';
-import { AuditPage } from './pages/audit';
-import { JobsPage } from './pages/jobs';
-import { StatsPage } from './pages/stats';
-import { SettingsPage } from './pages/settings';
 
 export type { PageProps } from './navigation';
+
+// Each section is its own chunk, loaded when first opened: the sign-in page and the shell load
+// only React, React Aria's basics and the client (the budget is 250 KB of gzipped JS at first).
+const CollectionsPage = lazy(() => import('./pages/collections').then((page) => ({ default: page.CollectionsPage })));
+const BackupsPage = lazy(() => import('./pages/backups').then((page) => ({ default: page.BackupsPage })));
+const ProvidersPage = lazy(() => import('./pages/providers').then((page) => ({ default: page.ProvidersPage })));
+const WebhooksPage = lazy(() => import('./pages/webhooks/webhooks-page').then((page) => ({ default: page.WebhooksPage })));
+const RecordsPage = lazy(() => import('./pages/records/records-page').then((page) => ({ default: page.RecordsPage })));
+const UsersPage = lazy(() => import('./pages/users/users-page').then((page) => ({ default: page.UsersPage })));
+const AuditPage = lazy(() => import('./pages/audit').then((page) => ({ default: page.AuditPage })));
+const JobsPage = lazy(() => import('./pages/jobs').then((page) => ({ default: page.JobsPage })));
+const StatsPage = lazy(() => import('./pages/stats').then((page) => ({ default: page.StatsPage })));
+const SettingsPage = lazy(() => import('./pages/settings').then((page) => ({ default: page.SettingsPage })));
 
 export interface Section {
   /** The heading it is listed under in the navigation. */
