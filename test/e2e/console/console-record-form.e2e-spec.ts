@@ -48,7 +48,7 @@ describe('the console record form in a real browser', () => {
         { name: 'due', type: 'datetime' },
         { name: 'meta', type: 'json' },
         { name: 'project', type: 'relation', collection: 'projects' },
-        { name: 'attachments', type: 'file', multiple: true },
+        { name: 'attachments', type: 'file', multiple: true, protected: true },
         { name: 'secret', type: 'text', hidden: true },
       ],
     });
@@ -120,6 +120,13 @@ describe('the console record form in a real browser', () => {
     expect(await input('title').inputValue()).toBe(HOSTILE);
     expect(await c.ranHostileScript()).toBe(false);
     expect(await axe()).toEqual([]);
+
+    // A stored (protected) file downloads through a file token: a link cannot carry the session's header.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download notes.txt' }).click();
+    const saved = await download;
+    expect(saved.suggestedFilename()).toBe('notes.txt');
+    expect(readFileSync((await saved.path())!, 'utf8')).toBe('first notes');
   });
 
   it('saves an edit with If-Match, files replaced; a change made behind its back is a 412, not an overwrite', async () => {

@@ -13,6 +13,7 @@ describe('console: collections, fields and rules', () => {
   let page: Page;
   let alice: UserSession;
   let bob: UserSession;
+  let operator: UserSession;
 
   const dialog = () => page.getByRole('dialog');
   const fields = () => page.getByRole('grid', { name: 'Fields' });
@@ -32,6 +33,7 @@ describe('console: collections, fields and rules', () => {
     const admin = await createUser(t, { role: 'admin' });
     alice = await signedInUser(t);
     bob = await signedInUser(t);
+    operator = await signedInUser(t, { role: 'admin' });
     await c.signIn(admin, '/_/collections');
   }, 120_000);
 
@@ -124,6 +126,42 @@ describe('console: collections, fields and rules', () => {
     ).toContain('indexed');
     expect(await c.ranHostileScript()).toBe(false);
     expect(await accessibilityProblems()).toEqual([]);
+  });
+
+  it("edits the collection's description and options: a value the API refuses is said on its input, nothing half-saved", async () => {
+    await page.getByRole('button', { name: 'Edit settings' }).click();
+    await dialog()
+      .getByLabel(/Days trashed records are kept/)
+      .fill('ten');
+    await dialog().getByRole('button', { name: 'Save settings' }).click();
+    await dialog().getByText('A whole number.').waitFor();
+
+    await dialog().getByLabel('Description').fill(`Notes ${HOSTILE}`);
+    await dialog()
+      .getByLabel(/Days trashed records are kept/)
+      .fill('99999');
+    await dialog().getByRole('button', { name: 'Save settings' }).click();
+    await dialog().getByRole('alert').first().waitFor();
+    expect(
+      await dialog()
+        .getByLabel(/Days trashed records are kept/)
+        .getAttribute('aria-invalid'),
+    ).toBe('true');
+    expect(await accessibilityProblems()).toEqual([]);
+    const unchanged = (await (await operator.request('/collections/notes')).json()) as { description: string };
+    expect(unchanged.description).not.toContain('Notes');
+
+    await dialog()
+      .getByLabel(/Days trashed records are kept/)
+      .fill('7');
+    await choose(dialog(), /When an account is deleted/, 'Keep their records without an owner');
+    await dialog().getByRole('button', { name: 'Save settings' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    const settings = page.locator('dl.options');
+    await settings.getByText('anonymize').waitFor();
+    expect(await settings.textContent()).toContain('7');
+    expect(await page.getByText(`Notes ${HOSTILE}`).count()).toBe(1);
+    expect(await c.ranHostileScript()).toBe(false);
   });
 
   it('edits rules: a syntax error is marked at its column; the preview lists only what a regular user would get', async () => {

@@ -1,6 +1,7 @@
 import { Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { send } from '../../api';
 import { ConfirmButton } from '../../ui/confirm';
+import { CollectionSettings } from './collection-settings';
 import { FieldDialog } from './field-dialog';
 import { type CollectionInfo, type FieldDefinition, optionSummary, RULE_ACTIONS } from './schema';
 
@@ -53,6 +54,19 @@ export function CollectionDetail({ collection, collections, onChanged, onDropped
         </ConfirmButton>
       </div>
       {collection.description && <p>{collection.description}</p>}
+
+      <div className="title-row">
+        <h2 id="settings-title">Settings</h2>
+        <CollectionSettings collection={collection} onChanged={onChanged} />
+      </div>
+      <dl className="options" aria-labelledby="settings-title">
+        {Object.entries(collection.options ?? {}).map(([option, value]) => (
+          <div key={option}>
+            <dt>{option}</dt>
+            <dd>{String(value)}</dd>
+          </div>
+        ))}
+      </dl>
 
       <div className="title-row">
         <h2 id="fields-title">Fields</h2>

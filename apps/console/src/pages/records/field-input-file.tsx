@@ -1,4 +1,7 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
+import type { StoredFile } from '@backlot/client';
+import { client, describe } from '../../api';
+import { Problem } from '../../ui/status';
 import { Button } from 'react-aria-components';
 import { FieldLabel } from './field-input-label';
 import type { Field, FileDraft } from './record-form-values';
@@ -16,7 +19,11 @@ interface FileInputProps {
  */
 export function FileInput({ field, value, onChange, error }: FileInputProps) {
   const id = useId();
-  const files = [...value.kept.map((file) => ({ key: `kept:${file.name}`, name: file.original })), ...value.added.map(addedEntry)];
+  const files = [
+    ...value.kept.map((file) => ({ key: `kept:${file.name}`, name: file.original, stored: file as StoredFile | undefined })),
+    ...value.added.map(addedEntry),
+  ];
+  const [problem, setProblem] = useState<string | null>(null);
   const remove = (key: string) =>
     onChange({
       kept: value.kept.filter((file) => `kept:${file.name}` !== key),
@@ -50,6 +57,18 @@ export function FileInput({ field, value, onChange, error }: FileInputProps) {
             <li key={file.key}>
               <span>{file.name}</span>
               {file.key.startsWith('new:') && <span className="muted"> (to upload)</span>}
+              {file.stored && (
+                <Button
+                  className="react-aria-Button quiet"
+                  aria-label={`Download ${file.name}`}
+                  onPress={() => {
+                    setProblem(null);
+                    download(file.stored!).catch((failure: unknown) => setProblem(describe(failure)));
+                  }}
+                >
+                  Download
+                </Button>
+              )}
               <Button
                 className="react-aria-Button quiet"
                 aria-label={`Remove ${file.name} from ${field.name}`}
@@ -61,6 +80,7 @@ export function FileInput({ field, value, onChange, error }: FileInputProps) {
           ))}
         </ul>
       )}
+      <Problem text={problem} />
       {error && (
         <p className="field-problem" id={`${id}-problem`}>
           {error}
@@ -71,5 +91,25 @@ export function FileInput({ field, value, onChange, error }: FileInputProps) {
 }
 
 function addedEntry(file: File, index: number) {
-  return { key: `new:${index}:${file.name}`, name: file.name };
+  return { key: `new:${index}:${file.name}`, name: file.name, stored: undefined };
+}
+
+/**
+ * Saves a stored file. A link cannot carry the session's bearer token, so the file's URL gets a
+ * file token for that one file (minutes long, bound to this session; docs/files.md), which
+ * works for protected files too. The file's URL (`/api/v1/files/<collection>/<record>/<name>`)
+ * names its record.
+ */
+async function download(file: StoredFile): Promise<void> {
+  const [, collection, record] = /\/files\/([^/]+)\/([^/]+)\/[^/]+$/.exec(new URL(file.url, window.location.origin).pathname) ?? [];
+  if (!collection || !record) throw new Error(`${file.original} has no download address.`);
+  const token = await client.files.token({
+    collection: decodeURIComponent(collection),
+    record: decodeURIComponent(record),
+    name: file.name,
+  });
+  const link = document.createElement('a');
+  link.href = client.files.url(file, { token });
+  link.download = file.original;
+  link.click();
 }
