@@ -229,6 +229,23 @@ describe('the console record form in a real browser', () => {
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
+  it('shows a file named with hostile markup as text, in the form and in the grid, and runs nothing', async () => {
+    const form = new FormData();
+    form.append('title', 'Hostile file');
+    form.append('attachments', new Blob(['x'], { type: 'text/plain' }), `${HOSTILE}.txt`);
+    const created = await admin.request('/collections/tasks/records', { method: 'POST', body: form });
+    expect(created.status).toBe(201);
+    const record = (await created.json()) as { id: string; attachments: { original: string }[] };
+    // As the server stored it: file names are sanitized, but markup characters may remain.
+    const shown = record.attachments[0].original;
+    await page.goto(`${t.baseUrl}/_/records/tasks/${record.id}`);
+    await page.getByText(shown, { exact: true }).waitFor();
+    await page.goto(`${t.baseUrl}/_/records/tasks?columns=title,attachments`);
+    await page.getByRole('rowheader', { name: 'Hostile file' }).waitFor();
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await c.ranHostileScript()).toBe(false);
+  });
+
   it('had no console error, uncaught exception or CSP violation', () => {
     expect(c.problems).toEqual([]);
   });
