@@ -9,7 +9,7 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EmbeddedLock } from './embedded-lock';
 import { OwnerOnlyNodeFS } from './owner-only-fs';
-import { boundedPool, currentStatementBudget } from './postgres-pool';
+import { boundedPool, currentStatementBudget, withStatementBudget } from './postgres-pool';
 
 /** Something SQL can be sent to: the connection itself, or one open transaction. */
 export interface Queryable {
@@ -82,6 +82,31 @@ export class DatabaseConnection implements Queryable {
     // The session's statement timeout can only be raised for a transaction (SET LOCAL).
     if (currentStatementBudget() !== undefined) return this.transaction((tx) => tx.query<T>(sql, params));
     return (await this.pool!.query(sql, params)).rows as T[];
+  }
+
+  /**
+   * Runs one statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY) under its
+   * own statement timeout: set for the connection while it runs (SET LOCAL needs a transaction)
+   * and reset before the connection goes back to the pool.
+   */
+  async queryAlone(sql: string, timeoutMs: number): Promise<void> {
+    if (this.pglite) {
+      await this.pglite.query(sql);
+      return;
+    }
+    const client = await this.pool!.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(`SET statement_timeout = ${Math.round(timeoutMs)}`);
+      await withStatementBudget(timeoutMs, () => client.query(sql));
+      await client.query('RESET statement_timeout');
+    } catch (error) {
+      // A connection whose reset may not have run must not serve anyone else with that timeout.
+      broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**

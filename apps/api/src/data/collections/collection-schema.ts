@@ -1,3 +1,4 @@
+import type { CompositeIndex } from './composite-indexes';
 import { searchConfig, type TextSearchLanguage } from '../query/text-search';
 import type { FilterField } from '../query/filter-fields';
 import { type FieldDefinition, searchableFields, toFilterField } from './field-definition';
@@ -20,6 +21,8 @@ export interface CollectionOptions {
   maxRecordBytes: number;
   /** The text-search configuration of `q=` (TEXT_SEARCH_LANGUAGES); collections made before it existed use `simple`. */
   searchLanguage?: TextSearchLanguage;
+  /** Indexes over several keys, for the filters and sorts lists use most (composite-indexes). */
+  indexes?: CompositeIndex[];
 }
 
 export const DEFAULT_OPTIONS: CollectionOptions = {
@@ -87,6 +90,10 @@ export class CollectionSchema {
 
   get options(): CollectionOptions {
     return this.row.options;
+  }
+
+  get indexes(): CompositeIndex[] {
+    return this.row.options.indexes ?? [];
   }
 
   get searchLanguage(): TextSearchLanguage {

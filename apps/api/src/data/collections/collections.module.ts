@@ -13,6 +13,6 @@ import { FieldIndexesRepository } from './field-indexes.repository';
   imports: [AccessModule],
   controllers: [CollectionsController],
   providers: [CollectionsRepository, CollectionCatalog, CollectionsService, FieldIndexesRepository, FieldIndexSync, CollectionOpenApi],
-  exports: [CollectionCatalog, CollectionOpenApi],
+  exports: [CollectionCatalog, CollectionOpenApi, FieldIndexesRepository],
 })
 export class CollectionsModule {}

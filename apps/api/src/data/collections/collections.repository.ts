@@ -4,7 +4,8 @@ import { Prisma, PrismaService, type Queryable, type TransactionClient } from '@
 import { v7 as uuidv7 } from 'uuid';
 import { fieldExpression } from '../query/filter-fields';
 import { toFilterField, type FieldDefinition } from './field-definition';
-import { fieldIndexDdl } from './field-indexes';
+import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';
+import { type CompositeIndex, compositeIndexDdl, describeIndex, keyExpression, parseKey } from './composite-indexes';
 import { type CollectionOptions, type CollectionRow, type CollectionRules, CollectionSchema } from './collection-schema';
 import type { SchemaChangePlan } from './schema-change';
 
@@ -39,6 +40,14 @@ export interface CollectionChange {
   expectedVersion?: number;
   /** Checks one stored value against its new definition (decrypting it first if need be). */
   valueFits: (field: FieldDefinition, value: unknown) => boolean;
+  /** Declared indexes the change drops (by name) and builds (planIndexChange). */
+  indexes: { drop: string[]; create: CompositeIndex[] };
+}
+
+/** What a collection write leaves to do after it commits: declared indexes built without blocking writes. */
+export interface CollectionWritten {
+  row: CollectionRow;
+  buildAfterCommit: FieldIndexDdl[];
 }
 
 // Schema changes may scan and rewrite many records; they get longer than request transactions.
@@ -60,13 +69,18 @@ export class CollectionsRepository {
   }
 
   /** Every collection's id and fields as `db` sees them: inside a restore's transaction, the restored ones. */
-  async fieldsOfAll(db: Queryable = this.prisma.connection): Promise<{ id: string; fields: FieldDefinition[] }[]> {
-    return db.query<{ id: string; fields: FieldDefinition[] }>('SELECT id, fields FROM collections ORDER BY name');
+  async fieldsOfAll(
+    db: Queryable = this.prisma.connection,
+  ): Promise<{ id: string; fields: FieldDefinition[]; options: CollectionOptions | null }[]> {
+    return db.query<{ id: string; fields: FieldDefinition[]; options: CollectionOptions | null }>(
+      'SELECT id, fields, options FROM collections ORDER BY name',
+    );
   }
 
-  async create(input: NewCollection, actorId: string): Promise<CollectionRow> {
+  async create(input: NewCollection, actorId: string): Promise<CollectionWritten> {
     const id = uuidv7();
-    return this.prisma.transaction(
+    const builds = this.declaredIndexBuilds(id, input.options.indexes ?? [], input.fields);
+    const row = await this.prisma.transaction(
       async (tx) => {
         const row = await tx.collection.create({
           data: {
@@ -79,24 +93,26 @@ export class CollectionsRepository {
           },
         });
         await this.recordVersion(tx, row, actorId);
-        await this.runDdl(
-          tx,
-          input.fields.flatMap((field) => fieldIndexDdl(id, field)?.create ?? []),
-        );
+        await this.runDdl(tx, [
+          ...input.fields.flatMap((field) => fieldIndexDdl(id, field)?.create ?? []),
+          ...builds.inTransaction.flatMap((ddl) => ddl.create),
+        ]);
         return toRow(row);
       },
       { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
     );
+    return { row, buildAfterCommit: builds.afterCommit };
   }
 
   /**
    * Applies a planned schema change in one transaction: every check runs before any write,
    * so a refused change leaves data, indexes and the schema exactly as they were.
    */
-  async alter(current: CollectionSchema, change: CollectionChange, actorId: string): Promise<CollectionRow> {
+  async alter(current: CollectionSchema, change: CollectionChange, actorId: string): Promise<CollectionWritten> {
     const { plan } = change;
     const id = current.id;
-    return this.prisma.transaction(
+    const builds = this.declaredIndexBuilds(id, change.indexes.create, plan.fields);
+    const row = await this.prisma.transaction(
       async (tx) => {
         const [locked] = await tx.$queryRaw<{ version: number }[]>`SELECT version FROM collections WHERE id = ${id}::uuid FOR UPDATE`;
         if (!locked) throw new Conflict(`Collection ${current.name} was dropped meanwhile.`);
@@ -120,14 +136,11 @@ export class CollectionsRepository {
             UPDATE records SET data = data || jsonb_build_object(${fill.name}::text, ${JSON.stringify(fill.value)}::jsonb)
              WHERE collection_id = ${id}::uuid AND coalesce(jsonb_typeof(data -> ${fill.name}::text), 'null') = 'null'`;
         }
-        await this.runDdl(
-          tx,
-          plan.dropIndexes.flatMap((ddl) => ddl.drop),
-        );
-        await this.runDdl(
-          tx,
-          plan.createIndexes.flatMap((ddl) => ddl.create),
-        );
+        await this.runDdl(tx, [
+          ...plan.dropIndexes.flatMap((ddl) => ddl.drop),
+          ...change.indexes.drop.map((name) => `DROP INDEX IF EXISTS ${name}`),
+        ]);
+        await this.runDdl(tx, [...plan.createIndexes.flatMap((ddl) => ddl.create), ...builds.inTransaction.flatMap((ddl) => ddl.create)]);
 
         const row = await tx.collection.update({
           where: { id },
@@ -149,20 +162,37 @@ export class CollectionsRepository {
       },
       { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
     );
+    return { row, buildAfterCommit: builds.afterCommit };
   }
 
   /** Drops a collection with its records, revisions and indexes. */
   async drop(collection: CollectionSchema): Promise<void> {
     await this.prisma.transaction(
       async (tx) => {
-        await this.runDdl(
-          tx,
-          collection.row.fields.flatMap((field) => fieldIndexDdl(collection.id, field)?.drop ?? []),
-        );
+        await this.runDdl(tx, [
+          ...collection.row.fields.flatMap((field) => fieldIndexDdl(collection.id, field)?.drop ?? []),
+          ...collection.indexes.flatMap((index) => compositeIndexDdl(collection.id, index, collection.row.fields).drop),
+        ]);
         await tx.collection.delete({ where: { id: collection.id } });
       },
       { timeoutMs: SCHEMA_CHANGE_TIMEOUT_MS },
     );
+  }
+
+  /**
+   * Which declared indexes are built in the schema change's transaction and which after it
+   * commits. On PostgreSQL a plain index is built CONCURRENTLY afterwards, so writes go on while
+   * it builds over a large collection; a unique one is built in the transaction, so records
+   * that break it refuse the change and nothing half-made stays. The embedded database runs one
+   * statement at a time anyway: everything is built in the transaction.
+   */
+  private declaredIndexBuilds(id: string, indexes: readonly CompositeIndex[], fields: readonly FieldDefinition[]) {
+    const concurrent = this.prisma.connection.kind === 'postgres';
+    const deferred = (index: CompositeIndex) => concurrent && !index.unique;
+    return {
+      inTransaction: indexes.filter((index) => !deferred(index)).map((index) => compositeIndexDdl(id, index, fields)),
+      afterCommit: indexes.filter(deferred).map((index) => compositeIndexDdl(id, index, fields, { concurrently: true })),
+    };
   }
 
   /** Runs generated DDL; after new statistics, ANALYZE so the planner has them at once. */
@@ -232,6 +262,25 @@ export class CollectionsRepository {
         id,
       );
       if (count > 0) throw refuse(`${count} record(s) share a value of ${field.name}; it cannot be unique.`, field.name, count);
+    }
+    for (const index of change.indexes.create) {
+      if (!index.unique) continue;
+      // The records still hold the old names: renames are written after these checks.
+      const sources = plan.fields.map((field) => ({ ...field, name: plan.renames.find((r) => r.to === field.name)?.from ?? field.name }));
+      const keys = index.fields.map((key) => {
+        const { name } = parseKey(key);
+        const source = plan.renames.find((r) => r.to === name)?.from ?? name;
+        return keyExpression(source, sources, 'records');
+      });
+      const [{ count }] = await tx.$queryRawUnsafe<{ count: number }[]>(
+        `SELECT coalesce(sum(n), 0)::int AS count FROM (
+           SELECT count(*) AS n FROM records
+            WHERE collection_id = $1::uuid AND deleted_at IS NULL AND ${keys.map((key) => `${key} IS NOT NULL`).join(' AND ')}
+            GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS duplicates`,
+        id,
+      );
+      const at = `options.indexes.${change.options.indexes?.indexOf(index) ?? 0}`;
+      if (count > 0) throw refuse(`${count} record(s) share values of ${describeIndex(index)}; the index cannot be unique.`, at, count);
     }
   }
 

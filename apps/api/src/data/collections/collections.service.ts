@@ -15,7 +15,9 @@ import {
   DEFAULT_RULES,
   RULE_ACTIONS,
 } from './collection-schema';
-import { CollectionsRepository } from './collections.repository';
+import { type CollectionWritten, CollectionsRepository } from './collections.repository';
+import { checkCompositeIndexes, planIndexChange, renameIndexKeys } from './composite-indexes';
+import { FieldIndexesRepository } from './field-indexes.repository';
 import { checkFieldDefinitions, type FieldDefinition, toFilterField } from './field-definition';
 import { RecordValidator } from './record-validator';
 import { type FieldChangeInput, planSchemaChange } from './schema-change';
@@ -43,6 +45,7 @@ export class CollectionsService {
     private readonly encryption: FieldEncryption,
     private readonly events: DomainEvents,
     private readonly access: RecordAccess,
+    private readonly indexes: FieldIndexesRepository,
   ) {}
 
   async create(input: CollectionInput, principal: Principal, request: RequestMeta): Promise<CollectionRow> {
@@ -57,14 +60,18 @@ export class CollectionsService {
       ...(await this.checkDefinition(fields, input.name)),
     ];
     const rules = mergeRules(DEFAULT_RULES, input.rules);
+    const options = { ...DEFAULT_OPTIONS, ...defined(input.options) };
     errors.push(...checkRules(fields, rules));
+    if (errors.length === 0) errors.push(...checkCompositeIndexes(options.indexes ?? [], fields));
     if (errors.length > 0) throw new ValidationFailed(errors);
-    const row = await this.repository.create(
-      { name: input.name, description: input.description ?? '', fields, rules, options: { ...DEFAULT_OPTIONS, ...defined(input.options) } },
+    const written = await this.repository.create(
+      { name: input.name, description: input.description ?? '', fields, rules, options },
       principal.userId,
     );
+    const { row } = written;
     await this.catalog.changed(row.name);
-    await this.audited('collection.created', row, principal, request, { fields: fields.length });
+    const unbuilt = await this.buildAfterCommit(written);
+    await this.audited('collection.created', row, principal, request, { fields: fields.length, indexesUnbuilt: unbuilt });
     return row;
   }
 
@@ -73,31 +80,54 @@ export class CollectionsService {
     const fieldsInput = input.fields ?? current.row.fields;
     const { plan, problems } = planSchemaChange(current.id, current.row.fields, fieldsInput);
     const rules = mergeRules(current.row.rules, input.rules);
+    // Declared indexes follow renamed fields unless the change sends its own list.
+    const indexes = input.options?.indexes ?? renameIndexKeys(current.indexes, plan.renames);
     const errors = [...problems, ...(await this.checkDefinition(plan.fields)), ...checkRules(plan.fields, rules)];
+    if (errors.length === 0) errors.push(...checkCompositeIndexes(indexes, plan.fields));
     if (errors.length > 0) throw new ValidationFailed(errors);
     plan.fills = plan.fills.map((fill) => this.sealedFill(current, plan.fields, fill));
-    const row = await this.repository.alter(
+    const options = { ...current.options, ...defined(input.options), indexes };
+    const indexChange = planIndexChange(
+      current.id,
+      { fields: current.row.fields, indexes: current.indexes },
+      { fields: plan.fields, indexes },
+    );
+    const written = await this.repository.alter(
       current,
       {
         description: input.description ?? current.row.description,
         rules,
-        options: { ...current.options, ...defined(input.options) },
+        options,
         plan,
         expectedVersion: input.version,
         valueFits: (field, value) => this.valueFits(current, field, value),
+        indexes: indexChange,
       },
       principal.userId,
     );
+    const { row } = written;
     await this.catalog.changed(name);
     // Renames, removals and filled defaults rewrote stored records.
     await this.events.emit('collection.records-rewritten', { collectionId: current.id });
+    const unbuilt = await this.buildAfterCommit(written);
     await this.audited('collection.altered', row, principal, request, {
       renamed: plan.renames,
       removed: plan.removed,
-      indexesCreated: plan.createIndexes.length,
-      indexesDropped: plan.dropIndexes.length,
+      indexesCreated: plan.createIndexes.length + indexChange.create.length,
+      indexesDropped: plan.dropIndexes.length + indexChange.drop.length,
+      indexesUnbuilt: unbuilt,
     });
     return row;
+  }
+
+  /**
+   * Builds the declared indexes a committed change left to build without blocking writes. One
+   * that fails (a statement timeout on a huge collection) is dropped rather than left invalid;
+   * the start-up sync builds it again, and explain shows it missing meanwhile. Returns how many failed.
+   */
+  private async buildAfterCommit(written: CollectionWritten): Promise<number> {
+    if (written.buildAfterCommit.length === 0) return 0;
+    return (await this.indexes.buildConcurrently(written.buildAfterCommit)).length;
   }
 
   async drop(name: string, principal: Principal, request: RequestMeta): Promise<void> {

@@ -1,14 +1,17 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DomainEvents } from '@backlot/events';
 import { CollectionsRepository } from './collections.repository';
+import { compositeIndexDdl } from './composite-indexes';
 import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';
 import { FieldIndexesRepository } from './field-indexes.repository';
 import type { Transaction } from './collections.repository';
 
 /**
- * Keeps the runtime field indexes (`rec_<hash>` and their `_stats`) in step with the stored
- * collections where they can drift apart: a restore replaces the collections but not the
- * indexes (backups hold data, not DDL), and a CLI restore runs without the app. Runs at
+ * Keeps the runtime indexes (`rec_<hash>`: field indexes with their `_stats`, and declared
+ * indexes) in step with the stored collections where they can drift apart: a restore replaces
+ * the collections but not the indexes (backups hold data, not DDL), a CLI restore runs without
+ * the app, and a declared index built after its change committed may have failed or been cut
+ * short (left invalid). Runs at
  * start (one catalog query when all is in step) and inside an API restore's transaction
  * (`database.restoring`), so unique fields are enforced from the moment the restore commits,
  * and restored rows that break one roll the restore back.
@@ -41,13 +44,18 @@ export class FieldIndexSync implements OnModuleInit, OnApplicationBootstrap {
         const ddl = fieldIndexDdl(collection.id, field);
         if (ddl) wanted.set(ddl.name, { ...ddl, unique: field.unique === true });
       }
+      for (const index of collection.options?.indexes ?? []) {
+        const ddl = compositeIndexDdl(collection.id, index, collection.fields);
+        wanted.set(ddl.name, { ...ddl, unique: index.unique === true });
+      }
     }
-    const { indexes, statistics } = await this.indexes.existing(tx);
-    const drop: string[] = [];
+    const { indexes, statistics, invalid } = await this.indexes.existing(tx);
+    for (const name of invalid) indexes.delete(name);
+    const drop: string[] = [...invalid].map((name) => `DROP INDEX IF EXISTS ${name}`);
     for (const [name, unique] of indexes) if (wanted.get(name)?.unique !== unique) drop.push(`DROP INDEX IF EXISTS ${name}`);
     for (const name of statistics) if (!wanted.has(name.replace(/_stats$/, ''))) drop.push(`DROP STATISTICS IF EXISTS ${name}`);
     const create = [...wanted.values()]
-      .filter((ddl) => indexes.get(ddl.name) !== ddl.unique || !statistics.has(`${ddl.name}_stats`))
+      .filter((ddl) => indexes.get(ddl.name) !== ddl.unique || (ddl.create.length > 1 && !statistics.has(`${ddl.name}_stats`)))
       .flatMap((ddl) => ddl.create);
 
     await this.indexes.apply([...drop, ...create], tx);

@@ -64,6 +64,35 @@ export class RecordQueriesRepository {
 
   /** One page under the list rule (the view rule for the trash), newest-first or as sorted; ranked when searching without a sort. */
   async list(collection: CollectionSchema, caller: Caller, query: ListQuery): Promise<ListedRows> {
+    const { sql, params, order, cursorColumns, ranked } = this.listStatement(collection, caller, query);
+    const rows = await queryRecords<RecordRow & Record<string, unknown>>(this.db, collection, sql, params);
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    const last = page.at(-1);
+    const nextCursor =
+      more && last && !ranked ? order.cursorFor(Array.from({ length: cursorColumns }, (_, i) => last[`c${i}`] as string)) : null;
+    return { rows: page, nextCursor };
+  }
+
+  /**
+   * The plan PostgreSQL makes for the very statement `list` would send (EXPLAIN; with
+   * `analyze`, also run, with timings and buffers: it only reads). For admins finding which
+   * index a list needs.
+   */
+  async explain(
+    collection: CollectionSchema,
+    caller: Caller,
+    query: ListQuery,
+    analyze: boolean,
+  ): Promise<{ sql: string; plan: string[] }> {
+    const { sql, params } = this.listStatement(collection, caller, query);
+    const options = analyze ? 'ANALYZE, BUFFERS, FORMAT TEXT' : 'FORMAT TEXT';
+    const rows = await queryRecords<Record<string, string>>(this.db, collection, `EXPLAIN (${options}) ${sql}`, params);
+    return { sql: sql.replace(/\s+/g, ' ').trim(), plan: rows.map((row) => Object.values(row)[0]) };
+  }
+
+  /** The listing's statement, with what reading its page back needs (the order for cursors, how many cursor columns). */
+  private listStatement(collection: CollectionSchema, caller: Caller, query: ListQuery) {
     const params = new SqlParams();
     const where = this.where(collection, caller, query, params);
     const order = clientExpression('sort', () =>
@@ -83,13 +112,7 @@ export class RecordQueriesRepository {
     const sql = `SELECT ${RECORD_COLUMNS}, ${cursorColumns.map((c, i) => `${c} AS c${i}`).join(', ')}
                    FROM records r WHERE ${where.join(' AND ')}
                   ORDER BY ${ranked ? `${rank} DESC, r.id` : order.orderBy()} LIMIT ${params.add(query.limit + 1, 'int')}`;
-    const rows = await queryRecords<RecordRow & Record<string, unknown>>(this.db, collection, sql, params);
-    const more = rows.length > query.limit;
-    const page = more ? rows.slice(0, query.limit) : rows;
-    const last = page.at(-1);
-    const nextCursor =
-      more && last && !ranked ? order.cursorFor(Array.from({ length: cursorColumns.length }, (_, i) => last[`c${i}`] as string)) : null;
-    return { rows: page, nextCursor };
+    return { sql, params, order, cursorColumns: cursorColumns.length, ranked };
   }
 
   /** How many records the same listing (without its cursor) would go through. */

@@ -1,6 +1,7 @@
 import { BadRequest, Conflict } from '@backlot/http';
 import type { CollectionSchema } from '../collections/collection-schema';
 import { fieldIndexName } from '../collections/field-indexes';
+import { compositeIndexName } from '../collections/composite-indexes';
 
 /** A record as the database returns it. */
 export interface RecordRow {
@@ -29,8 +30,17 @@ export function toRecordError(error: unknown, collection: CollectionSchema): unk
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
   if (code === '23505') {
     const field = collection.row.fields.find((f) => f.unique && (!constraint || fieldIndexName(collection.id, f.name) === constraint));
-    const conflict = new Conflict(field ? `The value of ${field.name} is already taken.` : 'A unique value is already taken.');
+    const index = field ? undefined : collection.indexes.find((i) => i.unique && compositeIndexName(collection.id, i) === constraint);
+    const names = index?.fields.map((key) => key.replace(/^-/, ''));
+    const conflict = new Conflict(
+      field
+        ? `The value of ${field.name} is already taken.`
+        : names
+          ? `The values of ${names.join(', ')} are already taken together.`
+          : 'A unique value is already taken.',
+    );
     if (field) conflict.extensions.field = field.name;
+    if (names) conflict.extensions.fields = names;
     return conflict;
   }
   if (typeof code === 'string' && (code.startsWith('22') || code === '54001' || code === '54000'))

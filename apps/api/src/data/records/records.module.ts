@@ -18,6 +18,8 @@ import { RecordsController } from './records.controller';
 import { RecordsRepository } from './records.repository';
 import { RecordsSystemRepository } from './records-system.repository';
 import { RecordsService } from './records.service';
+import { ListExplainController } from './list-explain.controller';
+import { ListExplainService } from './list-explain.service';
 import { RulePreviewController } from './rule-preview.controller';
 import { RulePreviewService } from './rule-preview.service';
 
@@ -29,7 +31,7 @@ import { RulePreviewService } from './rule-preview.service';
  */
 @Module({
   imports: [AccessModule, CollectionsModule, UsersModule, FileStoreModule],
-  controllers: [RecordsController, RecordHistoryController, RulePreviewController],
+  controllers: [RecordsController, RecordHistoryController, RulePreviewController, ListExplainController],
   providers: [
     RecordsRepository,
     RecordQueriesRepository,
@@ -45,6 +47,7 @@ import { RulePreviewService } from './rule-preview.service';
     IdempotencyKeys,
     RecordMaintenance,
     RulePreviewService,
+    ListExplainService,
   ],
   exports: [RecordsService, RecordsRepository, RecordCache, RecordQueriesRepository, RecordChanges, RecordInput, RecordPresenter],
 })

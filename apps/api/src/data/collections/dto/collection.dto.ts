@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   Allow,
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsIn,
@@ -17,6 +18,7 @@ import {
 } from 'class-validator';
 import { FIELD_TYPES, type FieldType, MAX_FIELDS } from '../field-definition';
 import type { CollectionOptions, CollectionRow, CollectionRules } from '../collection-schema';
+import { type CompositeIndex, MAX_INDEX_KEYS, MAX_INDEXES } from '../composite-indexes';
 import { TEXT_SEARCH_LANGUAGES, type TextSearchLanguage } from '../../query/text-search';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -156,6 +158,28 @@ export class CollectionRulesDto implements Partial<CollectionRules> {
   delete?: string | null;
 }
 
+/** One declared index: keys in order, `-` for descending; checked against the fields by the service. */
+export class CompositeIndexDto implements CompositeIndex {
+  @ApiProperty({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_INDEX_KEYS,
+    example: ['status', '-created'],
+    description: 'Field names or created, updated, owner, id; a leading - orders that key descending.',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_INDEX_KEYS)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  fields!: string[];
+
+  @ApiPropertyOptional({ description: 'No two live records share these values (records missing one of them are not compared).' })
+  @IsOptional()
+  @IsBoolean()
+  unique?: boolean;
+}
+
 export class CollectionOptionsDto implements Partial<CollectionOptions> {
   @ApiPropertyOptional({ description: 'Delete moves records to the trash (default true).' })
   @IsOptional()
@@ -197,6 +221,20 @@ export class CollectionOptionsDto implements Partial<CollectionOptions> {
   @IsOptional()
   @IsIn(TEXT_SEARCH_LANGUAGES)
   searchLanguage?: TextSearchLanguage;
+
+  @ApiPropertyOptional({
+    type: [CompositeIndexDto],
+    maxItems: MAX_INDEXES,
+    description:
+      'Indexes over several keys for the filters and sorts your lists use most, e.g. `{"fields": ["status", "-created"]}` serves ' +
+      "`filter=status='open'&sort=-created`. Plain indexes are built without blocking writes on PostgreSQL; see docs/indexes.md.",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_INDEXES)
+  @ValidateNested({ each: true })
+  @Type(() => CompositeIndexDto)
+  indexes?: CompositeIndexDto[];
 }
 
 /** What creating and changing a collection share. */
