@@ -37,6 +37,7 @@ Environment:
                           when it answers, else the embedded database); a database is created and dropped
   BENCH_EMBEDDED=1        run on PGlite (Backlot embedded, the hand-written server on its own PGlite)
   BENCH_APP_<NAME>        passed to Backlot as <NAME> (e.g. BENCH_APP_LOG_LEVEL=warn)
+  BENCH_PROFILE_DIR       write a CPU profile of Backlot (.cpuprofile, for Chrome DevTools) there when it stops
 
 Results: printed, and written to bench/results/latest.json.`;
 

@@ -9,10 +9,10 @@ const POLL_INTERVAL_MS = 250;
  * Starts a Node server whose stdout and stderr go to a log file: the app logs one line per
  * request, and printing that to the terminal would cost more than the app itself.
  */
-function startServer({ name, script, env, cwd, logFile }) {
+function startServer({ name, script, env, cwd, logFile, nodeArgs = [] }) {
   const fd = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [script], { cwd, env, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', fd, fd] });
     child.benchName = name;
     child.logFile = logFile;
     child.on('error', () => undefined); // reported through hasExited / the log instead

@@ -47,11 +47,12 @@ function appEnv(database, tmpDir) {
 }
 
 /** Starts `name` on a free port (HOST, PORT set here) and waits for `readyPath`; `children` collects it for cleanup. → { url, child } */
-async function start({ name, script, env, readyPath, timeoutMs, tmpDir, children }) {
+async function start({ name, script, env, readyPath, timeoutMs, tmpDir, children, nodeArgs }) {
   const port = await freePort();
   const child = startServer({
     name,
     script,
+    nodeArgs,
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env, PORT: String(port) },
     logFile: path.join(tmpDir, `${name}.log`),
@@ -68,6 +69,8 @@ function startBacklot(database, tmpDir, children) {
     name: 'backlot',
     script: APP_MAIN,
     env: appEnv(database, tmpDir),
+    // A CPU profile of Backlot for the whole run, written when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
+    nodeArgs: process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : [],
     readyPath: '/api/v1/health/ready',
     timeoutMs: APP_READY_TIMEOUT_MS,
     tmpDir,
