@@ -16,6 +16,7 @@ const { formatTable, formatCpuRatios, formatMemory, formatRatio, writeJson } = r
 const { runScenario } = require('./lib/rounds');
 const { startServers } = require('./lib/servers');
 const { runSoak, formatSoak } = require('./lib/soak');
+const { listPlans } = require('./lib/items-scenarios');
 
 const USAGE = `Usage: npm run bench -- [options] [scenario …]
        node bench/run.js [options] [scenario …]   (after npm run build)
@@ -159,6 +160,7 @@ async function main() {
     samplers[name] = sampleMemory(server.child.pid);
   }
   const postgres = database.kind === 'postgres' ? { adminUrl: state.adminUrl, dbName: state.dbName } : undefined;
+  const plans = started.workload && (await listPlans(servers.backlot.url, started.workload));
   const results = [];
   for (const scenario of scenarios) {
     results.push(await runScenario(scenario, { servers, database, settings, workload: started.workload, postgres }));
@@ -186,6 +188,10 @@ async function main() {
   if (cpu) console.log(`\n${cpu}`);
   console.log(`\n${formatMemory(memory)}`);
   console.log(`backlot access log written during the run: ${appLogMb} MB (LOG_LEVEL=info)`);
+  if (plans) {
+    console.log(`\nw2-list plan (admin, before the load):\n  ${plans.admin.join('\n  ')}`);
+    console.log(`w2-list plan (user, before the load):\n  ${plans.user.join('\n  ')}`);
+  }
   if (soak) console.log(`\n${formatSoak(soak)}`);
   console.log('');
   for (const goal of goals) console.log(goal.line);
@@ -202,6 +208,7 @@ async function main() {
     scenarios: results,
     memory,
     soak,
+    listPlans: plans,
     appLogMb,
     goals: goals.map(({ scenario, target, ratio, rssMb, met }) => ({ scenario, target, ratio, rssMb, met })),
   });

@@ -90,4 +90,28 @@ function soakRequests(workload) {
   ];
 }
 
-module.exports = { workloadScenarios, soakRequests };
+/**
+ * The plans Backlot's database makes for the w2 list, as the admin and as the user (EXPLAIN
+ * ANALYZE through the admins' explain view, docs/indexes.md), so a report shows which index
+ * served the list. → { admin: string[], user: string[] }
+ */
+async function listPlans(baseUrl, workload) {
+  const query = new URL(BACKLOT_LIST, baseUrl).searchParams;
+  const plan = async (as) => {
+    const params = new URLSearchParams({
+      filter: query.get('filter'),
+      sort: query.get('sort'),
+      limit: query.get('limit'),
+      analyze: 'true',
+    });
+    if (as) params.set('as', as);
+    const response = await fetch(`${baseUrl}/api/v1/collections/${COLLECTION}/explain?${params}`, {
+      headers: { authorization: `Bearer ${workload.tokens.admin}` },
+    });
+    if (!response.ok) throw new Error(`explain failed: ${response.status} ${await response.text()}`);
+    return (await response.json()).plan;
+  };
+  return { admin: await plan(), user: await plan(workload.userId) };
+}
+
+module.exports = { workloadScenarios, soakRequests, listPlans };

@@ -13,6 +13,7 @@ const { BENCH_USER, baselineTokenFor } = require('./auth');
 const { createCollection, seedPostgres, seedEmbedded, workloadTokens } = require('./items-dataset');
 const { freePort } = require('./ports');
 const { startServer, waitForReady, stopServer } = require('./processes');
+const runtime = require('../../scripts/runtime-settings');
 
 const ROOT = path.join(__dirname, '..', '..');
 const APP_MAIN = path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
@@ -23,7 +24,7 @@ const progress = (message) => process.stderr.write(`${message}\n`);
 
 /** A clean environment, so a DATABASE_URL or REDIS_URL in the caller's shell cannot change the shape. */
 function appEnv(database, tmpDir) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME || tmpDir };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME || tmpDir, ...runtime.ENV };
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('BENCH_APP_')) env[key.slice('BENCH_APP_'.length)] = value;
   }
@@ -69,8 +70,12 @@ function startBacklot(database, tmpDir, children) {
     name: 'backlot',
     script: APP_MAIN,
     env: appEnv(database, tmpDir),
-    // A CPU profile of Backlot for the whole run, written when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
-    nodeArgs: process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : [],
+    // As production starts it (scripts/runtime-settings.js); with BENCH_PROFILE_DIR, a CPU profile for the
+    // whole run, written when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
+    nodeArgs: [
+      ...runtime.NODE_FLAGS,
+      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : []),
+    ],
     readyPath: '/api/v1/health/ready',
     timeoutMs: APP_READY_TIMEOUT_MS,
     tmpDir,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer, text } from 'node:stream/consumers';
-import { LocalStorage, ObjectNotFound, ObjectTooLarge, S3Storage, type Storage } from '@backlot/storage';
+import { LocalStorage, ObjectNotFound, ObjectTooLarge, type S3Storage, s3Storage, type Storage } from '@backlot/storage';
 import { startS3Server, type TestS3Server } from '@backlot/testing/s3-server';
 
 const MiB = 1024 * 1024;
@@ -54,7 +54,7 @@ async function localDriver(): Promise<Driver> {
 async function s3Driver(): Promise<Driver> {
   const server: TestS3Server = await startS3Server();
   const make = (prefix: string, bucket = server.bucket) =>
-    new S3Storage({
+    s3Storage({
       bucket,
       region: server.region,
       endpoint: server.endpoint,

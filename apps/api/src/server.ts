@@ -46,7 +46,7 @@ export async function runServer(options: ServerOptions = {}): Promise<NestFastif
     return undefined;
   }
 
-  if (config.database.kind === 'embedded') useCompactWasmCode();
+  useCompactWasmCode();
   const logDestination = options.logDestination ?? createLogDestination();
   const logger = createLogger(config.observability.logLevel, logDestination);
   if (repaired > 0) logger.warn(`Made ${repaired} files and directories of Backlot's data owner-only (others could read them)`);
@@ -91,9 +91,12 @@ function localUrl(host: string, port: number): string {
 }
 
 /**
- * The embedded database is PostgreSQL compiled to WebAssembly. V8's optimising tier keeps a
- * second, larger copy of its code (~50 MB resident); its baseline compiler alone measured
- * as fast here for PGlite's workload. Must run before any WebAssembly is compiled.
+ * WebAssembly runs here on every database: Prisma's query compiler always, the schema engine
+ * for migrations, and PGlite (PostgreSQL itself) when embedded. V8's optimising tier compiles
+ * a second, larger copy of each in background threads, whose memory glibc then keeps: ~57 MB
+ * resident for the query compiler alone, ~50 MB more for PGlite. The baseline compiler alone
+ * measured as fast here for PGlite's workload, and the query compiler runs only for Prisma's
+ * queries (the records hot path is plain SQL). Must run before any WebAssembly is compiled.
  */
 function useCompactWasmCode(): void {
   setFlagsFromString('--liftoff-only');

@@ -21,6 +21,8 @@ export type DatabaseConfig =
       connectTimeoutMs: number;
       /** Longest a statement may run: the server cancels it, and the client gives up a little later if the server is frozen. */
       statementTimeoutMs: number;
+      /** Hot statements are prepared once per connection (off behind a pooler that cannot keep them, e.g. PgBouncer in transaction mode before 1.21). */
+      preparedStatements: boolean;
       migrateOnStart: boolean;
     };
 

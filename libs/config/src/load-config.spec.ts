@@ -216,6 +216,7 @@ describe('loadConfig', () => {
         poolIdleTimeoutMs: 10_000,
         connectTimeoutMs: 5_000,
         statementTimeoutMs: 15_000,
+        preparedStatements: true,
       });
     });
 
@@ -227,6 +228,7 @@ describe('loadConfig', () => {
         DATABASE_POOL_IDLE_TIMEOUT_MS: '0',
         DATABASE_CONNECT_TIMEOUT_MS: '2500',
         DATABASE_STATEMENT_TIMEOUT_MS: '800',
+        DATABASE_PREPARED_STATEMENTS: 'false',
         MIGRATE_ON_START: 'yes',
       });
 
@@ -236,6 +238,7 @@ describe('loadConfig', () => {
         poolIdleTimeoutMs: 0,
         connectTimeoutMs: 2500,
         statementTimeoutMs: 800,
+        preparedStatements: false,
         migrateOnStart: true,
       });
     });

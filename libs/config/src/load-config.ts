@@ -226,6 +226,7 @@ function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
     poolIdleTimeoutMs: read.int('DATABASE_POOL_IDLE_TIMEOUT_MS', 10_000, { min: 0, max: 3_600_000 }),
     connectTimeoutMs: read.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, { min: 100, max: 120_000 }),
     statementTimeoutMs: read.int('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, { min: 100, max: 3_600_000 }),
+    preparedStatements: read.bool('DATABASE_PREPARED_STATEMENTS', true),
   };
   if (read.raw('DATABASE_URL') !== undefined) {
     return { kind: 'postgres', url: url ?? '', migrateOnStart, ...pool };

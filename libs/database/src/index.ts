@@ -1,7 +1,7 @@
 export * from './connection/database-connection';
 export { EmbeddedLock } from './connection/embedded-lock';
 export { EventLoopSlices } from './connection/event-loop-slices';
-export { MAINTENANCE_STATEMENT_TIMEOUT_MS, withStatementBudget } from './connection/postgres-pool';
+export { MAINTENANCE_STATEMENT_TIMEOUT_MS, MAX_PREPARED_PER_CONNECTION, withStatementBudget } from './connection/postgres-pool';
 export * from './database-errors';
 export * from './database.module';
 export * from './migrations/migrator';

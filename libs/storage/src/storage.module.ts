@@ -2,7 +2,6 @@ import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/comm
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { createStorage } from './create-storage';
 import { LocalDirPeers } from './local-dir-peers';
-import { S3Storage } from './s3-storage';
 import { STORAGE, type Storage } from './storage';
 
 /** The configured Storage (STORAGE_DRIVER), for everything that keeps file bytes. */
@@ -19,6 +18,6 @@ export class StorageModule implements OnApplicationShutdown {
   constructor(@Inject(STORAGE) private readonly storage: Storage) {}
 
   onApplicationShutdown(): void {
-    if (this.storage instanceof S3Storage) this.storage.close();
+    this.storage.close?.();
   }
 }

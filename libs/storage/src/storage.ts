@@ -65,6 +65,8 @@ export interface Storage {
   list(prefix: string): AsyncIterable<{ key: string } & ObjectStat>;
   /** A time-limited URL the client can read the object from directly, where the driver has one (S3). */
   presignedUrl?(key: string, options: { seconds: number; disposition: string; contentType: string }): Promise<string>;
+  /** Releases what the driver holds open (S3: its connection pool), at shutdown. */
+  close?(): void;
 }
 
 /** Injection token of the configured Storage. */

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { signedInUser, type UserSession } from '@backlot/testing/auth';
 import { json, startTestApp, type TestApp } from '@backlot/testing/test-app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@backlot/testing/test-env';
+import { CacheService } from '@backlot/cache';
+import { MAX_CACHED_RECORD_CHARS } from '../../../apps/api/src/data/records/record-cache';
 
 const FIELDS = [
   { name: 'title', type: 'text', required: true },
@@ -33,6 +35,24 @@ describe('cached record reads on one instance', () => {
     expect((await through(t, bob, `/collections/notes/records/${id}`)).status).toBe(404);
     expect((await through(t, null, `/collections/notes/records/${id}`)).status).toBe(404);
     expect((await through(t, admin, `/collections/notes/records/${id}`)).status).toBe(200);
+  });
+
+  it('keeps large records out of the cache, so its memory stays bounded by entries × a small size', async () => {
+    const hits = async () => (await t.app.get(CacheService).stats()).hits;
+    const readThrice = async (id: string) => {
+      for (let i = 0; i < 3; i++) expect((await through(t, alice, `/collections/notes/records/${id}`)).status).toBe(200);
+    };
+    const large = await json<{ id: string }>(
+      await alice.json('POST', '/collections/notes/records', { title: 'x'.repeat(MAX_CACHED_RECORD_CHARS + 1) }),
+    );
+    const before = await hits();
+    await readThrice(large.id);
+    // Session lookups hit the cache too: count only what the record reads add beyond a small record's.
+    const largeHits = (await hits()) - before;
+    const small = await json<{ id: string }>(await alice.json('POST', '/collections/notes/records', { title: 'small' }));
+    const between = await hits();
+    await readThrice(small.id);
+    expect((await hits()) - between).toBe(largeHits + 1);
   });
 
   it('shows each write at once and forgets deleted records', async () => {

@@ -3,6 +3,7 @@ import type { DatabaseConfig } from '@backlot/config';
 import { EMBEDDED_IN_MEMORY, PRIVATE_DIR_MODE, useOwnerOnlyUmask } from '@backlot/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -13,7 +14,16 @@ import { boundedPool, currentStatementBudget, withStatementBudget } from './post
 
 /** Something SQL can be sent to: the connection itself, or one open transaction. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<T[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection (PostgreSQL, when DATABASE_PREPARED_STATEMENTS
+   * allows): later runs skip parsing, and planning once PostgreSQL finds a generic plan as good.
+   * For a hot path's statements; each connection keeps a bounded number of them.
+   */
+  prepare?: boolean;
 }
 
 export interface PoolStats {
@@ -77,11 +87,17 @@ export class DatabaseConnection implements Queryable {
     }
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
     if (this.pglite) return (await this.pglite.query<T>(sql, params)).rows;
     // The session's statement timeout can only be raised for a transaction (SET LOCAL).
-    if (currentStatementBudget() !== undefined) return this.transaction((tx) => tx.query<T>(sql, params));
-    return (await this.pool!.query(sql, params)).rows as T[];
+    if (currentStatementBudget() !== undefined) return this.transaction((tx) => tx.query<T>(sql, params, options));
+    return (await this.pool!.query(this.statement(sql, params, options))).rows as T[];
+  }
+
+  /** pg's query config: named (prepared) when asked for and allowed. */
+  private statement(sql: string, values: unknown[], options: QueryOptions) {
+    const prepare = options.prepare && this.config.kind === 'postgres' && this.config.preparedStatements;
+    return prepare ? { name: statementName(sql), text: sql, values } : { text: sql, values };
   }
 
   /**
@@ -126,7 +142,10 @@ export class DatabaseConnection implements Queryable {
       await client.query('BEGIN');
       const budget = currentStatementBudget();
       if (budget !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.round(budget)}`);
-      const result = await work({ query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[] });
+      const result = await work({
+        query: async <R>(sql: string, params: unknown[] = [], options: QueryOptions = {}) =>
+          (await client.query(this.statement(sql, params, options))).rows as R[],
+      });
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -256,4 +275,9 @@ export function describeError(error: unknown): string {
   if (code === '28P01' || code === '28000') return 'authentication failed';
   if (message?.includes('timeout')) return 'connection timed out';
   return code ? `error ${code}` : (message ?? 'unknown error').split('\n')[0].slice(0, 200);
+}
+
+/** A prepared statement's name, from its text: the same text is the same statement on every connection. */
+function statementName(sql: string): string {
+  return `s${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
 }

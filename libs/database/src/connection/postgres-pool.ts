@@ -11,6 +11,13 @@ const CLIENT_MARGIN_MS = 2_000;
 /** What work an operator started (restores, index rebuilds at start) may spend on one statement. */
 export const MAINTENANCE_STATEMENT_TIMEOUT_MS = 3_600_000;
 
+/**
+ * Prepared statements one connection keeps, least recently used dropped beyond it: the texts
+ * of record statements vary with collections, rules and the filters clients send, so the set
+ * must be bounded on the server side too.
+ */
+export const MAX_PREPARED_PER_CONNECTION = 64;
+
 /** The statement timeout of work that declared a longer one (schema changes, restores). */
 const statementBudget = new AsyncLocalStorage<number>();
 
@@ -34,6 +41,8 @@ export function currentStatementBudget(): number | undefined {
  */
 class DeadlineClient extends Client {
   private readonly statementTimeoutMs: number;
+  /** Names of the statements prepared on this connection, least recently used first. */
+  private readonly prepared = new Map<string, true>();
 
   constructor(settings?: ClientConfig) {
     super(settings);
@@ -58,7 +67,24 @@ class DeadlineClient extends Client {
     }
     const result = run(withDeadline, ...rest);
     result?.catch((error: Error) => this.abandonIfTimedOut(error));
+    const name = typeof config === 'object' && config !== null ? (config as { name?: unknown }).name : undefined;
+    if (typeof name === 'string') this.remember(name, run);
     return result as never;
+  }
+
+  /**
+   * Marks a prepared statement as just used; beyond MAX_PREPARED_PER_CONNECTION, the least
+   * recently used one is forgotten here (pg prepares it again if it comes back) and
+   * deallocated on the server, queued after the statement running now.
+   */
+  private remember(name: string, run: (...a: unknown[]) => Promise<unknown> | undefined): void {
+    const known = this.prepared.delete(name);
+    this.prepared.set(name, true);
+    if (known || this.prepared.size <= MAX_PREPARED_PER_CONNECTION) return;
+    const [oldest] = this.prepared.keys();
+    this.prepared.delete(oldest);
+    delete (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements[oldest];
+    run(`DEALLOCATE ${oldest}`)?.catch(() => undefined);
   }
 
   private abandonIfTimedOut(error: Error): void {

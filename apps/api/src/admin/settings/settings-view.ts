@@ -74,6 +74,7 @@ export function settingsView(config: AppConfig): SettingsDto {
             plain('poolIdleTimeoutMs', 'DATABASE_POOL_IDLE_TIMEOUT_MS', database.poolIdleTimeoutMs),
             plain('connectTimeoutMs', 'DATABASE_CONNECT_TIMEOUT_MS', database.connectTimeoutMs),
             plain('statementTimeoutMs', 'DATABASE_STATEMENT_TIMEOUT_MS', database.statementTimeoutMs),
+            plain('preparedStatements', 'DATABASE_PREPARED_STATEMENTS', database.preparedStatements),
             plain('migrateOnStart', 'MIGRATE_ON_START', database.migrateOnStart),
           ],
     ),

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { FileStore } from '@tus/file-store';
-import { ERRORS, Server, type Upload } from '@tus/server';
+import type { FileStore } from '@tus/file-store';
+import type { ERRORS, Server, Upload } from '@tus/server';
 import { APP_CONFIG, type AppConfig, PRIVATE_DIR_MODE } from '@backlot/config';
 import { JobQueue } from '@backlot/jobs';
 import type { Principal } from '@backlot/security';
@@ -32,12 +32,18 @@ export const RECORD_FILE_HEADER = 'record-file';
  */
 const UPLOAD_ID = /^[0-9a-f]{16,64}$/;
 
+/** The tus parts, once loaded. */
+interface Tus {
+  store: FileStore;
+  server: Server;
+  errors: typeof ERRORS;
+}
+
 @Injectable()
 export class ResumableUploads implements OnModuleInit {
   private readonly logger = new Logger('Files');
   private readonly calls = new WeakMap<Request, TusCall>();
-  private readonly store: FileStore;
-  private readonly server: Server;
+  private tus?: Promise<Tus>;
 
   constructor(
     private readonly catalog: CollectionCatalog,
@@ -48,21 +54,32 @@ export class ResumableUploads implements OnModuleInit {
   ) {
     // Made here, synchronously: FileStore's own mkdir runs in a callback that would throw out of band.
     mkdirSync(config.files.tusDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    this.store = new FileStore({ directory: config.files.tusDir, expirationPeriodInMilliseconds: config.files.tusExpirySeconds * 1000 });
-    this.server = new Server({
-      path: RESUMABLE_UPLOADS_PATH,
-      datastore: this.store,
-      relativeLocation: true,
-      maxSize: config.storage.maxFileBytes,
-      onUploadCreate: (request, upload) => this.created(this.callOf(request), upload),
-      onIncomingRequest: (request, id) => (request.method === 'POST' ? Promise.resolve() : this.checkOwner(this.callOf(request), id)),
-      onUploadFinish: (request, upload) => this.finished(this.callOf(request), upload),
-      onResponseError: (request, error) => {
-        // tus's own errors ({status_code, body}) are answered by tus; anything else is the app's to answer.
-        if (!('status_code' in error)) this.callOf(request).failure = error;
-        return undefined;
-      },
+  }
+
+  /** The tus server and its store, loaded at the first resumable upload rather than at start (~8 MB a server without them never pays). */
+  private load(): Promise<Tus> {
+    this.tus ??= Promise.all([import('@tus/file-store'), import('@tus/server')]).then(([{ FileStore }, { ERRORS, Server }]) => {
+      const store = new FileStore({
+        directory: this.config.files.tusDir,
+        expirationPeriodInMilliseconds: this.config.files.tusExpirySeconds * 1000,
+      });
+      const server = new Server({
+        path: RESUMABLE_UPLOADS_PATH,
+        datastore: store,
+        relativeLocation: true,
+        maxSize: this.config.storage.maxFileBytes,
+        onUploadCreate: (request, upload) => this.created(this.callOf(request), upload),
+        onIncomingRequest: (request, id) => (request.method === 'POST' ? Promise.resolve() : this.checkOwner(this.callOf(request), id)),
+        onUploadFinish: (request, upload) => this.finished(this.callOf(request), upload),
+        onResponseError: (request, error) => {
+          // tus's own errors ({status_code, body}) are answered by tus; anything else is the app's to answer.
+          if (!('status_code' in error)) this.callOf(request).failure = error;
+          return undefined;
+        },
+      });
+      return { store, server, errors: ERRORS };
     });
+    return this.tus;
   }
 
   onModuleInit(): void {
@@ -74,14 +91,17 @@ export class ResumableUploads implements OnModuleInit {
   async handle(request: Request, principal: Principal): Promise<Response> {
     const call: TusCall = { principal };
     this.calls.set(request, call);
-    const response = await this.server.handleWeb(request);
+    const { server } = await this.load();
+    const response = await server.handleWeb(request);
     if (call.failure !== undefined) throw call.failure;
     return response;
   }
 
   /** Removes unfinished uploads past their expiry; returns how many. */
   async removeExpired(): Promise<number> {
-    const removed = await this.server.cleanUpExpiredUploads();
+    // Nothing has been uploaded since the last sweep removed everything: no need to load tus for it.
+    if (!this.tus && readdirSync(this.config.files.tusDir).length === 0) return 0;
+    const removed = await (await this.load()).server.cleanUpExpiredUploads();
     if (removed > 0) this.logger.log({ msg: 'removed expired resumable uploads', removed });
     return removed;
   }
@@ -104,15 +124,17 @@ export class ResumableUploads implements OnModuleInit {
 
   private async checkOwner(call: TusCall, id: string): Promise<void> {
     // tus names uploads with random hex; anything else (a decoded `../`) never reaches the store's paths.
-    if (!UPLOAD_ID.test(id)) throw ERRORS.FILE_NOT_FOUND;
-    const upload = await this.store.getUpload(id);
+    const { store, errors } = await this.load();
+    if (!UPLOAD_ID.test(id)) throw errors.FILE_NOT_FOUND;
+    const upload = await store.getUpload(id);
     // Someone else's upload is answered exactly like one that does not exist.
-    if (upload.metadata?.owner !== call.principal.userId) throw ERRORS.FILE_NOT_FOUND;
+    if (upload.metadata?.owner !== call.principal.userId) throw errors.FILE_NOT_FOUND;
   }
 
   /** The last byte arrived: store the file as a multipart upload would, attach it, and drop the partial file either way. */
   private async finished(call: TusCall, upload: Upload): Promise<{ headers: Record<string, string> }> {
-    const stream = this.store.read(upload.id);
+    const { store } = await this.load();
+    const stream = store.read(upload.id);
     try {
       // Looked up again: the schema may have changed since the upload was created.
       const target: UploadTarget = await uploadTarget(this.catalog, upload.metadata ?? {});
@@ -130,7 +152,7 @@ export class ResumableUploads implements OnModuleInit {
       return { headers: { [RECORD_ETAG_HEADER]: etagOf(record.version), [RECORD_FILE_HEADER]: ref.name } };
     } finally {
       stream.destroy();
-      await this.store.remove(upload.id).catch((error: unknown) => {
+      await store.remove(upload.id).catch((error: unknown) => {
         this.logger.warn({ msg: 'a finished resumable upload could not be removed yet', error: (error as Error).message });
       });
     }

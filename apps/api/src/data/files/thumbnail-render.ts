@@ -1,5 +1,5 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import sharp from 'sharp';
+import type sharpModule from 'sharp';
 
 type OutputFormat = 'jpeg' | 'png' | 'webp' | 'avif';
 
@@ -67,6 +67,7 @@ export async function renderThumbnail<T>(
   if (!Object.hasOwn(OUTPUT, sourceType)) throw new ImageRefused('not-this-type', `No thumbnails are made of ${sourceType} files.`);
   const output = OUTPUT[sourceType];
   const check = new SignatureCheck(sourceType);
+  const sharp = await loadSharp();
   const image = sharp({
     limitInputPixels: limits.maxInputPixels,
     autoOrient: true,
@@ -174,4 +175,22 @@ class SignatureCheck extends Transform {
     if (!SIGNATURES[this.type](head)) return done(new ImageRefused('not-this-type', `The file is not an image of type ${this.type}.`));
     done(null, head);
   }
+}
+
+let sharpLoading: Promise<typeof sharpModule> | undefined;
+
+/**
+ * sharp, with libvips (~8 MB resident), is loaded at the first thumbnail rather than at start:
+ * a server that makes none never pays for it. Its settings are process-wide: one libvips thread
+ * per render (THUMBS_CONCURRENCY is then the number of cores thumbnails may take), and no
+ * operation cache (every render reads a new stream once, so the cache would only hold memory,
+ * up to 50 MB by default).
+ */
+function loadSharp(): Promise<typeof sharpModule> {
+  sharpLoading ??= import('sharp').then(({ default: sharp }) => {
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpLoading;
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { buffer } from 'node:stream/consumers';
-import sharp from 'sharp';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import { BadRequest, NotFound, ServiceUnavailable, Unprocessable } from '@backlot/http';
 import { ObjectNotFound, STORAGE, type Storage } from '@backlot/storage';
@@ -49,11 +48,6 @@ export class Thumbnails {
     this.slots = new RenderSlots(config.thumbs.concurrency, config.thumbs.maxQueue);
     this.limits = { maxInputPixels: config.thumbs.maxInputPixels, timeoutSeconds: config.thumbs.timeoutSeconds };
     this.memory = new ThumbnailBytes(config.thumbs.memoryBytes);
-    // Process-wide settings. One libvips thread per render: THUMBS_CONCURRENCY is then the number
-    // of cores thumbnails may take. No operation cache: every render reads a new stream once, so
-    // the cache would only hold memory (up to 50 MB by default).
-    sharp.concurrency(1);
-    sharp.cache(false);
   }
 
   /** Types a thumbnail can be made of. */

@@ -20,6 +20,13 @@ interface CachedRecord {
 
 // Ids read once recently, per process: a record is cached from its second read on.
 const RECENT_LIMIT = 10_000;
+/**
+ * Records larger than this (characters of JSON) are read from the database every time. The
+ * cache is bounded by entries (CACHE_MEMORY_MAX_ITEMS), and records may be up to
+ * maxRecordBytes (256 KB by default): this keeps the in-memory cache's worst case at
+ * entries × 8 KB (80 MB at the default 10,000) instead of gigabytes.
+ */
+export const MAX_CACHED_RECORD_CHARS = 8 * 1024;
 
 /**
  * Hot record reads through the shared cache. Entries hold the stored row, not a caller's
@@ -56,7 +63,7 @@ export class RecordCache implements OnModuleInit {
       if (!this.readBefore(`${collection.id}:${id}`)) return this.records.findOne(collection, principal, id);
       cached = toCached(await this.records.findLive(collection, id));
       if (!cached) return undefined;
-      await namespace.set(id, cached);
+      if (JSON.stringify(cached.data).length <= MAX_CACHED_RECORD_CHARS) await namespace.set(id, cached);
     }
     if (predicate) {
       try {

@@ -87,7 +87,8 @@ export class RecordQueriesRepository {
   ): Promise<{ sql: string; plan: string[] }> {
     const { sql, params } = this.listStatement(collection, caller, query);
     const options = analyze ? 'ANALYZE, BUFFERS, FORMAT TEXT' : 'FORMAT TEXT';
-    const rows = await queryRecords<Record<string, string>>(this.db, collection, `EXPLAIN (${options}) ${sql}`, params);
+    // Not prepared: it runs once, and its text would only take a place among the hot statements.
+    const rows = await queryRecords<Record<string, string>>(this.db, collection, `EXPLAIN (${options}) ${sql}`, params, {});
     return { sql: sql.replace(/\s+/g, ' ').trim(), plan: rows.map((row) => Object.values(row)[0]) };
   }
 
@@ -111,7 +112,7 @@ export class RecordQueriesRepository {
     const cursorColumns = order.cursorColumns();
     const sql = `SELECT ${RECORD_COLUMNS}, ${cursorColumns.map((c, i) => `${c} AS c${i}`).join(', ')}
                    FROM records r WHERE ${where.join(' AND ')}
-                  ORDER BY ${ranked ? `${rank} DESC, r.id` : order.orderBy()} LIMIT ${params.add(query.limit + 1, 'int')}`;
+                  ORDER BY ${ranked ? `${rank} DESC, r.id` : order.orderBy()} LIMIT ${pageLimit(query.limit)}`;
     return { sql, params, order, cursorColumns: cursorColumns.length, ranked };
   }
 
@@ -222,4 +223,15 @@ export class RecordQueriesRepository {
       return undefined;
     }
   }
+}
+
+/**
+ * A page's LIMIT (one row more, to tell whether there is a next page) written into the text: a
+ * prepared listing then gets a generic plan as good as a fresh one (PostgreSQL plans a LIMIT
+ * parameter as an unknown share of the rows, and would plan every run again). Only a checked
+ * integer gets here.
+ */
+function pageLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new Error(`Invalid page size ${limit}`);
+  return limit + 1;
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '@backlot/database';
+import type { Queryable, QueryOptions } from '@backlot/database';
 import type { Caller, RecordAccess } from '../access/record-access';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
 import type { SqlParams } from '../query/filter-compiler';
@@ -29,10 +29,20 @@ export function recordScope(
   return conditions.join(' AND ');
 }
 
-/** Runs a records statement, turning the errors a request can provoke into domain errors (toRecordError). */
-export async function queryRecords<T>(q: Queryable, collection: CollectionSchema, sql: string, params: SqlParams): Promise<T[]> {
+/**
+ * Runs a records statement, turning the errors a request can provoke into domain errors
+ * (toRecordError). Prepared: these are the hot statements, and their texts repeat (values are
+ * parameters; the collection, rule and filter shape make the text).
+ */
+export async function queryRecords<T>(
+  q: Queryable,
+  collection: CollectionSchema,
+  sql: string,
+  params: SqlParams,
+  options: QueryOptions = { prepare: true },
+): Promise<T[]> {
   try {
-    return await q.query<T>(sql, params.values);
+    return await q.query<T>(sql, params.values, options);
   } catch (error) {
     throw toRecordError(error, collection);
   }

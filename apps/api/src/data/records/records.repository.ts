@@ -176,6 +176,7 @@ export class RecordsRepository {
               (extract(epoch FROM r.updated_at) * 1000000)::bigint::text AS updated_us
          FROM records r WHERE r.id = $1::uuid AND r.collection_id = $2::uuid AND r.deleted_at IS NULL`,
       [id, collection.id],
+      { prepare: true },
     );
     return row;
   }
