@@ -4,7 +4,7 @@ import { openTestDatabase, type TestDatabase } from '@backlot/testing/test-datab
 import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
 
 // The embedded database has one session and no pool: `prepare` is ignored there.
-(TEST_DATABASE_URL ? describe : describe.skip)('prepared statements on PostgreSQL', () => {
+(TEST_DATABASE_URL ? describe : describe.skip)('PostgreSQL connections: prepared statements and planner costs', () => {
   let db: TestDatabase;
   let single: DatabaseConnection;
   const run = (sql: string, value: number) => single.query<{ n: number }>(sql, [value], { prepare: true });
@@ -46,5 +46,14 @@ import { TEST_DATABASE_URL } from '@backlot/testing/test-env';
     await open({ DATABASE_PREPARED_STATEMENTS: 'false' });
     for (let i = 0; i < 3; i++) expect(await run('SELECT $1::int AS n', i)).toEqual([{ n: i }]);
     expect(await held()).toBe(0);
+  });
+
+  it('sets the planner’s random page cost on every connection (DATABASE_RANDOM_PAGE_COST, 1.1 by default)', async () => {
+    await open();
+    expect(await single.query('SHOW random_page_cost')).toEqual([{ random_page_cost: '1.1' }]);
+    await single.close();
+    await db.close();
+    await open({ DATABASE_RANDOM_PAGE_COST: '4' });
+    expect(await single.query('SHOW random_page_cost')).toEqual([{ random_page_cost: '4' }]);
   });
 });

@@ -23,6 +23,8 @@ export type DatabaseConfig =
       statementTimeoutMs: number;
       /** Hot statements are prepared once per connection (off behind a pooler that cannot keep them, e.g. PgBouncer in transaction mode before 1.21). */
       preparedStatements: boolean;
+      /** The planner's cost of a random page read, set on Backlot's connections (see docs/indexes.md). */
+      randomPageCost: number;
       migrateOnStart: boolean;
     };
 

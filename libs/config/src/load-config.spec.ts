@@ -217,6 +217,7 @@ describe('loadConfig', () => {
         connectTimeoutMs: 5_000,
         statementTimeoutMs: 15_000,
         preparedStatements: true,
+        randomPageCost: 1.1,
       });
     });
 
@@ -229,6 +230,7 @@ describe('loadConfig', () => {
         DATABASE_CONNECT_TIMEOUT_MS: '2500',
         DATABASE_STATEMENT_TIMEOUT_MS: '800',
         DATABASE_PREPARED_STATEMENTS: 'false',
+        DATABASE_RANDOM_PAGE_COST: '4',
         MIGRATE_ON_START: 'yes',
       });
 
@@ -239,6 +241,7 @@ describe('loadConfig', () => {
         connectTimeoutMs: 2500,
         statementTimeoutMs: 800,
         preparedStatements: false,
+        randomPageCost: 4,
         migrateOnStart: true,
       });
     });

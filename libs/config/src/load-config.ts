@@ -227,6 +227,7 @@ function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
     connectTimeoutMs: read.int('DATABASE_CONNECT_TIMEOUT_MS', 5_000, { min: 100, max: 120_000 }),
     statementTimeoutMs: read.int('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, { min: 100, max: 3_600_000 }),
     preparedStatements: read.bool('DATABASE_PREPARED_STATEMENTS', true),
+    randomPageCost: read.decimal('DATABASE_RANDOM_PAGE_COST', 1.1, { min: 0.1, max: 100 }),
   };
   if (read.raw('DATABASE_URL') !== undefined) {
     return { kind: 'postgres', url: url ?? '', migrateOnStart, ...pool };

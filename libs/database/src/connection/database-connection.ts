@@ -69,6 +69,7 @@ export class DatabaseConnection implements Queryable {
         connectTimeoutMs: config.connectTimeoutMs,
         statementTimeoutMs: config.statementTimeoutMs,
         applicationName: 'backlot',
+        randomPageCost: config.randomPageCost,
       });
       this.adapterFactory = new PrismaPg(this.pool);
     }

@@ -75,6 +75,7 @@ export function settingsView(config: AppConfig): SettingsDto {
             plain('connectTimeoutMs', 'DATABASE_CONNECT_TIMEOUT_MS', database.connectTimeoutMs),
             plain('statementTimeoutMs', 'DATABASE_STATEMENT_TIMEOUT_MS', database.statementTimeoutMs),
             plain('preparedStatements', 'DATABASE_PREPARED_STATEMENTS', database.preparedStatements),
+            plain('randomPageCost', 'DATABASE_RANDOM_PAGE_COST', database.randomPageCost),
             plain('migrateOnStart', 'MIGRATE_ON_START', database.migrateOnStart),
           ],
     ),
