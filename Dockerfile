@@ -13,7 +13,7 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 FROM node:20-bookworm-slim AS runtime
 # Memory settings: see scripts/runtime-settings.js (NODE_OPTIONS can be overridden at run time).
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8" \
+    NODE_OPTIONS="--max-old-space-size=512" \
     MALLOC_MMAP_THRESHOLD_=131072 \
     HOST=0.0.0.0 \
     PORT=3000 \
