@@ -6,6 +6,7 @@ import type { CollectionSchema } from '../collections/collection-schema';
 import { compositeIndexName } from '../collections/composite-indexes';
 import { fieldIndexName } from '../collections/field-indexes';
 import { FieldIndexesRepository } from '../collections/field-indexes.repository';
+import { accountCaller } from './account-caller';
 import type { ListQuery } from './record-queries.repository';
 import { RecordQueriesRepository } from './record-queries.repository';
 
@@ -82,10 +83,9 @@ export class ListExplainService {
     return { statement: sql, plan, analyzed: input.analyze === true, indexes };
   }
 
-  /** The account as a listing sees a caller: only its id and role decide what a rule lets through. */
   private async account(userId: string): Promise<Principal> {
     const account = await this.users.findById(userId);
     if (!account) throw new NotFound(`There is no user ${userId}.`);
-    return { kind: 'session', userId: account.id, role: account.role, sessionId: '' };
+    return accountCaller(account);
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Forbidden, NotFound } from '@backlot/http';
-import type { Principal } from '@backlot/security';
 import { UsersService } from '../../users/users.service';
 import { CollectionSchema } from '../collections/collection-schema';
 import { clientExpression } from '../query/client-expression';
 import { compileFilter, SqlParams } from '../query/filter-compiler';
 import type { RecordView } from './record-view';
+import { accountCaller } from './account-caller';
 import { RecordsService } from './records.service';
 
 export interface RulePreviewInput {
@@ -46,8 +46,7 @@ export class RulePreviewService {
       );
     const user = { id: account.id, email: account.email, role: account.role };
     const bypassed = account.role === 'admin';
-    // The account as the listing sees a caller: only its id and role decide what a rule lets through.
-    const caller: Principal = { kind: 'session', userId: account.id, role: account.role, sessionId: '' };
+    const caller = accountCaller(account);
     try {
       const page = await this.records.list(draft, caller, { limit: input.limit ?? 20 });
       return { user, refused: false, bypassed, items: page.items, more: page.nextCursor !== null };
