@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client, type ClientConfig, Pool, type PoolConfig } from 'pg';
+import { connectionTypes } from './timestamps';
 
 /**
  * How long past the server's statement timeout the client waits for an answer before it
@@ -120,6 +121,7 @@ export function boundedPool(options: PoolOptions): Pool {
     // declared index's keys was read through the creation-order index instead (docs/indexes.md).
     options: `-c random_page_cost=${options.randomPageCost}`,
     Client: DeadlineClient,
+    types: connectionTypes,
   };
   const pool = new Pool(config);
   // An idle client losing its server (restart, failover) must not crash the process;

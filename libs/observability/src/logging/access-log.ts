@@ -17,8 +17,8 @@ export interface AccessLogEntry {
  * serialisation would only add cost to every request.
  */
 export class AccessLog {
-  private lastMs = 0;
-  private lastIso = '';
+  private lastSecond = -1;
+  private secondPrefix = '';
 
   constructor(
     private readonly destination: DestinationStream,
@@ -34,13 +34,15 @@ export class AccessLog {
     );
   }
 
-  /** Many requests finish within the same millisecond; format its timestamp once. */
+  /** ISO 8601 time with milliseconds; the date and second are formatted once per second. */
   private now(): string {
     const ms = Date.now();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastIso = new Date(ms).toISOString();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.secondPrefix = new Date(second * 1000).toISOString().slice(0, 20); // "2026-12-07T08:05:01."
     }
-    return this.lastIso;
+    const millis = ms - second * 1000;
+    return `${this.secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
   }
 }
