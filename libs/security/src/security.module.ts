@@ -6,6 +6,7 @@ import { AccessGuard } from './access/access.guard';
 import { AccessTokens } from './access/access-tokens';
 import { JwtStrategy } from './access/jwt.strategy';
 import { PrincipalChanges } from './access/principal-changes';
+import { VerifiedTokens } from './access/verified-tokens';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditRetention } from './audit/audit-retention';
 import { AuditService } from './audit/audit.service';
@@ -26,6 +27,7 @@ import { OneTimeTokens } from './tokens/one-time-tokens.service';
     { provide: APP_GUARD, useClass: AccessGuard },
     AccessTokens,
     JwtStrategy,
+    { provide: VerifiedTokens, useFactory: () => new VerifiedTokens() },
     PasswordHasher,
     {
       provide: FieldEncryption,

@@ -59,6 +59,15 @@ describe('access tokens on GET /users/me', () => {
       expiresIn: 300,
     });
   };
+  /** A token of the app's key that expires (expired) at `exp`, in seconds: forge()'s expiresIn cannot say a past time. */
+  const expiringAt = (exp: number) =>
+    jwt.sign({ sid: user.sessionId, exp }, secret, {
+      algorithm: 'HS256',
+      keyid: keyIdOf(secret),
+      subject: user.userId,
+      issuer: 'backlot',
+      audience: 'backlot-api',
+    });
   const me = (authorization?: string) => t.request('/api/v1/users/me', { headers: authorization === undefined ? {} : { authorization } });
 
   beforeAll(async () => {
@@ -101,14 +110,17 @@ describe('access tokens on GET /users/me', () => {
   });
 
   it('refuses an expired token and says it expired', async () => {
-    const expired = jwt.sign({ sid: user.sessionId, exp: Math.floor(Date.now() / 1000) - 3600 }, secret, {
-      algorithm: 'HS256',
-      keyid: keyIdOf(secret),
-      subject: user.userId,
-      issuer: 'backlot',
-      audience: 'backlot-api',
-    });
+    const expired = expiringAt(Math.floor(Date.now() / 1000) - 3600);
     const body = await expectUnauthenticated(await me(`Bearer ${expired}`));
+    expect(body.detail).toMatch(/expired/i);
+  });
+
+  it('refuses a token that expires after it was accepted: a token verified before is still checked for expiry', async () => {
+    // Expired 3 s ago: accepted within the 5 s clock tolerance, refused two seconds on.
+    const token = expiringAt(Math.floor(Date.now() / 1000) - 3);
+    expect((await me(`Bearer ${token}`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const body = await expectUnauthenticated(await me(`Bearer ${token}`));
     expect(body.detail).toMatch(/expired/i);
   });
 

@@ -6,9 +6,10 @@ import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { actorOf, type AuditActor } from '../audit/audit.types';
 import { ACCESS_RULE, type AccessRule } from './access.decorators';
-import { JWT_STRATEGY } from './jwt.strategy';
+import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy';
 import { type Principal, PrincipalResolver } from './principal';
 import { requestMetaOf } from './request-context';
+import { VerifiedTokens } from './verified-tokens';
 
 export const API_KEY_HEADER = 'x-api-key';
 
@@ -51,6 +52,8 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
+    private readonly verified: VerifiedTokens,
+    private readonly strategy: JwtStrategy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -125,9 +128,16 @@ export class AccessGuard implements CanActivate {
   }
 
   private async authenticate(context: ExecutionContext, request: AuthenticatedRequest): Promise<Principal> {
-    if (request.headers.authorization) {
-      await this.jwt.canActivate(context);
-      return request.user!;
+    const authorization = request.headers.authorization;
+    if (authorization) {
+      // A token verified before goes straight to its session check; any other through passport-jwt.
+      const claims = typeof authorization === 'string' ? this.verified.lookup(authorization) : undefined;
+      if (!claims) {
+        await this.jwt.canActivate(context);
+        return request.user!;
+      }
+      request.user = await this.strategy.sessionPrincipal(claims);
+      return request.user;
     }
     const apiKey = request.headers[API_KEY_HEADER];
     if (typeof apiKey === 'string' && apiKey) {
