@@ -3,7 +3,9 @@ import type { CollectionSchema } from '../collections/collection-schema';
 import { SYSTEM_VIEW_FIELDS } from './record-view';
 
 export const MAX_EXPAND = 10;
-const NAME_LIST = /^[a-z][a-z0-9_]{0,62}(,[a-z][a-z0-9_]{0,62})*$/;
+export const NAME_LIST = /^[a-z][a-z0-9_]{0,62}(,[a-z][a-z0-9_]{0,62})*$/;
+/** The most characters of `fields` and `expand`. */
+export const SHAPE_LIMITS = { fields: 2_000, expand: 700 };
 
 /** How a caller asked records to be shaped: `fields` and `expand` as sent. */
 export interface RecordShape {
@@ -25,7 +27,7 @@ export function shapeQuery(fields: unknown, expand: unknown): RecordShape {
       throw new ValidationFailed([{ path: name, code: 'matches', message: `${name} must be comma-separated field names` }]);
     return value;
   };
-  return { fields: check(fields, 'fields', 2_000), expand: check(expand, 'expand', 700) };
+  return { fields: check(fields, 'fields', SHAPE_LIMITS.fields), expand: check(expand, 'expand', SHAPE_LIMITS.expand) };
 }
 
 /** A shape → checked view options; hidden fields are unknown to callers who do not see them. */

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { LimitQuery, PageQuery } from '@backlot/http';
+import { LimitQuery, MAX_CURSOR_LENGTH, MAX_LIMIT, PageQuery } from '@backlot/http';
 import { Type } from 'class-transformer';
 import {
   Allow,
@@ -19,25 +19,30 @@ import {
 } from 'class-validator';
 import { FILTER_LIMITS } from '../../query/filter-parser';
 import { MAX_BATCH } from '../record-batch.service';
-
-const NAME_LIST = /^[a-z][a-z0-9_]{0,62}(,[a-z][a-z0-9_]{0,62})*$/;
+import { NAME_LIST, SHAPE_LIMITS } from '../record-shape';
 
 /** How one record is shaped in a response. */
 export class RecordShapeQuery {
   @ApiPropertyOptional({ description: 'Comma-separated fields to return (id is always returned).', example: 'title,status' })
   @IsOptional()
   @IsString()
-  @MaxLength(2_000)
+  @MaxLength(SHAPE_LIMITS.fields)
   @Matches(NAME_LIST, { message: 'fields must be comma-separated field names' })
   fields?: string;
 
   @ApiPropertyOptional({ description: 'Comma-separated relation fields whose records to embed under `expand`.', example: 'project' })
   @IsOptional()
   @IsString()
-  @MaxLength(700)
+  @MaxLength(SHAPE_LIMITS.expand)
   @Matches(NAME_LIST, { message: 'expand must be comma-separated relation field names' })
   expand?: string;
 }
+
+const CURSOR = /^[A-Za-z0-9_-]+$/;
+const LIMIT = /^[1-9][0-9]{0,2}$/;
+
+/** The most characters of each text parameter of a list (as the decorators below say). */
+const LIST_TEXT_LIMITS: Record<string, number> = { filter: FILTER_LIMITS.maxLength, sort: 400, q: 500 };
 
 export class ListRecordsQuery extends IntersectionType(PageQuery, RecordShapeQuery) {
   @ApiPropertyOptional({ description: "Filter expression, e.g. `status = 'open' && amount > 100`.", maxLength: FILTER_LIMITS.maxLength })
@@ -60,6 +65,36 @@ export class ListRecordsQuery extends IntersectionType(PageQuery, RecordShapeQue
   @IsString()
   @MaxLength(500)
   q?: string;
+
+  /**
+   * The common valid list query, checked as the decorators would (see QuicklyChecked): every
+   * value a single string within the limits above, no other parameter (QuicklyChecked). Anything else,
+   * errors included, is left to full validation; the parity test holds the two together.
+   */
+  static acceptQuickly(value: unknown): ListRecordsQuery | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const query = new ListRecordsQuery();
+    for (const [name, raw] of Object.entries(value)) {
+      if (typeof raw !== 'string') return undefined;
+      if (name === 'limit') {
+        if (!LIMIT.test(raw) || Number(raw) > MAX_LIMIT) return undefined;
+        query.limit = Number(raw);
+      } else if (name === 'count') {
+        if (raw !== 'true' && raw !== 'false') return undefined;
+        query.count = raw === 'true';
+      } else if (name === 'cursor') {
+        if (raw.length > MAX_CURSOR_LENGTH || !CURSOR.test(raw)) return undefined;
+        query.cursor = raw;
+      } else if (name === 'fields' || name === 'expand') {
+        if (raw.length > SHAPE_LIMITS[name] || !NAME_LIST.test(raw)) return undefined;
+        query[name] = raw;
+      } else if (name === 'filter' || name === 'sort' || name === 'q') {
+        if (raw.length > LIST_TEXT_LIMITS[name]) return undefined;
+        query[name] = raw;
+      } else return undefined;
+    }
+    return query;
+  }
 }
 
 export class HistoryQuery extends LimitQuery {
