@@ -83,7 +83,9 @@ export default tseslint.config(
             {
               group: ['@backlot/database'],
               allowTypeImports: true,
-              message: 'Only *.repository.ts files use the database; call a repository (types may be imported).',
+              // Ids are made where a record is shaped (services), before any repository writes it.
+              allowImportNames: ['newId'],
+              message: 'Only *.repository.ts files use the database; call a repository (types and newId may be imported).',
             },
           ],
         },

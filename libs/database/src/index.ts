@@ -10,3 +10,4 @@ export * from './prisma.service';
 export * from './query/like-pattern';
 export * from './query/storable-text';
 export * from './query/savepoint';
+export { newId } from './ids';

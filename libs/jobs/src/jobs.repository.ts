@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection, type Queryable, storableText } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { DatabaseConnection, type Queryable, storableText, newId } from '@backlot/database';
 import type { JobState, JobStats, JobView } from './job.types';
 import { JOB_STATES } from './job.types';
 
@@ -50,7 +49,7 @@ export class JobsRepository {
   /** Adds jobs in one statement (through `q`: the connection, or a transaction); the id of each, or null where its singleton key exists. */
   async insert(jobs: readonly NewJob[], q: Queryable = this.db): Promise<(string | null)[]> {
     const rows = jobs.map((job) => ({
-      id: uuidv7(),
+      id: newId(),
       name: job.name,
       payload: job.payload ?? null,
       max_attempts: job.maxAttempts,
@@ -282,7 +281,7 @@ export class JobsRepository {
         schedule.name,
         schedule.seenSlot,
         schedule.nextRunAt,
-        uuidv7(),
+        newId(),
         JSON.stringify(job.payload ?? null),
         job.maxAttempts,
         job.timeoutSeconds,

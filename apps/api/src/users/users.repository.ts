@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
-import { escapeLike, type Prisma, PrismaService, type TransactionClient } from '@backlot/database';
+import { escapeLike, type Prisma, PrismaService, type TransactionClient, newId } from '@backlot/database';
 import type { Role } from '@backlot/security';
-import { v7 as uuidv7 } from 'uuid';
 
 /** PostgreSQL advisory lock id of first-admin creation ('1adm'). */
 const FIRST_ADMIN_LOCK_ID = 0x3161646d;
@@ -135,7 +134,7 @@ export class UsersRepository {
   create(
     data: { email: string; passwordHash: string | null; role?: Role; emailVerifiedAt?: Date | null } & ProfileFields,
   ): Promise<UserRecord> {
-    return this.prisma.user.create({ data: { id: uuidv7(), ...data } });
+    return this.prisma.user.create({ data: { id: newId(), ...data } });
   }
 
   /**
@@ -155,7 +154,7 @@ export class UsersRepository {
         if ((await tx.user.count({ where: { role: 'admin' } })) > 0) return 'admin-exists';
         if (!(await claim(tx))) return 'claim-refused';
         if (await tx.user.findUnique({ where: { email: data.email }, select: { id: true } })) throw new EmailTaken();
-        return tx.user.create({ data: { id: uuidv7(), ...data, role: 'admin', emailVerifiedAt: new Date() } });
+        return tx.user.create({ data: { id: newId(), ...data, role: 'admin', emailVerifiedAt: new Date() } });
       });
     } catch (error) {
       if (error instanceof EmailTaken) return 'email-taken';
@@ -194,7 +193,7 @@ export class UsersRepository {
           data: { mfaSecret: secret, mfaPendingSecret: null, mfaEnabledAt: new Date(), mfaLastStep: BigInt(step) },
         });
         await tx.recoveryCode.deleteMany({ where: { userId: id } });
-        await tx.recoveryCode.createMany({ data: recoveryCodeHashes.map((codeHash) => ({ id: uuidv7(), userId: id, codeHash })) });
+        await tx.recoveryCode.createMany({ data: recoveryCodeHashes.map((codeHash) => ({ id: newId(), userId: id, codeHash })) });
       }),
     );
   }
@@ -224,7 +223,7 @@ export class UsersRepository {
   async replaceRecoveryCodes(id: string, codeHashes: string[]): Promise<void> {
     await this.prisma.transaction(async (tx) => {
       await tx.recoveryCode.deleteMany({ where: { userId: id } });
-      await tx.recoveryCode.createMany({ data: codeHashes.map((codeHash) => ({ id: uuidv7(), userId: id, codeHash })) });
+      await tx.recoveryCode.createMany({ data: codeHashes.map((codeHash) => ({ id: newId(), userId: id, codeHash })) });
     });
   }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { escapeLike, Prisma, PrismaService, storableText } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { escapeLike, Prisma, PrismaService, storableText, newId } from '@backlot/database';
 import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
 
 @Injectable()
@@ -13,7 +12,7 @@ export class AuditRepository {
    * header would otherwise make PostgreSQL refuse the whole row, and the event would be lost).
    */
   async insert(entry: AuditEntry): Promise<string> {
-    const id = uuidv7();
+    const id = newId();
     await this.prisma.auditEvent.create({
       data: {
         id,

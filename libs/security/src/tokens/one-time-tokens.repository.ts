@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { Prisma, PrismaService, newId } from '@backlot/database';
 import type { TokenPurpose } from './token-purpose';
 
 export interface StoredToken {
@@ -18,7 +17,7 @@ export class OneTimeTokensRepository {
 
   /** A new token replaces the user's unused ones of the same purpose: only the latest mail works. */
   async replace(userId: string, purpose: TokenPurpose, tokenHash: string, expiresAt: Date, payload?: unknown): Promise<string> {
-    const id = uuidv7();
+    const id = newId();
     await this.prisma.transaction(async (tx) => {
       await tx.oneTimeToken.deleteMany({ where: { userId, purpose, usedAt: null } });
       await tx.oneTimeToken.create({

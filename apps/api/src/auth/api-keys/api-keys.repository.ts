@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@backlot/database';
+import { PrismaService, newId } from '@backlot/database';
 import type { Role } from '@backlot/security';
-import { v7 as uuidv7 } from 'uuid';
 
 export interface ApiKeyRow {
   id: string;
@@ -34,7 +33,7 @@ export class ApiKeysRepository {
     userId: string,
     data: { name: string; prefix: string; keyHash: string; scopes: string[]; expiresAt: Date | null },
   ): Promise<ApiKeyRow> {
-    return this.prisma.apiKey.create({ data: { id: uuidv7(), userId, ...data }, select: PUBLIC_FIELDS });
+    return this.prisma.apiKey.create({ data: { id: newId(), userId, ...data }, select: PUBLIC_FIELDS });
   }
 
   listActive(userId: string): Promise<ApiKeyRow[]> {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { PrismaService, newId } from '@backlot/database';
 
 export interface IdentityRow {
   id: string;
@@ -38,7 +37,7 @@ export class IdentitiesRepository {
   async link(userId: string, key: IdentityKey, email: string | undefined, emailVerified: boolean): Promise<IdentityRow | null> {
     const [row] = await this.prisma.$queryRaw<IdentityRow[]>`
       INSERT INTO identities (id, user_id, provider, issuer, subject, email, email_verified, last_sign_in_at)
-      VALUES (${uuidv7()}::uuid, ${userId}::uuid, ${key.provider}, ${key.issuer}, ${key.subject}, ${email ?? null}, ${emailVerified}, now())
+      VALUES (${newId()}::uuid, ${userId}::uuid, ${key.provider}, ${key.issuer}, ${key.subject}, ${email ?? null}, ${emailVerified}, now())
       ON CONFLICT (provider, issuer, subject) DO NOTHING
       RETURNING id, user_id::text AS "userId", provider, issuer, subject, email, email_verified AS "emailVerified",
         created_at AS "createdAt", last_sign_in_at AS "lastSignInAt"`;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { PrismaService, newId } from '@backlot/database';
 
 export interface SignInFlowRow {
   id: string;
@@ -16,7 +15,7 @@ export class SignInFlowsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(flow: Omit<SignInFlowRow, 'id'> & { stateHash: string; expiresAt: Date }): Promise<void> {
-    await this.prisma.signInFlow.create({ data: { id: uuidv7(), ...flow } });
+    await this.prisma.signInFlow.create({ data: { id: newId(), ...flow } });
   }
 
   /** Marks the flow used and returns it, in one statement so two callbacks with one state cannot both finish it. */

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@backlot/database';
+import { PrismaService, newId } from '@backlot/database';
 import type { RequestMeta, Role } from '@backlot/security';
-import { v7 as uuidv7 } from 'uuid';
 
 export interface SessionRow {
   id: string;
@@ -58,13 +57,13 @@ export class SessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(userId: string, request: RequestMeta, expiresAt: Date, mfaVerified: boolean): Promise<string> {
-    const id = uuidv7();
+    const id = newId();
     await this.prisma.session.create({ data: { id, userId, userAgent: request.userAgent, ip: request.ip, expiresAt, mfaVerified } });
     return id;
   }
 
   async addRefreshToken(sessionId: string, tokenHash: string, expiresAt: Date): Promise<void> {
-    await this.prisma.refreshToken.create({ data: { id: uuidv7(), sessionId, tokenHash, expiresAt } });
+    await this.prisma.refreshToken.create({ data: { id: newId(), sessionId, tokenHash, expiresAt } });
   }
 
   /** The token with its session and owner state, in one query (the refresh hot path). */
@@ -106,7 +105,7 @@ export class SessionsRepository {
          WHERE id IN (SELECT session_id FROM claimed) RETURNING id
       )
       INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at, created_at)
-      SELECT ${uuidv7()}::uuid, claimed.session_id, ${successorHash}, claimed.expires_at, now() FROM claimed
+      SELECT ${newId()}::uuid, claimed.session_id, ${successorHash}, claimed.expires_at, now() FROM claimed
       RETURNING id`;
     return rows.length === 1;
   }

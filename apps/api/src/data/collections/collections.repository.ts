@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, PreconditionFailed } from '@backlot/http';
-import { Prisma, PrismaService, type Queryable, type TransactionClient } from '@backlot/database';
-import { v7 as uuidv7 } from 'uuid';
+import { Prisma, PrismaService, type Queryable, type TransactionClient, newId } from '@backlot/database';
 import { fieldExpression } from '../query/filter-fields';
 import { toFilterField, type FieldDefinition } from './field-definition';
 import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';
@@ -78,7 +77,7 @@ export class CollectionsRepository {
   }
 
   async create(input: NewCollection, actorId: string): Promise<CollectionWritten> {
-    const id = uuidv7();
+    const id = newId();
     const builds = this.declaredIndexBuilds(id, input.options.indexes ?? [], input.fields);
     const row = await this.prisma.transaction(
       async (tx) => {

@@ -2,9 +2,9 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '@backlot/cache';
 import type { Queryable } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
-import { v7 as uuidv7 } from 'uuid';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { RecordRow } from './record-row';
+import { newId } from '@backlot/database';
 
 export type RecordAction = 'created' | 'updated' | 'deleted';
 
@@ -108,7 +108,7 @@ export class RecordChanges implements OnModuleInit {
     if (rows.length === 0) return;
     const at = new Date().toISOString();
     const events = rows.map((record) => ({
-      id: uuidv7(),
+      id: newId(),
       at,
       action,
       collectionId: collection.id,

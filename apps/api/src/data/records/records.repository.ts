@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection, EventLoopSlices, type Queryable, underSavepoint } from '@backlot/database';
+import { DatabaseConnection, EventLoopSlices, type Queryable, underSavepoint, newId } from '@backlot/database';
 import type { Principal } from '@backlot/security';
-import { v7 as uuidv7 } from 'uuid';
 import { RecordAccess } from '../access/record-access';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';
 import { SqlParams } from '../query/filter-compiler';
@@ -96,7 +95,7 @@ export class RecordsRepository {
     const params = new SqlParams();
     // One JSON document for the whole batch: one bound parameter, however many records.
     const rows = params.add(
-      JSON.stringify(records.map((r) => ({ id: r.id, owner_id: r.ownerId, data: r.data, revision_id: uuidv7() }))),
+      JSON.stringify(records.map((r) => ({ id: r.id, owner_id: r.ownerId, data: r.data, revision_id: newId() }))),
       'jsonb',
     );
     const collectionId = params.add(collection.id, 'uuid');
@@ -339,7 +338,7 @@ function withRevision(
       RETURNING r.*),
     revision AS (
       INSERT INTO record_revisions (id, record_id, version, action, data, actor_id, at)
-      SELECT ${params.add(uuidv7(), 'uuid')}, c.id, c.version, ${params.add(action, 'text')}, c.data, ${params.add(principal?.userId || null, 'uuid')}, c.updated_at
+      SELECT ${params.add(newId(), 'uuid')}, c.id, c.version, ${params.add(action, 'text')}, c.data, ${params.add(principal?.userId || null, 'uuid')}, c.updated_at
         FROM changed c)
     ${alongCtes(along, params, 'changed')}
     SELECT ${RECORD_COLUMNS} FROM changed r`;

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { Queryable } from '@backlot/database';
 import { Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed } from '@backlot/http';
 import type { Principal, RequestMeta } from '@backlot/security';
-import { v7 as uuidv7 } from 'uuid';
 import { RecordAccess } from '../access/record-access';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import type { FieldDefinition } from '../collections/field-definition';
@@ -18,6 +17,7 @@ import { RecordPresenter, type RecordView } from './record-view';
 import { type ListQuery, RecordQueriesRepository } from './record-queries.repository';
 import { type RecordChange, RecordsRepository, type RecordTarget } from './records.repository';
 import { type CollectionRecordCounts, RecordsSystemRepository } from './records-system.repository';
+import { newId } from '@backlot/database';
 
 const MAX_CASCADE_DEPTH = 5;
 /** Reads of the record an attach may take when concurrent changes keep moving it. */
@@ -88,7 +88,7 @@ export class RecordsService {
     retry: RetryableRequest,
   ): Promise<{ record: RecordView; replayed: boolean }> {
     const scope = { userId: principal?.userId ?? null, ip: retry.request.ip, operation: `create ${collection.name}` };
-    const id = uuidv7();
+    const id = newId();
     if (!RecordFiles.involved(collection, body)) {
       const result = await this.idempotency.run(retry.idempotencyKey, scope, body, async () => {
         const data = await this.input.prepare(collection, principal, body, 'create');
@@ -134,7 +134,7 @@ export class RecordsService {
     tx?: Queryable,
     ids?: string[],
   ): Promise<(RecordView | undefined)[]> {
-    const records = data.map((fields, index) => ({ id: ids?.[index] ?? uuidv7(), ownerId: principal?.userId ?? null, data: fields }));
+    const records = data.map((fields, index) => ({ id: ids?.[index] ?? newId(), ownerId: principal?.userId ?? null, data: fields }));
     const inserted = new Map((await this.records.insert(collection, principal, records, tx)).map((row) => [row.id, row]));
     return records.map((record) => {
       const row = inserted.get(record.id);

@@ -4,7 +4,6 @@ import type { Queryable } from '@backlot/database';
 import { Conflict, DomainError, PayloadTooLarge, unsafeText } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import { join } from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
 import type { CollectionSchema } from '../collections/collection-schema';
 import { RecordAccess } from '../access/record-access';
 import { CollectionCatalog } from '../collections/collection-catalog';
@@ -15,6 +14,7 @@ import { ImportFailures, type LineFailure } from './import-failures';
 import { csvEntries, type ImportEntry, ndjsonEntries } from './import-entries';
 import { ImportSpool, type PreparedLine } from './import-spool';
 import { readLines } from './line-reader';
+import { newId } from '@backlot/database';
 
 export interface ImportResult {
   imported: number;
@@ -266,7 +266,7 @@ export class ImportService {
     tx: Queryable,
   ): Promise<Written> {
     const records = chunk.map((entry) => ({
-      id: entry.kept?.id ?? uuidv7(),
+      id: entry.kept?.id ?? newId(),
       ownerId: entry.kept ? entry.kept.ownerId : (principal?.userId ?? null),
       data: entry.data,
     }));

@@ -2,13 +2,13 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '@backlot/cache';
 import { DomainEvents } from '@backlot/events';
 import { JobQueue } from '@backlot/jobs';
-import { v7 as uuidv7 } from 'uuid';
 import { CollectionCatalog } from '../collections/collection-catalog';
 import type { CollectionSchema } from '../collections/collection-schema';
 import { type RecordChangeEvent, RecordChanges } from '../records/record-changes';
 import { RecordPresenter } from '../records/record-view';
 import { matchesEvent } from './event-patterns';
 import { type NewDelivery, WebhooksRepository } from './webhooks.repository';
+import { newId } from '@backlot/database';
 
 export const DELIVER_JOB = 'webhooks.deliver';
 export interface DeliverPayload {
@@ -171,7 +171,7 @@ export class WebhookDispatcher implements OnModuleInit {
 
 /** One event, serialized once, for each of `hooks`. */
 function deliveriesOf(hooks: readonly { id: string }[], type: string, data: unknown, options: { id?: string; at?: string }): NewDelivery[] {
-  const event: WebhookEvent = { id: options.id ?? uuidv7(), type, createdAt: options.at ?? new Date().toISOString(), data };
+  const event: WebhookEvent = { id: options.id ?? newId(), type, createdAt: options.at ?? new Date().toISOString(), data };
   const payload = JSON.stringify(event);
   return hooks.map((hook) => ({ webhookId: hook.id, eventId: event.id, event: type, payload }));
 }

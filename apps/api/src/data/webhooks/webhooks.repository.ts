@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Queryable, storableText } from '@backlot/database';
+import { PrismaService, type Queryable, storableText, newId } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
-import { v7 as uuidv7 } from 'uuid';
 import type { DeliveryStatus } from './webhook.types';
 
 export interface WebhookRow {
@@ -74,7 +73,7 @@ export class WebhooksRepository {
     input: { url: string; description: string | null; events: string[]; enabled: boolean },
     seal: (id: string) => string,
   ): Promise<WebhookRow> {
-    const id = uuidv7();
+    const id = newId();
     return this.prisma.webhook.create({
       data: { id, ...input, secret: seal(id), ...(!input.enabled && { disabledAt: new Date(), disabledReason: 'disabled by an admin' }) },
     });
@@ -139,7 +138,7 @@ export class WebhooksRepository {
    */
   async insertDeliveries(deliveries: readonly NewDelivery[], tx: Queryable): Promise<string[]> {
     const rows = deliveries.map((delivery) => ({
-      id: uuidv7(),
+      id: newId(),
       webhook_id: delivery.webhookId,
       event_id: delivery.eventId,
       event: delivery.event,
