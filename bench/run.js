@@ -38,7 +38,8 @@ Environment:
                           when it answers, else the embedded database); a database is created and dropped
   BENCH_EMBEDDED=1        run on PGlite (Backlot embedded, the hand-written server on its own PGlite)
   BENCH_APP_<NAME>        passed to Backlot as <NAME> (e.g. BENCH_APP_LOG_LEVEL=warn)
-  BENCH_PROFILE_DIR       write a CPU profile of Backlot (.cpuprofile, for Chrome DevTools) there when it stops
+  BENCH_PROFILE_DIR       write CPU profiles of Backlot and the hand-written server there when they stop
+                          (backlot.cpuprofile, handwritten.cpuprofile: Chrome DevTools opens them)
 
 Results: printed, and written to bench/results/latest.json.`;
 

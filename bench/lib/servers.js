@@ -64,18 +64,23 @@ async function start({ name, script, env, readyPath, timeoutMs, tmpDir, children
   return { url, child };
 }
 
+/**
+ * With BENCH_PROFILE_DIR, a CPU profile of the whole run, `<name>.cpuprofile`, written when the
+ * server stops (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function profileArgs(name) {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+}
+
 function startBacklot(database, tmpDir, children) {
   if (!fs.existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing: run "npm run build" first (npm run bench does).`);
   return start({
     name: 'backlot',
     script: APP_MAIN,
     env: appEnv(database, tmpDir),
-    // As production starts it (scripts/runtime-settings.js); with BENCH_PROFILE_DIR, a CPU profile for the
-    // whole run, written when it stops (Node refuses --cpu-prof in NODE_OPTIONS).
-    nodeArgs: [
-      ...runtime.NODE_FLAGS,
-      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE_DIR)}`] : []),
-    ],
+    // As production starts it (scripts/runtime-settings.js).
+    nodeArgs: [...runtime.NODE_FLAGS, ...profileArgs('backlot')],
     readyPath: '/api/v1/health/ready',
     timeoutMs: APP_READY_TIMEOUT_MS,
     tmpDir,
@@ -108,6 +113,7 @@ async function startServers({ database, tmpDir, children, workload, baseline }) 
       name: 'handwritten',
       script: path.join(__dirname, '..', 'handwritten.js'),
       env: database.kind === 'postgres' ? { DATABASE_URL: database.url } : { PGLITE_DIR: handwrittenDir },
+      nodeArgs: profileArgs('handwritten'),
       readyPath: '/health',
       timeoutMs: SERVER_READY_TIMEOUT_MS,
       tmpDir,
