@@ -30,6 +30,13 @@ describe('VerifiedTokens', () => {
     for (const header of ['Bearer no-exp', 'Bearer string-exp', 'Bearer nbf']) expect(tokens.lookup(header, NOW)).toBeUndefined();
   });
 
+  it('keeps no header longer than a token of ours needs (what follows the token is not verified)', () => {
+    const tokens = new VerifiedTokens();
+    const long = `Bearer a.b.c ${'x'.repeat(1_024)}`;
+    tokens.remember(long, claims(NOW / 1000 + 900));
+    expect(tokens.lookup(long, NOW)).toBeUndefined();
+  });
+
   it('holds at most its bound, dropping the least recently used', () => {
     const tokens = new VerifiedTokens(2);
     const exp = NOW / 1000 + 900;

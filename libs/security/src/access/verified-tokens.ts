@@ -6,6 +6,13 @@ export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
 /** Tokens kept: one per signed-in client that called in the last while; each ~0.5 KB. */
 export const MAX_VERIFIED_TOKENS = 4_096;
 
+/**
+ * The longest header kept. Backlot's tokens are about 300 characters, but passport-jwt reads
+ * the token from a header and ignores what follows it, so a header with a valid token may
+ * carry kilobytes more: those are verified every time instead of filling the memory.
+ */
+export const MAX_REMEMBERED_HEADER_CHARS = 1_024;
+
 export interface VerifiedClaims {
   sub: string;
   sid: string;
@@ -33,9 +40,9 @@ export class VerifiedTokens {
 
   constructor(private readonly max = MAX_VERIFIED_TOKENS) {}
 
-  /** Keeps a verified token's claims; one without an expiry or with a not-before is not kept (Backlot signs neither). */
+  /** Keeps a verified token's claims; one without an expiry or with a not-before (Backlot signs neither), or in a long header, is not kept. */
   remember(authorization: string, claims: VerifiedClaims & { exp?: unknown; nbf?: unknown }): void {
-    if (typeof claims.exp !== 'number' || claims.nbf !== undefined) return;
+    if (typeof claims.exp !== 'number' || claims.nbf !== undefined || authorization.length > MAX_REMEMBERED_HEADER_CHARS) return;
     this.entries.delete(authorization);
     this.entries.set(authorization, { sub: claims.sub, sid: claims.sid, exp: claims.exp });
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
