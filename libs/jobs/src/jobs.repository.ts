@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection, type Queryable, storableText, newId } from '@backlot/database';
+import { DatabaseConnection, newId, type Queryable, storableText } from '@backlot/database';
 import type { JobState, JobStats, JobView } from './job.types';
 import { JOB_STATES } from './job.types';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheNamespace } from '@backlot/cache';
-import { escapeLike, type Prisma, PrismaService, type TransactionClient, newId } from '@backlot/database';
+import { escapeLike, newId, type Prisma, PrismaService, type TransactionClient } from '@backlot/database';
 import type { Role } from '@backlot/security';
 
 /** PostgreSQL advisory lock id of first-admin creation ('1adm'). */

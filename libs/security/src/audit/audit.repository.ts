@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { escapeLike, Prisma, PrismaService, storableText, newId } from '@backlot/database';
+import { escapeLike, newId, Prisma, PrismaService, storableText } from '@backlot/database';
 import type { AuditEntry, AuditEventRecord, AuditFilter, AuditKey } from './audit.types';
 
 @Injectable()

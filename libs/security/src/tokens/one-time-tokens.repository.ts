@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService, newId } from '@backlot/database';
+import { newId, Prisma, PrismaService } from '@backlot/database';
 import type { TokenPurpose } from './token-purpose';
 
 export interface StoredToken {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, newId } from '@backlot/database';
+import { newId, PrismaService } from '@backlot/database';
 import type { Role } from '@backlot/security';
 
 export interface ApiKeyRow {

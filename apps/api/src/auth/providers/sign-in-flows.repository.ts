@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, newId } from '@backlot/database';
+import { newId, PrismaService } from '@backlot/database';
 
 export interface SignInFlowRow {
   id: string;

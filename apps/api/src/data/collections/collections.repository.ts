@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Conflict, PreconditionFailed } from '@backlot/http';
-import { Prisma, PrismaService, type Queryable, type TransactionClient, newId } from '@backlot/database';
+import { newId, Prisma, PrismaService, type Queryable, type TransactionClient } from '@backlot/database';
 import { fieldExpression } from '../query/filter-fields';
 import { toFilterField, type FieldDefinition } from './field-definition';
 import { fieldIndexDdl, type FieldIndexDdl } from './field-indexes';

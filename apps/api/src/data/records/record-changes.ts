@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '@backlot/cache';
-import type { Queryable } from '@backlot/database';
+import { newId, type Queryable } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { RecordRow } from './record-row';
-import { newId } from '@backlot/database';
 
 export type RecordAction = 'created' | 'updated' | 'deleted';
 

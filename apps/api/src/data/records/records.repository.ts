@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseConnection, EventLoopSlices, type Queryable, underSavepoint, newId } from '@backlot/database';
+import { DatabaseConnection, EventLoopSlices, newId, type Queryable, underSavepoint } from '@backlot/database';
 import type { Principal } from '@backlot/security';
 import { RecordAccess } from '../access/record-access';
 import type { CollectionSchema, RuleAction } from '../collections/collection-schema';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Queryable } from '@backlot/database';
+import { newId, type Queryable } from '@backlot/database';
 import { Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed } from '@backlot/http';
 import type { Principal, RequestMeta } from '@backlot/security';
 import { RecordAccess } from '../access/record-access';
@@ -17,7 +17,6 @@ import { RecordPresenter, type RecordView } from './record-view';
 import { type ListQuery, RecordQueriesRepository } from './record-queries.repository';
 import { type RecordChange, RecordsRepository, type RecordTarget } from './records.repository';
 import { type CollectionRecordCounts, RecordsSystemRepository } from './records-system.repository';
-import { newId } from '@backlot/database';
 
 const MAX_CASCADE_DEPTH = 5;
 /** Reads of the record an attach may take when concurrent changes keep moving it. */

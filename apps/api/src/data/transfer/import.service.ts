@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import type { Queryable } from '@backlot/database';
+import { newId, type Queryable } from '@backlot/database';
 import { Conflict, DomainError, PayloadTooLarge, unsafeText } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import { join } from 'node:path';
@@ -14,7 +14,6 @@ import { ImportFailures, type LineFailure } from './import-failures';
 import { csvEntries, type ImportEntry, ndjsonEntries } from './import-entries';
 import { ImportSpool, type PreparedLine } from './import-spool';
 import { readLines } from './line-reader';
-import { newId } from '@backlot/database';
 
 export interface ImportResult {
   imported: number;

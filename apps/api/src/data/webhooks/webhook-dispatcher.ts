@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '@backlot/cache';
+import { newId } from '@backlot/database';
 import { DomainEvents } from '@backlot/events';
 import { JobQueue } from '@backlot/jobs';
 import { CollectionCatalog } from '../collections/collection-catalog';
@@ -8,7 +9,6 @@ import { type RecordChangeEvent, RecordChanges } from '../records/record-changes
 import { RecordPresenter } from '../records/record-view';
 import { matchesEvent } from './event-patterns';
 import { type NewDelivery, WebhooksRepository } from './webhooks.repository';
-import { newId } from '@backlot/database';
 
 export const DELIVER_JOB = 'webhooks.deliver';
 export interface DeliverPayload {

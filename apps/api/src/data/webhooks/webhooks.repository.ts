@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Queryable, storableText, newId } from '@backlot/database';
+import { newId, PrismaService, type Queryable, storableText } from '@backlot/database';
 import type { TimeKey } from '@backlot/http';
 import type { DeliveryStatus } from './webhook.types';
 
