@@ -41,8 +41,8 @@ export class RecordShapeQuery {
 const CURSOR = /^[A-Za-z0-9_-]+$/;
 const LIMIT = /^[1-9][0-9]{0,2}$/;
 
-/** The most characters of each text parameter of a list (as the decorators below say). */
-const LIST_TEXT_LIMITS: Record<string, number> = { filter: FILTER_LIMITS.maxLength, sort: 400, q: 500 };
+/** The most characters of each text parameter of a list: the decorators below and acceptQuickly say the same. */
+const LIST_TEXT_LIMITS = { filter: FILTER_LIMITS.maxLength, sort: 400, q: 500 };
 
 export class ListRecordsQuery extends IntersectionType(PageQuery, RecordShapeQuery) {
   @ApiPropertyOptional({ description: "Filter expression, e.g. `status = 'open' && amount > 100`.", maxLength: FILTER_LIMITS.maxLength })
@@ -57,19 +57,22 @@ export class ListRecordsQuery extends IntersectionType(PageQuery, RecordShapeQue
   })
   @IsOptional()
   @IsString()
-  @MaxLength(400)
+  @MaxLength(LIST_TEXT_LIMITS.sort)
   sort?: string;
 
-  @ApiPropertyOptional({ description: 'Full-text search over the searchable fields (ranked unless `sort` is given).', maxLength: 500 })
+  @ApiPropertyOptional({
+    description: 'Full-text search over the searchable fields (ranked unless `sort` is given).',
+    maxLength: LIST_TEXT_LIMITS.q,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @MaxLength(LIST_TEXT_LIMITS.q)
   q?: string;
 
   /**
    * The common valid list query, checked as the decorators would (see QuicklyChecked): every
-   * value a single string within the limits above, no other parameter (QuicklyChecked). Anything else,
-   * errors included, is left to full validation; the parity test holds the two together.
+   * value a single string within the limits above, no other parameter. Anything else, errors
+   * included, is left to full validation; the parity test holds the two together.
    */
   static acceptQuickly(value: unknown): ListRecordsQuery | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
