@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { EmbeddedLock } from './embedded-lock';
+import { EmbeddedStatements } from './embedded-statements';
 import { OwnerOnlyNodeFS } from './owner-only-fs';
 import { boundedPool, currentStatementBudget, withStatementBudget } from './postgres-pool';
 
@@ -41,6 +42,8 @@ export interface PoolStats {
 export class DatabaseConnection implements Queryable {
   readonly adapterFactory: SqlMigrationAwareDriverAdapterFactory;
   private readonly pglite?: PGlite;
+  /** The embedded database's prepared statements (no pooler in between: always on). */
+  private readonly statements?: EmbeddedStatements;
   private readonly pool?: Pool;
   private readonly lock?: EmbeddedLock;
   private closed = false;
@@ -60,6 +63,7 @@ export class DatabaseConnection implements Queryable {
         postgresqlconf: [`shared_buffers=${config.sharedBuffersMb}MB`, 'max_connections=8'],
         loadDataDir: config.seedArchive ? new Blob([readFileSync(config.seedArchive)]) : undefined,
       });
+      this.statements = new EmbeddedStatements(this.pglite);
       this.adapterFactory = new PrismaPGlite(this.pglite);
     } else {
       this.pool = boundedPool({
@@ -89,7 +93,10 @@ export class DatabaseConnection implements Queryable {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
-    if (this.pglite) return (await this.pglite.query<T>(sql, params)).rows;
+    if (this.pglite) {
+      if (options.prepare && this.statements) return this.statements.query<T>(sql, params, false);
+      return (await this.pglite.query<T>(sql, params)).rows;
+    }
     // The session's statement timeout can only be raised for a transaction (SET LOCAL).
     if (currentStatementBudget() !== undefined) return this.transaction((tx) => tx.query<T>(sql, params, options));
     return (await this.pool!.query(this.statement(sql, params, options))).rows as T[];
@@ -133,8 +140,12 @@ export class DatabaseConnection implements Queryable {
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     if (this.pglite) {
+      const statements = this.statements;
       return this.pglite.transaction((tx) =>
-        work({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
+        work({
+          query: async <R>(sql: string, params: unknown[] = [], options: QueryOptions = {}) =>
+            options.prepare && statements ? statements.query<R>(sql, params, true) : (await tx.query<R>(sql, params)).rows,
+        }),
       );
     }
     const client = await this.pool!.connect();

@@ -49,6 +49,7 @@ export class StoredFilesRepository {
       `INSERT INTO stored_files (key, collection_id, record_id, field, name, size, type, sha256, owner_id, state)
        VALUES ($1, $2::uuid, $3::uuid, $4, $5, 0, 'application/octet-stream', $6, $7::uuid, 'pending')`,
       [file.key, file.collectionId, file.recordId, file.field, file.name, NO_DIGEST, file.ownerId],
+      { prepare: true },
     );
   }
 
@@ -65,10 +66,12 @@ export class StoredFilesRepository {
             added.map((file) => file[name]),
             cast,
           );
-        const uploads = `unnest(${column('key', 'text[]')}, ${column('size', 'bigint[]')}, ${column('type', 'text[]')}, ${column('sha256', 'text[]')})`;
+        const keys = column('key', 'text[]');
+        const uploads = `unnest(${keys}, ${column('size', 'bigint[]')}, ${column('type', 'text[]')}, ${column('sha256', 'text[]')})`;
+        // Found by key (the primary key), never by state: pending rows left by failed uploads would otherwise be scanned.
         ctes.push(`UPDATE stored_files f SET state = 'live', size = a.size, type = a.type, sha256 = a.sha256, updated_at = now()
             FROM ${uploads} AS a(key, size, type, sha256)
-           WHERE f.key = a.key AND f.state = 'pending' AND f.record_id IN (SELECT id FROM ${written})`);
+           WHERE f.key = ANY(${keys}) AND f.key = a.key AND f.state = 'pending' AND f.record_id IN (SELECT id FROM ${written})`);
       }
       if (dropped.length > 0)
         ctes.push(`UPDATE stored_files SET state = 'deleting', updated_at = now()
