@@ -28,7 +28,8 @@ export interface TestS3Server {
  * 127.0.0.1 and a free port, over a fresh directory, with one fresh bucket.
  *
  * s3rver lacks two operations the S3 driver relies on: AbortMultipartUpload (a DELETE with
- * `uploadId`) and ListMultipartUploads (a GET with `uploads`). They are added here over
+ * `uploadId`) and ListMultipartUploads (a GET with `uploads`, filtered by `prefix`, each upload
+ * with its key, id and initiation time). They are added here over
  * s3rver's own store (`<bucket>/._S3rver_uploads/<upload id>/`, which holds `key` and the
  * parts), so a test can see that a failed put leaves no upload behind.
  */
@@ -47,7 +48,11 @@ export async function startS3Server(): Promise<TestS3Server> {
 
   const pendingUploads = () =>
     existsSync(uploadsDir)
-      ? readdirSync(uploadsDir).map((uploadId) => ({ uploadId, key: readFileSync(join(uploadsDir, uploadId, 'key'), 'utf8') }))
+      ? readdirSync(uploadsDir).map((uploadId) => ({
+          uploadId,
+          key: readFileSync(join(uploadsDir, uploadId, 'key'), 'utf8'),
+          initiated: statSync(join(uploadsDir, uploadId)).birthtime,
+        }))
       : [];
 
   server.middleware.unshift(async (ctx, next) => {
@@ -70,7 +75,11 @@ export async function startS3Server(): Promise<TestS3Server> {
       ctx.body =
         `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket><IsTruncated>false</IsTruncated>` +
         pendingUploads()
-          .map(({ key, uploadId }) => `<Upload><Key>${key}</Key><UploadId>${uploadId}</UploadId></Upload>`)
+          .filter(({ key }) => key.startsWith(typeof ctx.query.prefix === 'string' ? ctx.query.prefix : ''))
+          .map(
+            ({ key, uploadId, initiated }) =>
+              `<Upload><Key>${key}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated.toISOString()}</Initiated></Upload>`,
+          )
           .join('') +
         '</ListMultipartUploadsResult>';
       return;

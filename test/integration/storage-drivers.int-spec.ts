@@ -1,6 +1,6 @@
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +21,11 @@ interface Driver {
   pendingBytes(): number;
   /** Unfinished puts the backend still holds (must be none once a put has failed). */
   leftovers(): Promise<unknown[]>;
+  /**
+   * Leaves what a process killed in the middle of a put leaves (a partial file, a multipart
+   * upload with a part), for this deployment or another (`deployment`); tells whether it is still there.
+   */
+  abandon(deployment?: string): Promise<() => Promise<boolean>>;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,13 @@ async function localDriver(): Promise<Driver> {
         }
       }, 0),
     leftovers: async () => partials(),
+    abandon: async (deployment = 'deployment-a') => {
+      const dir = join(base, deployment, '.partial');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `abandoned-${randomBytes(4).toString('hex')}`);
+      writeFileSync(file, randomBytes(1000));
+      return async () => existsSync(file);
+    },
     close: async () => rmSync(base, { recursive: true, force: true }),
   };
 }
@@ -91,6 +103,15 @@ async function s3Driver(): Promise<Driver> {
     },
     // Asked the way an operator would (ListMultipartUploads), not by peeking at the server's files.
     leftovers: async () => (await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket }))).Uploads ?? [],
+    abandon: async (deployment = 'deployment-a') => {
+      const Key = `${deployment}/c/r/abandoned-${randomBytes(4).toString('hex')}`;
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key }));
+      await client.send(new UploadPartCommand({ Bucket: server.bucket, Key, UploadId, PartNumber: 1, Body: randomBytes(1000) }));
+      return async () =>
+        ((await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket }))).Uploads ?? []).some(
+          (upload) => upload.UploadId === UploadId,
+        );
+    },
     close: async () => {
       for (const s of [storage, ...made]) s.close();
       client.destroy();
@@ -257,6 +278,21 @@ describe.each([
     expect(mine).toEqual(['p/r/mine.txt']);
     await other.delete(['p/r/mine.txt']);
     expect(await text(await storage.read('p/r/mine.txt'))).toBe('a');
+  });
+
+  it('sweeps what killed puts left behind once older than the cut-off, and no other deployment’s', async () => {
+    const mine = await driver.abandon();
+    const theirs = await driver.abandon('deployment-b');
+    // Started after the cut-off: possibly still being written.
+    expect(await storage.sweepUnfinished(new Date(Date.now() - 60_000))).toBe(0);
+    expect(await mine()).toBe(true);
+    expect(await storage.sweepUnfinished(new Date(Date.now() + 1_000))).toBe(1);
+    expect(await mine()).toBe(false);
+    expect(await theirs()).toBe(true);
+    // Stored objects are not unfinished puts.
+    await put('c/r/kept.txt', bytes('kept'));
+    expect(await storage.sweepUnfinished(new Date(Date.now() + 1_000))).toBe(0);
+    expect(await text(await storage.read('c/r/kept.txt'))).toBe('kept');
   });
 
   (name === 's3' ? it : it.skip)('fails a put the bucket refuses and stops reading the body', async () => {

@@ -86,12 +86,25 @@ export class LocalStorage implements Storage {
     for (const key of keys) await rm(this.path(key), { force: true });
   }
 
-  async *list(prefix: string): AsyncIterable<{ key: string } & ObjectStat> {
-    const start = this.path(prefix.replace(/\/$/, ''));
-    yield* this.walk(start);
+  /** Partial files last written before `before` (one being written is touched by every write). */
+  async sweepUnfinished(before: Date): Promise<number> {
+    let removed = 0;
+    for await (const { path, modified } of this.files(join(this.root, PARTIAL_DIR), true)) {
+      if (modified >= before) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
-  private async *walk(dir: string): AsyncIterable<{ key: string } & ObjectStat> {
+  async *list(prefix: string): AsyncIterable<{ key: string } & ObjectStat> {
+    const start = this.path(prefix.replace(/\/$/, ''));
+    for await (const { path, size, modified } of this.files(start, false))
+      yield { key: relative(this.root, path).split(sep).join('/'), size, modified };
+  }
+
+  /** Files under `dir`, in its subfolders too; dot names (partial files) only when asked for. */
+  private async *files(dir: string, dotNames: boolean): AsyncIterable<{ path: string } & ObjectStat> {
     let entries;
     try {
       entries = await opendir(dir);
@@ -100,12 +113,12 @@ export class LocalStorage implements Storage {
       throw error;
     }
     for await (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.') && !dotNames) continue;
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) yield* this.walk(path);
+      if (entry.isDirectory()) yield* this.files(path, dotNames);
       else if (entry.isFile()) {
-        const found = await stat(path);
-        yield { key: relative(this.root, path).split(sep).join('/'), size: found.size, modified: found.mtime };
+        const found = await stat(path).catch(() => undefined); // gone meanwhile: a put that finished or failed
+        if (found) yield { path, size: found.size, modified: found.mtime };
       }
     }
   }

@@ -63,6 +63,12 @@ export interface Storage {
   delete(keys: readonly string[]): Promise<void>;
   /** Every object whose key starts with `prefix` (the prefix ends with `/`), in no particular order. */
   list(prefix: string): AsyncIterable<{ key: string } & ObjectStat>;
+  /**
+   * Removes what puts that never finished left behind, started before `before`: a process that
+   * died while the bytes streamed leaves a partial file (local) or a multipart upload with its
+   * parts (S3), which no row tracks. Returns how many it removed.
+   */
+  sweepUnfinished(before: Date): Promise<number>;
   /** A time-limited URL the client can read the object from directly, where the driver has one (S3). */
   presignedUrl?(key: string, options: { seconds: number; disposition: string; contentType: string }): Promise<string>;
   /** Releases what the driver holds open (S3: its connection pool), at shutdown. */

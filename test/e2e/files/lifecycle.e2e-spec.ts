@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseConnection } from '@backlot/database';
 import { STORAGE, type Storage } from '@backlot/storage';
@@ -110,6 +110,18 @@ describe('files: lifecycle without garbage or dangling references', () => {
     expect(left.map((path) => path.split('/').pop())).toEqual(['inflight_bbbbbbbbbb.txt']);
     const rows = await db.query<{ name: string }>(`SELECT name FROM stored_files WHERE record_id = $1::uuid`, [recordId]);
     expect(rows.map((row) => row.name)).toEqual(['inflight_bbbbbbbbbb.txt']);
+  });
+
+  it('removes what a put killed mid-stream left (a partial file no row tracks) once past the grace period, and only then', async () => {
+    const partials = join(t.config.storage.localDir, '.partial');
+    mkdirSync(partials, { recursive: true });
+    const [killed, writing] = ['killed', 'writing'].map((name) => join(partials, `${name}-0190a0a0-0000-7000-8000-000000000001`));
+    for (const file of [killed, writing]) writeFileSync(file, 'half an upload');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(killed, anHourAgo, anHourAgo);
+    await sweep();
+    expect(existsSync(killed)).toBe(false);
+    expect(existsSync(writing)).toBe(true);
   });
 
   it('restoring an old revision leaves out files that were replaced since (their bytes are gone)', async () => {
