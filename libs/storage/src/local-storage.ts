@@ -117,7 +117,11 @@ export class LocalStorage implements Storage {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) yield* this.files(path, dotNames);
       else if (entry.isFile()) {
-        const found = await stat(path).catch(() => undefined); // gone meanwhile: a put that finished or failed
+        const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+          // Gone since the listing (a put that finished or failed meanwhile): skipped.
+          if (error.code === 'ENOENT') return undefined;
+          throw error;
+        });
         if (found) yield { path, size: found.size, modified: found.mtime };
       }
     }

@@ -49,11 +49,6 @@ export class EmbeddedStatements {
     return inTransaction ? this.pglite.runExclusive(work) : this.pglite._runExclusiveTransaction(() => this.pglite.runExclusive(work));
   }
 
-  /** How many statements are prepared now (tests). */
-  get size(): number {
-    return this.prepared.size;
-  }
-
   private async run<T>(sql: string, params: readonly unknown[], syncToFs: boolean, retried = false): Promise<T[]> {
     const statement = this.prepared.get(sql) ?? (await this.prepare(sql, syncToFs));
     this.touch(sql, statement);
