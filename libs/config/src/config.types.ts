@@ -174,6 +174,11 @@ export interface FilesConfig {
   maxPerRequest: number;
   /** How long an upload whose record write never committed is kept before the sweep removes it. */
   orphanGraceSeconds: number;
+  /**
+   * The longest one request may spend uploading files (at most half of orphanGraceSeconds, so
+   * the sweep never takes an upload that is still running for an abandoned one).
+   */
+  uploadTimeoutSeconds: number;
   /** Lifetime of a file token (downloads of protected files). */
   tokenTtlSeconds: number;
   /** Where the bytes of resumable (tus) uploads wait until they are complete (default DATA_DIR/uploads; shared by every instance). */

@@ -167,6 +167,16 @@ describe('loadConfig', () => {
       expect(problemsOf({ NODE_ENV: 'test', REALTIME_REPLAY_MAX_BYTES: '16MB' })).toHaveLength(1);
     });
 
+    it('bounds FILES_UPLOAD_TIMEOUT_SECONDS by half the orphan grace period (1 h by default, less when the grace is short)', () => {
+      expect(loadConfig({ NODE_ENV: 'test' }).files).toMatchObject({ orphanGraceSeconds: 86_400, uploadTimeoutSeconds: 3_600 });
+      expect(loadConfig({ NODE_ENV: 'test', FILES_ORPHAN_GRACE_SECONDS: '600' }).files.uploadTimeoutSeconds).toBe(300);
+      expect(loadConfig({ NODE_ENV: 'test', FILES_UPLOAD_TIMEOUT_SECONDS: '5' }).files.uploadTimeoutSeconds).toBe(5);
+      expect(problemsOf({ NODE_ENV: 'test', FILES_ORPHAN_GRACE_SECONDS: '600', FILES_UPLOAD_TIMEOUT_SECONDS: '301' })).toEqual([
+        'FILES_UPLOAD_TIMEOUT_SECONDS: must be at most half of FILES_ORPHAN_GRACE_SECONDS (300), or the files sweep could remove an upload that is still running',
+      ]);
+      expect(problemsOf({ NODE_ENV: 'test', FILES_UPLOAD_TIMEOUT_SECONDS: '0' })).toHaveLength(1);
+    });
+
     it('accepts a CORS_ORIGINS list of origins and the * wildcard', () => {
       const config = loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: ' https://app.example.com , http://localhost:5173,* ' });
 

@@ -35,6 +35,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const dataDir = absolute(read.string('DATA_DIR', './data'));
   const http = readHttp(read);
   const database = readDatabase(read, dataDir);
+  const orphanGraceSeconds = read.int('FILES_ORPHAN_GRACE_SECONDS', 24 * 3_600, { min: 60, max: 30 * 24 * 3_600 });
 
   const config: AppConfig = {
     env: nodeEnv,
@@ -79,7 +80,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     files: {
       userQuotaBytes: read.int('FILES_USER_QUOTA_BYTES', 0, { min: 0, max: 1024 ** 5 }),
       maxPerRequest: read.int('FILES_MAX_PER_REQUEST', 20, { min: 1, max: 1_000 }),
-      orphanGraceSeconds: read.int('FILES_ORPHAN_GRACE_SECONDS', 24 * 3_600, { min: 60, max: 30 * 24 * 3_600 }),
+      orphanGraceSeconds,
+      uploadTimeoutSeconds: readUploadTimeout(read, orphanGraceSeconds),
       tokenTtlSeconds: read.int('FILES_TOKEN_TTL_SECONDS', 300, { min: 10, max: 24 * 3_600 }),
       tusDir: absolute(read.string('TUS_DIR', join(dataDir, 'uploads'))),
       tusExpirySeconds: read.int('TUS_EXPIRY_SECONDS', 24 * 3_600, { min: 60, max: 30 * 24 * 3_600 }),
@@ -129,6 +131,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
 function absolute(path: string): string {
   return path === EMBEDDED_IN_MEMORY || isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+/**
+ * FILES_UPLOAD_TIMEOUT_SECONDS: one hour by default, never more than half the orphan grace
+ * period. The sweep takes pending files, partial files and multipart uploads older than the
+ * grace period for abandoned ones; an upload that cannot outlive half of it never is one.
+ */
+function readUploadTimeout(read: EnvReader, orphanGraceSeconds: number): number {
+  const most = Math.floor(orphanGraceSeconds / 2);
+  const timeout = read.int('FILES_UPLOAD_TIMEOUT_SECONDS', Math.min(3_600, most), { min: 1, max: 15 * 24 * 3_600 });
+  if (timeout <= most) return timeout;
+  read.fail(
+    'FILES_UPLOAD_TIMEOUT_SECONDS',
+    `must be at most half of FILES_ORPHAN_GRACE_SECONDS (${most}), or the files sweep could remove an upload that is still running`,
+  );
+  return most;
 }
 
 /** A cron expression (five fields, or six with seconds; UTC), or `off`. */

@@ -44,6 +44,11 @@ export class PayloadTooLarge extends DomainError {
   readonly kind = 'payload-too-large';
 }
 
+/** A request that went on longer than the server allows it (an upload past its deadline): 408. */
+export class RequestTimeout extends DomainError {
+  readonly kind = 'request-timeout';
+}
+
 /** A body in a media type the route does not take: 415. */
 export class UnsupportedMediaType extends DomainError {
   readonly kind = 'unsupported-media-type';

@@ -10,6 +10,7 @@ const STATUS_BY_KIND: Record<string, number> = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  'request-timeout': 408,
   gone: 410,
   'precondition-failed': 412,
   'payload-too-large': 413,

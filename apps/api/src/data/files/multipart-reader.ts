@@ -21,16 +21,25 @@ export interface MultipartLimits {
   fileBytes: number;
 }
 
+/** When reading the body must stop, and the error it then fails with. */
+export interface MultipartDeadline {
+  signal: AbortSignal;
+  error: () => Error;
+}
+
 /**
  * Reads a multipart/form-data body as it streams in: text parts are collected, each file part
  * is handed to `onFile` in order and the body waits until it has read (stored) that file,
  * so no file is ever held in memory. Limits are enforced while reading; a body that is cut
  * short, malformed or past a limit fails with a 4xx and the caller discards what `onFile` stored.
+ * Past the deadline it fails too, whether a file or a form field was arriving (or nothing was),
+ * and the file being stored is cut off.
  */
 export function readMultipart(
   body: Readable,
   headers: IncomingHttpHeaders,
   limits: MultipartLimits,
+  deadline: MultipartDeadline,
   onFile: (part: FilePart) => Promise<void>,
 ): Promise<[string, string][]> {
   return new Promise((resolve, reject) => {
@@ -43,9 +52,16 @@ export function readMultipart(
     }
     let failed = false;
     let queue = Promise.resolve();
+    let storing: Readable | undefined;
+    const timedOut = () => {
+      const error = deadline.error();
+      fail(error);
+      storing?.destroy(error);
+    };
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
+      deadline.signal.removeEventListener('abort', timedOut);
       body.unpipe(parser);
       // Drain what is left so the connection can answer instead of hanging on a full socket.
       body.resume();
@@ -62,11 +78,14 @@ export function readMultipart(
       if (failed) return stream.resume();
       queue = queue.then(async () => {
         if (failed) return void stream.resume();
+        storing = stream;
         try {
           await onFile({ field, fileName: unescapeFileName(fileName), declaredType, stream });
         } catch (error) {
           stream.resume();
           fail(error);
+        } finally {
+          storing = undefined;
         }
       });
     });
@@ -77,9 +96,13 @@ export function readMultipart(
     body.on('error', () => fail(new BadRequest('The upload was interrupted before the body ended.')));
     parser.on('finish', () => {
       void queue.then(() => {
-        if (!failed) resolve(fields);
+        if (failed) return;
+        deadline.signal.removeEventListener('abort', timedOut);
+        resolve(fields);
       });
     });
+    if (deadline.signal.aborted) return timedOut();
+    deadline.signal.addEventListener('abort', timedOut, { once: true });
     body.pipe(parser);
   });
 }

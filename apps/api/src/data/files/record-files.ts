@@ -154,7 +154,9 @@ export class RecordFiles {
       files: this.config.files.maxPerRequest,
       fileBytes: this.config.storage.maxFileBytes,
     };
-    const pairs = await readMultipart(body.stream, body.headers, limits, async (part) => {
+    const deadline = this.uploads.deadline();
+    const until = { signal: deadline, error: () => this.uploads.timedOut() };
+    const pairs = await readMultipart(body.stream, body.headers, limits, until, async (part) => {
       const name = part.field.endsWith('+') ? part.field.slice(0, -1) : part.field;
       const field = collection.fieldsByName.get(name);
       if (!field || field.type !== 'file') {
@@ -164,7 +166,8 @@ export class RecordFiles {
       // A browser sends an empty part for a file input left empty.
       if (part.fileName === '') return void part.stream.resume();
       const storedBefore = [...uploads.values()].flat().reduce((bytes, ref) => bytes + ref.size, 0);
-      const ref = await this.uploads.store({ ...part, collection, field, recordId, ownerId: principal?.userId || null, storedBefore });
+      const ownerId = principal?.userId || null;
+      const ref = await this.uploads.store({ ...part, collection, field, recordId, ownerId, storedBefore, deadline });
       uploads.set(part.field, [...(uploads.get(part.field) ?? []), ref]);
     });
     const form: Record<string, unknown> = {};

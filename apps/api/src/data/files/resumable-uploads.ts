@@ -147,6 +147,7 @@ export class ResumableUploads implements OnModuleInit {
         declaredType: target.fileType,
         stream,
         storedBefore: 0,
+        deadline: this.uploads.deadline(),
       });
       const record = await this.records.attachFile(target.collection, call.principal, target.recordId, target.field, target.mode, ref);
       return { headers: { [RECORD_ETAG_HEADER]: etagOf(record.version), [RECORD_FILE_HEADER]: ref.name } };

@@ -42,7 +42,7 @@ function RecordWrite(summary: string, description: string): MethodDecorator {
     JsonBodyDepth(RECORD_JSON_MAX_DEPTH),
     ApiHeader(IF_MATCH),
     ApiOkResponse({ type: RecordDto }),
-    ApiProblems(400, 403, 404, 409, 412, 413, 422),
+    ApiProblems(400, 403, 404, 408, 409, 412, 413, 422),
   );
 }
 
@@ -85,7 +85,7 @@ export class RecordsController {
   @JsonBodyDepth(RECORD_JSON_MAX_DEPTH)
   @ApiHeader(IDEMPOTENCY_KEY)
   @ApiCreatedResponse({ type: RecordDto })
-  @ApiProblems(400, 404, 409, 413, 422)
+  @ApiProblems(400, 404, 408, 409, 413, 422)
   async create(
     @CollectionParam() collection: CollectionSchema,
     @RecordBody() body: unknown,
