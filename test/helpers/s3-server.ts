@@ -29,11 +29,12 @@ export interface TestS3Server {
  *
  * s3rver lacks two operations the S3 driver relies on: AbortMultipartUpload (a DELETE with
  * `uploadId`) and ListMultipartUploads (a GET with `uploads`, filtered by `prefix`, each upload
- * with its key, id and initiation time). They are added here over
- * s3rver's own store (`<bucket>/._S3rver_uploads/<upload id>/`, which holds `key` and the
- * parts), so a test can see that a failed put leaves no upload behind.
+ * with its key, id and initiation time, in pages ordered by key and id as S3 gives them). They
+ * are added here over s3rver's own store (`<bucket>/._S3rver_uploads/<upload id>/`, which holds
+ * `key` and the parts), so a test can see that a failed put leaves no upload behind.
+ * `uploadsPerPage` makes those pages smaller than S3's 1,000, so paging can be tested with a few.
  */
-export async function startS3Server(): Promise<TestS3Server> {
+export async function startS3Server({ uploadsPerPage = 1_000 }: { uploadsPerPage?: number } = {}): Promise<TestS3Server> {
   const directory = mkdtempSync(join(tmpdir(), 'backlot-s3-'));
   const bucket = `backlot-test-${randomBytes(4).toString('hex')}`;
   const uploadsDir = join(directory, bucket, '._S3rver_uploads');
@@ -71,14 +72,25 @@ export async function startS3Server(): Promise<TestS3Server> {
       return;
     }
     if (ctx.method === 'GET' && keyParts.length === 0 && 'uploads' in ctx.query) {
+      const query = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : '');
+      const [prefix, keyMarker, idMarker] = [query('prefix'), query('key-marker'), query('upload-id-marker')];
+      const max = Math.min(uploadsPerPage, Number(query('max-uploads') || 1_000));
+      const after = pendingUploads()
+        .filter(({ key }) => key.startsWith(prefix))
+        .sort((a, b) => a.key.localeCompare(b.key) || a.uploadId.localeCompare(b.uploadId))
+        .filter(({ key, uploadId }) => key > keyMarker || (key === keyMarker && idMarker !== '' && uploadId > idMarker));
+      const page = after.slice(0, max);
+      const last = page[page.length - 1];
+      const truncated = after.length > page.length;
       ctx.type = 'application/xml';
       ctx.body =
-        `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket><IsTruncated>false</IsTruncated>` +
-        pendingUploads()
-          .filter(({ key }) => key.startsWith(typeof ctx.query.prefix === 'string' ? ctx.query.prefix : ''))
+        `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket>` +
+        `<IsTruncated>${truncated}</IsTruncated>` +
+        (truncated ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${last.uploadId}</NextUploadIdMarker>` : '') +
+        page
           .map(
             ({ key, uploadId, initiated }) =>
-              `<Upload><Key>${key}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated.toISOString()}</Initiated></Upload>`,
+              `<Upload><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated.toISOString()}</Initiated></Upload>`,
           )
           .join('') +
         '</ListMultipartUploadsResult>';
@@ -120,4 +132,8 @@ export async function startS3Server(): Promise<TestS3Server> {
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

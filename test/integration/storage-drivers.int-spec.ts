@@ -322,3 +322,47 @@ describe.each([
     expect((await fetch(shortLived)).status).toBe(403);
   });
 });
+
+describe('S3 storage: sweeping unfinished puts over more than one page of ListMultipartUploads', () => {
+  let server: TestS3Server;
+  let client: S3Client;
+  beforeAll(async () => {
+    server = await startS3Server({ uploadsPerPage: 2 });
+    client = new S3Client({
+      region: server.region,
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await server.stop();
+  });
+
+  it('aborts every upload of this deployment past the cut-off, page after page, and none of another deployment', async () => {
+    const start = async (Key: string) => client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key }));
+    // Two uploads under one key too: the next page then starts inside a key (key and upload-id markers).
+    for (const key of ['a/c/r/1.bin', 'a/c/r/2.bin', 'a/c/r/2.bin', 'a/c/r/3.bin', 'a/c/r/4.bin', 'b/c/r/1.bin', 'b/c/r/2.bin'])
+      await start(key);
+    const storage = s3Storage({
+      bucket: server.bucket,
+      region: server.region,
+      endpoint: server.endpoint,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      forcePathStyle: true,
+      prefix: 'a/',
+    });
+    try {
+      expect(await storage.sweepUnfinished(new Date(Date.now() + 1_000))).toBe(5);
+      expect(
+        server
+          .pendingUploads()
+          .map((upload) => upload.key)
+          .sort(),
+      ).toEqual(['b/c/r/1.bin', 'b/c/r/2.bin']);
+    } finally {
+      storage.close();
+    }
+  });
+});
