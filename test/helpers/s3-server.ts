@@ -77,7 +77,8 @@ export async function startS3Server({ uploadsPerPage = 1_000 }: { uploadsPerPage
       const max = Math.min(uploadsPerPage, Number(query('max-uploads') || 1_000));
       const after = pendingUploads()
         .filter(({ key }) => key.startsWith(prefix))
-        .sort((a, b) => a.key.localeCompare(b.key) || a.uploadId.localeCompare(b.uploadId))
+        // S3 orders by the keys' bytes (and then by upload id), which plain string comparison matches for ASCII keys.
+        .sort((a, b) => compare(a.key, b.key) || compare(a.uploadId, b.uploadId))
         .filter(({ key, uploadId }) => key > keyMarker || (key === keyMarker && idMarker !== '' && uploadId > idMarker));
       const page = after.slice(0, max);
       const last = page[page.length - 1];
@@ -136,4 +137,8 @@ export async function startS3Server({ uploadsPerPage = 1_000 }: { uploadsPerPage
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

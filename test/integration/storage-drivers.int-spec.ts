@@ -342,9 +342,15 @@ describe('S3 storage: sweeping unfinished puts over more than one page of ListMu
 
   it('aborts every upload of this deployment past the cut-off, page after page, and none of another deployment', async () => {
     const start = async (Key: string) => client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key }));
-    // Two uploads under one key too: the next page then starts inside a key (key and upload-id markers).
+    // Two uploads under one key too: a page then ends inside a key (key and upload-id markers).
     for (const key of ['a/c/r/1.bin', 'a/c/r/2.bin', 'a/c/r/2.bin', 'a/c/r/3.bin', 'a/c/r/4.bin', 'b/c/r/1.bin', 'b/c/r/2.bin'])
       await start(key);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cutOff = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Newer than the cut-off and first in key order: they fill the first page and stay, so only
+    // a driver that follows the markers gets past them (starting over would list them forever).
+    for (const key of ['a/0/r/1.bin', 'a/0/r/2.bin']) await start(key);
     const storage = s3Storage({
       bucket: server.bucket,
       region: server.region,
@@ -354,13 +360,9 @@ describe('S3 storage: sweeping unfinished puts over more than one page of ListMu
       prefix: 'a/',
     });
     try {
-      expect(await storage.sweepUnfinished(new Date(Date.now() + 1_000))).toBe(5);
-      expect(
-        server
-          .pendingUploads()
-          .map((upload) => upload.key)
-          .sort(),
-      ).toEqual(['b/c/r/1.bin', 'b/c/r/2.bin']);
+      expect(await storage.sweepUnfinished(cutOff)).toBe(5);
+      const left = server.pendingUploads().map((upload) => upload.key);
+      expect(left.sort()).toEqual(['a/0/r/1.bin', 'a/0/r/2.bin', 'b/c/r/1.bin', 'b/c/r/2.bin']);
     } finally {
       storage.close();
     }

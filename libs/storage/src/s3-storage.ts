@@ -149,7 +149,8 @@ export class S3Storage implements Storage {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
         removed++;
       }
-      if (!page.IsTruncated) return removed;
+      // A store that says there is more but not where it starts would be listed from the top forever.
+      if (!page.IsTruncated || !page.NextKeyMarker) return removed;
       markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
     }
   }

@@ -74,6 +74,8 @@ describe('files: the upload deadline', () => {
   const expectTimedOut = (answer: { response: IncomingMessage; body: string; ms: number }) => {
     expect(answer.response.statusCode).toBe(408);
     expect(answer.response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Not kept open for a client that may never send the rest.
+    expect(answer.response.headers.connection).toBe('close');
     const problem = JSON.parse(answer.body) as { type: string; detail: string };
     expect(problem.type).toBe('https://backlot.dev/problems/request-timeout');
     expect(problem.detail).toContain('FILES_UPLOAD_TIMEOUT_SECONDS');

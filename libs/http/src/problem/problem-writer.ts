@@ -45,6 +45,9 @@ export function sendProblem(
     logger.warn({ msg: problem.detail, errorId: problem.errorId, reqId: request.id, error: { type: err.name, message: err.message } });
   }
   if (reply.sent) return;
+  // Refused before its body was read to the end (an upload stopped by a limit or a deadline):
+  // close rather than read, and throw away, whatever the client still sends.
+  if (bodyUnread(request)) reply.header('connection', 'close');
   void reply.status(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
@@ -59,4 +62,10 @@ function clientHungUp(error: unknown, request: FastifyRequest): boolean {
 function describe(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return [code, message].filter((part) => typeof part === 'string').join(': ');
+}
+
+/** Whether the request has a body not yet read to its end (a bodiless request is not complete either while its headers are handled). */
+function bodyUnread(request: FastifyRequest): boolean {
+  const { headers } = request;
+  return !request.raw.complete && (headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0);
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
-import { PayloadTooLarge, RequestTimeout, Unprocessable, UnsupportedMediaType } from '@backlot/http';
+import { PayloadTooLarge, Unprocessable, UnsupportedMediaType } from '@backlot/http';
 import { ObjectTooLarge, STORAGE, type Storage } from '@backlot/storage';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { FieldDefinition } from '../collections/field-definition';
@@ -20,8 +20,14 @@ export interface IncomingFile {
   stream: Readable;
   /** Bytes the same write stored before this file: not yet in the uploader's usage (they count once it commits). */
   storedBefore: number;
-  /** The deadline of the write this file belongs to (FileUploads.deadline): the put stops when it passes. */
+  /** The deadline of the write this file belongs to (FileUploads.deadline): the put stops, failing with its reason, when it passes. */
   deadline: AbortSignal;
+}
+
+/** A running deadline: `clear` it once the uploads it bounds are over. */
+export interface UploadDeadline {
+  signal: AbortSignal;
+  clear(): void;
 }
 
 /**
@@ -80,27 +86,22 @@ export class FileUploads {
       await pending.catch(() => undefined); // so the row is not written after the discard removed it
       await this.discard([key]);
       if (error instanceof ObjectTooLarge) throw new PayloadTooLarge(`${original} is larger than ${limit.why}.`);
-      if (incoming.deadline.aborted) throw this.timedOut();
+      if (incoming.deadline.aborted) throw incoming.deadline.reason;
       throw error;
     }
   }
 
   /**
    * The deadline of one write's uploads, all its files together: FILES_UPLOAD_TIMEOUT_SECONDS
-   * from now. What it stored must reach its record before the files sweep could take it for
-   * abandoned (pending rows, partial files and multipart uploads older than the grace period).
+   * from now, then it aborts with `reason(seconds)`. What the write stored must reach its record
+   * before the files sweep could take it for abandoned (pending rows, partial files and
+   * multipart uploads older than the grace period, at least twice this long).
    */
-  deadline(): AbortSignal {
-    return AbortSignal.timeout(this.config.files.uploadTimeoutSeconds * 1000);
-  }
-
-  /** The 408 of a write whose uploads ran past their deadline. */
-  timedOut(): RequestTimeout {
+  deadline(reason: (seconds: number) => Error): UploadDeadline {
     const seconds = this.config.files.uploadTimeoutSeconds;
-    return new RequestTimeout(
-      `The upload took longer than the ${seconds} s one request may take (FILES_UPLOAD_TIMEOUT_SECONDS); nothing of it was kept. ` +
-        'Send large files over a slow link as resumable uploads.',
-    );
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(reason(seconds)), seconds * 1000).unref();
+    return { signal: controller.signal, clear: () => clearTimeout(timer) };
   }
 
   /** Removes objects and their rows (uploads whose write failed, files a committed write dropped), thumbnails included. */

@@ -21,25 +21,20 @@ export interface MultipartLimits {
   fileBytes: number;
 }
 
-/** When reading the body must stop, and the error it then fails with. */
-export interface MultipartDeadline {
-  signal: AbortSignal;
-  error: () => Error;
-}
-
 /**
  * Reads a multipart/form-data body as it streams in: text parts are collected, each file part
  * is handed to `onFile` in order and the body waits until it has read (stored) that file,
  * so no file is ever held in memory. Limits are enforced while reading; a body that is cut
  * short, malformed or past a limit fails with a 4xx and the caller discards what `onFile` stored.
- * Past the deadline it fails too, whether a file or a form field was arriving (or nothing was),
- * and the file being stored is cut off.
+ * So does `deadline` once it aborts (with its reason), whether a file, a form field or nothing
+ * was arriving. A failure cuts off the file being stored and waits for `onFile` to give up on
+ * it: a put that ends anyway is in what the caller discards, not left behind.
  */
 export function readMultipart(
   body: Readable,
   headers: IncomingHttpHeaders,
   limits: MultipartLimits,
-  deadline: MultipartDeadline,
+  deadline: AbortSignal,
   onFile: (part: FilePart) => Promise<void>,
 ): Promise<[string, string][]> {
   return new Promise((resolve, reject) => {
@@ -53,20 +48,18 @@ export function readMultipart(
     let failed = false;
     let queue = Promise.resolve();
     let storing: Readable | undefined;
-    const timedOut = () => {
-      const error = deadline.error();
-      fail(error);
-      storing?.destroy(error);
-    };
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
-      deadline.signal.removeEventListener('abort', timedOut);
+      deadline.removeEventListener('abort', timedOut);
       body.unpipe(parser);
-      // Drain what is left so the connection can answer instead of hanging on a full socket.
+      // Drain what is left so the connection can answer instead of hanging on a full socket
+      // (the answer closes it: see sendProblem).
       body.resume();
-      reject(error);
+      storing?.destroy(error instanceof Error ? error : new Error(String(error)));
+      void queue.then(() => reject(error));
     };
+    const timedOut = () => fail(deadline.reason);
     parser.on('field', (name: string, value: string, nameTruncated: boolean, valueTruncated: boolean) => {
       if (nameTruncated || valueTruncated)
         return fail(new PayloadTooLarge(`The form field ${name.slice(0, 64)} is longer than ${limits.fieldBytes} bytes.`));
@@ -97,12 +90,12 @@ export function readMultipart(
     parser.on('finish', () => {
       void queue.then(() => {
         if (failed) return;
-        deadline.signal.removeEventListener('abort', timedOut);
+        deadline.removeEventListener('abort', timedOut);
         resolve(fields);
       });
     });
-    if (deadline.signal.aborted) return timedOut();
-    deadline.signal.addEventListener('abort', timedOut, { once: true });
+    if (deadline.aborted) return timedOut();
+    deadline.addEventListener('abort', timedOut, { once: true });
     body.pipe(parser);
   });
 }

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '@backlot/config';
 import type { WrittenAlong } from '../records/records.repository';
-import { BadRequest, type FieldError, parseJsonText, RECORD_JSON_MAX_DEPTH, Unprocessable } from '@backlot/http';
+import { BadRequest, type FieldError, parseJsonText, RECORD_JSON_MAX_DEPTH, RequestTimeout, Unprocessable } from '@backlot/http';
 import type { Principal } from '@backlot/security';
 import type { CollectionSchema } from '../collections/collection-schema';
 import type { FieldDefinition } from '../collections/field-definition';
@@ -154,9 +154,14 @@ export class RecordFiles {
       files: this.config.files.maxPerRequest,
       fileBytes: this.config.storage.maxFileBytes,
     };
-    const deadline = this.uploads.deadline();
-    const until = { signal: deadline, error: () => this.uploads.timedOut() };
-    const pairs = await readMultipart(body.stream, body.headers, limits, until, async (part) => {
+    const deadline = this.uploads.deadline(
+      (seconds) =>
+        new RequestTimeout(
+          `The request was still sending its files after ${seconds} s (FILES_UPLOAD_TIMEOUT_SECONDS); nothing of it was kept. ` +
+            'Send large files over slow links as resumable uploads.',
+        ),
+    );
+    const pairs = await readMultipart(body.stream, body.headers, limits, deadline.signal, async (part) => {
       const name = part.field.endsWith('+') ? part.field.slice(0, -1) : part.field;
       const field = collection.fieldsByName.get(name);
       if (!field || field.type !== 'file') {
@@ -167,9 +172,9 @@ export class RecordFiles {
       if (part.fileName === '') return void part.stream.resume();
       const storedBefore = [...uploads.values()].flat().reduce((bytes, ref) => bytes + ref.size, 0);
       const ownerId = principal?.userId || null;
-      const ref = await this.uploads.store({ ...part, collection, field, recordId, ownerId, storedBefore, deadline });
+      const ref = await this.uploads.store({ ...part, collection, field, recordId, ownerId, storedBefore, deadline: deadline.signal });
       uploads.set(part.field, [...(uploads.get(part.field) ?? []), ref]);
-    });
+    }).finally(() => deadline.clear());
     const form: Record<string, unknown> = {};
     for (const [name, text] of pairs) {
       if (text.includes('\u0000')) throw new BadRequest(`The form field ${name.slice(0, 64)} contains a NUL character.`);

@@ -84,7 +84,7 @@ export class ResumableUploadsController {
     status: 204,
     description: `Appended; on completion ${RECORD_ETAG_HEADER} and ${RECORD_FILE_HEADER} name the record version and stored file.`,
   })
-  @ApiProblems(403, 404, 408, 409, 410, 413, 415, 422)
+  @ApiProblems(403, 404, 409, 410, 413, 415, 422, 503)
   append(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
     return this.run(request, reply, principal);
   }

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { FileStore } from '@tus/file-store';
 import type { ERRORS, Server, Upload } from '@tus/server';
 import { APP_CONFIG, type AppConfig, PRIVATE_DIR_MODE } from '@backlot/config';
+import { ServiceUnavailable } from '@backlot/http';
 import { JobQueue } from '@backlot/jobs';
 import type { Principal } from '@backlot/security';
 import { CollectionCatalog } from '../collections/collection-catalog';
@@ -135,6 +136,13 @@ export class ResumableUploads implements OnModuleInit {
   private async finished(call: TusCall, upload: Upload): Promise<{ headers: Record<string, string> }> {
     const { store } = await this.load();
     const stream = store.read(upload.id);
+    // The bytes are all here: only this server's storage can be too slow now, hence a 503.
+    const deadline = this.uploads.deadline(
+      (seconds) =>
+        new ServiceUnavailable(
+          `Storing the finished upload took longer than ${seconds} s (FILES_UPLOAD_TIMEOUT_SECONDS); it was not kept.`,
+        ),
+    );
     try {
       // Looked up again: the schema may have changed since the upload was created.
       const target: UploadTarget = await uploadTarget(this.catalog, upload.metadata ?? {});
@@ -147,11 +155,12 @@ export class ResumableUploads implements OnModuleInit {
         declaredType: target.fileType,
         stream,
         storedBefore: 0,
-        deadline: this.uploads.deadline(),
+        deadline: deadline.signal,
       });
       const record = await this.records.attachFile(target.collection, call.principal, target.recordId, target.field, target.mode, ref);
       return { headers: { [RECORD_ETAG_HEADER]: etagOf(record.version), [RECORD_FILE_HEADER]: ref.name } };
     } finally {
+      deadline.clear();
       stream.destroy();
       await store.remove(upload.id).catch((error: unknown) => {
         this.logger.warn({ msg: 'a finished resumable upload could not be removed yet', error: (error as Error).message });

@@ -43,18 +43,12 @@ export class ImportController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ImportResultDto> {
-    try {
-      const format = uploadFormat(request.headers['content-type']);
-      const max = this.config.data.importMaxBytes;
-      if (Number(request.headers['content-length']) > max) throw new PayloadTooLarge(`The upload exceeds ${max} bytes.`);
-      const mode = query.mode ?? 'atomic';
-      const result = await this.imports.import(name, principal, { format, mode, ids: query.ids ?? 'new', body: request.body as Readable });
-      reply.status(mode === 'atomic' ? 201 : 200);
-      return result;
-    } catch (error) {
-      // Refused before the upload was read to its end: close rather than read the rest of it.
-      if (!request.raw.complete) reply.header('connection', 'close');
-      throw error;
-    }
+    const format = uploadFormat(request.headers['content-type']);
+    const max = this.config.data.importMaxBytes;
+    if (Number(request.headers['content-length']) > max) throw new PayloadTooLarge(`The upload exceeds ${max} bytes.`);
+    const mode = query.mode ?? 'atomic';
+    const result = await this.imports.import(name, principal, { format, mode, ids: query.ids ?? 'new', body: request.body as Readable });
+    reply.status(mode === 'atomic' ? 201 : 200);
+    return result;
   }
 }
